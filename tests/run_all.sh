@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs and runs the whole suite, browser tests included.
+# Usage: bash tests/run_all.sh [extra pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-impress)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -r requirements.txt -r tests/requirements.txt
+
+# A real Redis for the shared-cache tests, on its own port, stopped when the suite ends.
+REDIS_PORT="${WHATFIX_TEST_REDIS_PORT:-6391}"
+redis_dir="$(mktemp -d)"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --dir "$redis_dir" --daemonize yes --pidfile "$redis_dir/redis.pid" >/dev/null
+trap 'kill "$(cat "$redis_dir/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$redis_dir"' EXIT
+export WHATFIX_TEST_REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
+
+ruff check .
+python3 -m pytest -c tests/pytest.ini --rootdir tests -p no:cacheprovider tests "$@"
