@@ -1,0 +1,238 @@
+"""Safe spreadsheets: formula neutralisation in CSV and XLSX, typed XLSX columns, fitted widths."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from whatfix_data.exports import (
+    FORMULA_TRIGGERS,
+    MAX_COLUMN_WIDTH,
+    MIN_COLUMN_WIDTH,
+    PERCENT_FORMAT,
+    neutralise_text,
+    safe_sheet_name,
+    to_csv_bytes,
+    to_xlsx_bytes,
+    write_csv,
+)
+
+HOSTILE_NAMES = [
+    '=HYPERLINK("http://x","y")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "-1+1",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def _read_csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+
+
+def _read_sheet(data: bytes) -> openpyxl.worksheet.worksheet.Worksheet:
+    return openpyxl.load_workbook(io.BytesIO(data)).active
+
+
+def _flows_frame(names: list[str]) -> pd.DataFrame:
+    """A frame shaped like the `flows` dataset, with negative numbers to prove they stay numbers."""
+    count = len(names)
+    return pd.DataFrame(
+        {
+            "flow_id": pd.array([f"f{i}" for i in range(count)], dtype="string"),
+            "flow_name": pd.array(names, dtype="string"),
+            "views": pd.array([-(i + 1) for i in range(count)], dtype="Int64"),
+            "completions": pd.array([i for i in range(count)], dtype="Int64"),
+            "completion_rate_pct": pd.array([-12.5 + i for i in range(count)], dtype="Float64"),
+            "avg_time_to_complete_s": pd.array([-1.25] * count, dtype="Float64"),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- the rule itself
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_neutralise_text_prefixes_every_trigger(name: str) -> None:
+    assert neutralise_text(name) == "'" + name
+
+
+@pytest.mark.parametrize("name", ["Create invoice", "a=b", "", "'already quoted", "1+1", " =x"])
+def test_neutralise_text_leaves_safe_text_alone(name: str) -> None:
+    assert neutralise_text(name) == name
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def test_csv_neutralises_hostile_names_and_keeps_numbers() -> None:
+    frame = _flows_frame(HOSTILE_NAMES)
+    rows = _read_csv_rows(to_csv_bytes(frame))
+    assert rows[0] == list(frame.columns)
+    for offset, (row, name) in enumerate(zip(rows[1:], HOSTILE_NAMES, strict=True)):
+        assert row[1] == "'" + name
+        # Numbers, negative ones included, are written as plain numbers, never prefixed.
+        assert int(row[2]) == -(offset + 1)
+        assert float(row[4]) == pytest.approx(-12.5 + offset)
+        assert row[5] == "-1.25"
+
+
+def test_csv_neutralises_categorical_and_nested_values_and_headers() -> None:
+    frame = pd.DataFrame(
+        {
+            "type": pd.Categorical(["=Flow", "Tooltip"]),
+            "attributes": [{"plan": "=cmd"}, ["-x"]],
+            "=evil header": [1, 2],
+        }
+    )
+    rows = _read_csv_rows(to_csv_bytes(frame))
+    assert rows[0] == ["type", "attributes", "'=evil header"]
+    assert rows[1][0] == "'=Flow"
+    assert rows[1][1] == '{"plan": "=cmd"}'  # JSON text starts with "{": safe as is
+    assert rows[2][1] == '["-x"]'
+    assert rows[1][2] == "1"
+
+
+def test_csv_missing_values_are_empty_cells_and_timestamps_iso() -> None:
+    frame = pd.DataFrame(
+        {
+            "name": pd.array(["a", None], dtype="string"),
+            "views": pd.array([1, None], dtype="Int64"),
+            "last_active": pd.to_datetime(["2026-11-01T10:00:00Z", None], utc=True),
+        }
+    )
+    rows = _read_csv_rows(to_csv_bytes(frame))
+    assert rows[2] == ["", "", ""]
+    assert datetime.fromisoformat(rows[1][2]) == datetime.fromisoformat("2026-11-01T10:00:00+00:00")
+
+
+def test_write_csv_writes_the_same_bytes(tmp_path) -> None:
+    frame = _flows_frame(HOSTILE_NAMES)
+    path = write_csv(frame, tmp_path / "flows.csv")
+    assert path.read_bytes() == to_csv_bytes(frame)
+
+
+def test_csv_round_trip_through_pandas_keeps_numeric_columns_numeric() -> None:
+    frame = _flows_frame(HOSTILE_NAMES)
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(frame)))
+    assert pd.api.types.is_integer_dtype(back["views"])
+    assert pd.api.types.is_float_dtype(back["completion_rate_pct"])
+    assert (back["views"] < 0).all()
+    assert all(name.startswith("'") for name in back["flow_name"])
+
+
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
+_hostile_text = st.builds(
+    lambda trigger, rest: trigger + rest, st.sampled_from(FORMULA_TRIGGERS), _text
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    names=st.lists(st.one_of(_text, _hostile_text), min_size=1, max_size=8),
+    numbers=st.lists(st.integers(min_value=-(10**9), max_value=10**9), min_size=8, max_size=8),
+)
+def test_csv_property_no_text_cell_starts_with_a_trigger(
+    names: list[str], numbers: list[int]
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "name": pd.array(names, dtype="string"),
+            "count": pd.array(numbers[: len(names)], dtype="Int64"),
+        }
+    )
+    rows = _read_csv_rows(to_csv_bytes(frame))
+    # Embedded newlines are quoted by the CSV writer, so a row count mismatch would be a bug.
+    assert len(rows) == len(names) + 1
+    for row, name, number in zip(rows[1:], names, numbers, strict=False):
+        assert row[0] == neutralise_text(name)
+        assert not row[0].startswith(FORMULA_TRIGGERS)
+        assert int(row[1]) == number
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def test_xlsx_neutralises_hostile_names_and_keeps_types() -> None:
+    frame = _flows_frame(HOSTILE_NAMES)
+    sheet = _read_sheet(to_xlsx_bytes(frame, "Flows"))
+    assert sheet.title == "Flows"
+    header = [cell.value for cell in sheet[1]]
+    assert header == list(frame.columns)
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    for offset, name in enumerate(HOSTILE_NAMES):
+        row = sheet[offset + 2]
+        assert row[1].value == "'" + name
+        assert row[1].data_type == "s"  # text, never a formula
+        assert isinstance(row[2].value, int) and row[2].value < 0
+        # Rates are stored as fractions with a percent format: -12.5 % -> -0.125.
+        assert row[4].value == pytest.approx((-12.5 + offset) / 100)
+        assert row[4].number_format == PERCENT_FORMAT
+        assert row[5].value == pytest.approx(-1.25)
+    assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_xlsx_dates_and_timestamps_are_real_dates() -> None:
+    frame = pd.DataFrame(
+        {
+            "window_start": [date(2026, 11, 1), date(2026, 11, 8)],
+            "last_activity_at": pd.to_datetime(
+                ["2026-11-01T10:30:00Z", "2026-11-02T23:59:59Z"], utc=True
+            ),
+        }
+    )
+    sheet = _read_sheet(to_xlsx_bytes(frame, "Trend"))
+    assert sheet["A2"].value == datetime(2026, 11, 1)
+    assert sheet["A2"].number_format == "yyyy-mm-dd"
+    assert sheet["B3"].value == datetime(2026, 11, 2, 23, 59, 59)  # UTC, naive in Excel
+    assert "hh:mm" in sheet["B3"].number_format
+
+
+def test_xlsx_widths_fit_the_content_within_bounds() -> None:
+    long_name = "A flow with a rather long descriptive name"
+    frame = pd.DataFrame(
+        {
+            "id": pd.array(["x", "y"], dtype="string"),
+            "flow_name": pd.array(["short", long_name], dtype="string"),
+            "notes": pd.array(["n" * 500, "n"], dtype="string"),
+        }
+    )
+    sheet = _read_sheet(to_xlsx_bytes(frame, "Widths"))
+    widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
+    assert widths["A"] == MIN_COLUMN_WIDTH
+    assert widths["B"] >= len(long_name)
+    assert widths["C"] == MAX_COLUMN_WIDTH
+
+
+def test_xlsx_missing_values_are_empty_cells() -> None:
+    frame = pd.DataFrame(
+        {
+            "name": pd.array([None], dtype="string"),
+            "rate_pct": pd.array([None], dtype="Float64"),
+            "when": pd.to_datetime([None], utc=True),
+        }
+    )
+    sheet = _read_sheet(to_xlsx_bytes(frame, "Empty"))
+    assert [cell.value for cell in sheet[2]] == [None, None, None]
+
+
+def test_xlsx_sheet_name_is_made_valid() -> None:
+    assert safe_sheet_name("Flows: [top]/week?") == "Flows_ _top__week_"
+    assert len(safe_sheet_name("x" * 80)) == 31
+    assert safe_sheet_name("") == "Data"
+
+
+def test_xlsx_empty_frame_still_has_its_header() -> None:
+    frame = _flows_frame([])
+    sheet = _read_sheet(to_xlsx_bytes(frame, "Flows"))
+    assert [cell.value for cell in sheet[1]] == list(frame.columns)
+    assert sheet.max_row == 1
