@@ -1,0 +1,110 @@
+"""Chart images: valid PNG/SVG of the right size, a warm browser, a clear error without Chromium."""
+
+from __future__ import annotations
+
+import struct
+import time
+import xml.etree.ElementTree as ET
+from datetime import date
+from types import SimpleNamespace
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from whatfix_data import images
+from whatfix_data.exports import to_csv_bytes, to_xlsx_bytes
+from whatfix_data.images import (
+    CHROMIUM_PATH_ENV,
+    PNG_SIGNATURE,
+    ChromiumMissingError,
+    figure_to_png,
+    figure_to_svg,
+    figures_to_images,
+    image_file_name,
+)
+
+WIDTH, HEIGHT = 640, 360
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def _figure(title: str = "Flow completion (%)") -> go.Figure:
+    return go.Figure(
+        go.Bar(x=["Create invoice", "Approve PO"], y=[42.5, -3.0]),
+        layout={"title": title, "width": WIDTH, "height": HEIGHT},
+    )
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the IHDR chunk, which always follows the 8-byte signature."""
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_png_is_valid_and_twice_the_layout_size() -> None:
+    started = time.perf_counter()
+    first = figure_to_png(_figure())
+    first_s = time.perf_counter() - started
+    started = time.perf_counter()
+    second = figure_to_png(_figure("Second chart"))
+    second_s = time.perf_counter() - started
+    # Timing is printed, not asserted: the machine is shared.
+    print(f"\nfirst PNG {first_s:.2f} s, second PNG {second_s:.2f} s (warm browser)")
+    for data in (first, second):
+        assert data.startswith(PNG_SIGNATURE)
+        assert _png_size(data) == (WIDTH * 2, HEIGHT * 2)
+    assert images.is_warm()
+
+
+def test_png_scale_is_honoured() -> None:
+    assert _png_size(figure_to_png(_figure(), scale=1)) == (WIDTH, HEIGHT)
+
+
+def test_svg_is_well_formed_xml_of_the_layout_size() -> None:
+    root = ET.fromstring(figure_to_svg(_figure()))
+    assert root.tag == f"{SVG_NS}svg"
+    assert float(root.attrib["width"]) == WIDTH
+    assert float(root.attrib["height"]) == HEIGHT
+    texts = "".join(root.itertext())
+    assert "Create invoice" in texts  # the data is in the vector image, not a raster
+
+
+def test_many_figures_render_in_order() -> None:
+    figs = [_figure(f"Chart {i}") for i in range(3)]
+    figs[1].update_layout(width=400, height=300)
+    pngs = figures_to_images(figs, "png")
+    assert [_png_size(p) for p in pngs] == [(1280, 720), (800, 600), (1280, 720)]
+    svgs = figures_to_images(figs, "svg")
+    assert all("Chart" in "".join(ET.fromstring(s).itertext()) for s in svgs)
+    assert figures_to_images([], "png") == []
+
+
+def test_file_name_has_title_account_and_range() -> None:
+    window = SimpleNamespace(start=date(2026, 10, 1), end=date(2026, 10, 31))
+    name = image_file_name("Flow completion (%)", "acme-demo", window, "png")
+    assert name == "flow-completion_acme-demo_2026-10-01_2026-10-31.png"
+
+
+@pytest.mark.parametrize("browser", ["/nonexistent/chromium", "/bin/false"])
+def test_missing_chromium_names_the_fix_and_spreadsheets_still_work(
+    monkeypatch: pytest.MonkeyPatch, browser: str
+) -> None:
+    images.shutdown()  # forget the warm browser so the next image looks for Chromium again
+    monkeypatch.setenv(CHROMIUM_PATH_ENV, browser)
+    try:
+        with pytest.raises(ChromiumMissingError) as caught:
+            figure_to_png(_figure())
+        message = caught.value.user_message
+        assert "apt-get install chromium" in message
+        assert CHROMIUM_PATH_ENV in message
+        with pytest.raises(ChromiumMissingError):
+            figure_to_svg(_figure())
+        assert not images.is_warm()
+        # CSV and XLSX never need a browser.
+        frame = pd.DataFrame({"flow_name": ["=HYPERLINK(1)"], "views": [-3]})
+        assert to_csv_bytes(frame).splitlines()[1] == b"'=HYPERLINK(1),-3"
+        assert to_xlsx_bytes(frame, "Flows").startswith(b"PK")
+    finally:
+        monkeypatch.delenv(CHROMIUM_PATH_ENV)
+    # With the browser back, images work again in the same process.
+    assert figure_to_png(_figure()).startswith(PNG_SIGNATURE)

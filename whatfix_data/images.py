@@ -1,0 +1,247 @@
+"""Chart images: plotly figures to PNG/SVG bytes with kaleido, one warm Chromium per process.
+
+Kaleido drives a headless Chromium. Starting it costs about two seconds, so the first image is
+slow and every later one is fast (~0.15 s): this module starts one Kaleido on first use and keeps
+it for the life of the process. It runs on its own event loop in a daemon thread, which makes it
+safe to call from many threads at once (every Streamlit session is a thread) and lets a render
+time out instead of hanging.
+
+Why not ``kaleido.start_sync_server()``: its global server answers calls through one shared
+queue (two threads calling at once can receive each other's image) and, when Chromium fails to
+start, its worker thread dies while callers wait forever. The loop below keeps kaleido's
+start-once-reuse design without those two traps.
+
+When Chromium cannot be found, every call raises :class:`ChromiumMissingError`, whose message
+names the fix; CSV and XLSX exports do not depend on this module and keep working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import re
+import shutil
+import threading
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeoutError
+from typing import Any
+
+from whatfix_data.errors import WhatfixError
+
+# Environment variable naming the browser executable; set it to use another Chromium/Chrome.
+CHROMIUM_PATH_ENV = "WHATFIX_CHROMIUM_PATH"
+# Looked up on PATH, in this order, when the variable is not set.
+CHROMIUM_CANDIDATES: tuple[str, ...] = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+)
+INSTALL_HINT = (
+    "Install it with `apt-get install chromium` (Debian/Ubuntu), or set "
+    f"{CHROMIUM_PATH_ENV} to a Chromium or Chrome executable. CSV and XLSX downloads still work."
+)
+
+DEFAULT_SCALE = 2
+# Browser tabs rendering in parallel: the review pack renders a dozen charts at once, and two tabs
+# use both cores of a small server without starving the app.
+RENDER_TABS = 2
+STARTUP_TIMEOUT_S = 60.0
+RENDER_TIMEOUT_S = 60.0
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class ChromiumMissingError(WhatfixError):
+    """No Chromium/Chrome to render chart images with."""
+
+    default_message = f"Chart images need Chromium, which was not found. {INSTALL_HINT}"
+
+
+class ImageExportError(WhatfixError):
+    """Chromium is there but an image could not be rendered (crash or timeout)."""
+
+    default_message = (
+        "The chart image could not be rendered. Try again; if it keeps failing, restart the "
+        "app (the headless Chromium used for images may have crashed)."
+    )
+
+
+# --------------------------------------------------------------------------- finding Chromium
+
+
+def find_chromium() -> str:
+    """Path of the browser kaleido will drive; raises ChromiumMissingError naming the fix."""
+    configured = os.environ.get(CHROMIUM_PATH_ENV, "").strip()
+    if configured:
+        if os.path.isfile(configured) and os.access(configured, os.X_OK):
+            return configured
+        raise ChromiumMissingError(
+            f"Chart images need Chromium, but {CHROMIUM_PATH_ENV}={configured!r} is not an "
+            f"executable file. {INSTALL_HINT}"
+        )
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ChromiumMissingError(
+        "Chart images need Chromium, which was not found on this machine (looked for "
+        f"{', '.join(CHROMIUM_CANDIDATES)} and {CHROMIUM_PATH_ENV}). {INSTALL_HINT}"
+    )
+
+
+# --------------------------------------------------------------------------- the warm renderer
+
+
+class _Renderer:
+    """One Kaleido (one Chromium with RENDER_TABS tabs) on a private event loop thread."""
+
+    def __init__(self, browser_path: str) -> None:
+        self._browser_path = browser_path
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="whatfix-kaleido", daemon=True
+        )
+        self._kaleido: Any = None
+
+    def start(self) -> None:
+        self._thread.start()
+        try:
+            self._run(self._open(), STARTUP_TIMEOUT_S)
+        except WhatfixError:
+            self.stop()
+            raise
+        except Exception as exc:  # choreographer's BrowserFailedError and friends
+            self.stop()
+            raise ChromiumMissingError(
+                f"Chart images need Chromium, but {self._browser_path!r} did not start as a "
+                f"headless browser. {INSTALL_HINT}"
+            ) from exc
+
+    async def _open(self) -> None:
+        # Imported here so that CSV/XLSX users never pay for (or depend on) kaleido's import.
+        import kaleido
+        from choreographer.errors import ChromeNotFoundError
+
+        try:
+            self._kaleido = kaleido.Kaleido(
+                n=RENDER_TABS, path=self._browser_path, mathjax=False, timeout=RENDER_TIMEOUT_S
+            )
+        except ChromeNotFoundError as exc:
+            raise ChromiumMissingError(
+                f"Chart images need Chromium, but {self._browser_path!r} could not be used. "
+                f"{INSTALL_HINT}"
+            ) from exc
+        await self._kaleido.open()
+
+    def _run(self, coroutine: Coroutine[Any, Any, Any], timeout: float) -> Any:
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return future.result(timeout)
+        except FutureTimeoutError as exc:
+            future.cancel()
+            raise ImageExportError(
+                f"Rendering the chart image took more than {timeout:.0f} s and was stopped."
+            ) from exc
+
+    def render(self, fig: Any, fmt: str, scale: float) -> bytes:
+        opts = {"format": fmt, "scale": scale}
+        return self._run(self._kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT_S)
+
+    def render_many(self, figs: Sequence[Any], fmt: str, scale: float) -> list[bytes]:
+        """Render several figures concurrently over the tabs; results in input order."""
+
+        async def _all() -> list[bytes]:
+            opts = {"format": fmt, "scale": scale}
+            return list(await asyncio.gather(*(self._kaleido.calc_fig(f, opts=opts) for f in figs)))
+
+        return self._run(_all(), RENDER_TIMEOUT_S * max(1, len(figs)))
+
+    def stop(self) -> None:
+        if self._kaleido is not None and self._loop.is_running():
+            # Best effort: the browser may already be gone, or the process exiting.
+            with contextlib.suppress(Exception):
+                self._run(self._kaleido.close(), STARTUP_TIMEOUT_S)
+        self._kaleido = None
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=STARTUP_TIMEOUT_S)
+
+
+_renderer: _Renderer | None = None
+_renderer_lock = threading.Lock()
+
+
+def _get_renderer() -> _Renderer:
+    """The process-wide renderer, started on first use (the slow, ~2 s, part)."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            renderer = _Renderer(find_chromium())
+            renderer.start()
+            _renderer = renderer
+        return _renderer
+
+
+def shutdown() -> None:
+    """Close the browser; the next image starts a new one. Registered to run at exit."""
+    global _renderer
+    with _renderer_lock:
+        renderer, _renderer = _renderer, None
+    if renderer is not None:
+        renderer.stop()
+
+
+atexit.register(shutdown)
+
+
+def is_warm() -> bool:
+    """True once the browser is running (the next image will be fast)."""
+    return _renderer is not None
+
+
+def _render(call: str, *args: Any) -> Any:
+    """Run one renderer call; on a crash, drop the renderer so the next call starts afresh."""
+    renderer = _get_renderer()
+    try:
+        return getattr(renderer, call)(*args)
+    except WhatfixError:
+        shutdown()
+        raise
+    except Exception as exc:  # a dead tab/browser surfaces as various choreographer errors
+        shutdown()
+        raise ImageExportError() from exc
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def figure_to_png(fig: Any, scale: float = DEFAULT_SCALE) -> bytes:
+    """PNG bytes of a plotly figure at ``scale`` x its layout size (2x: crisp on slides)."""
+    return _render("render", fig, "png", scale)
+
+
+def figure_to_svg(fig: Any) -> bytes:
+    """SVG bytes (UTF-8 XML) of a plotly figure at its layout size."""
+    return _render("render", fig, "svg", 1)
+
+
+def figures_to_images(figs: Sequence[Any], fmt: str, scale: float = DEFAULT_SCALE) -> list[bytes]:
+    """Many figures at once (``fmt`` "png" or "svg"), rendered in parallel; input order kept."""
+    if not figs:
+        return []
+    return _render("render_many", list(figs), fmt, scale if fmt == "png" else 1)
+
+
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def image_file_name(title: str, account: str, date_range: Any, extension: str) -> str:
+    """Download name from chart title, account and date range, e.g.
+    ``flow-completion_acme-demo_2026-10-01_2026-10-31.png`` (only safe characters)."""
+    parts = [title, account, str(date_range.start), str(date_range.end)]
+    slug = "_".join(_UNSAFE_FILE_CHARS.sub("-", part).strip("-").lower() for part in parts)
+    return f"{slug}.{extension.lstrip('.')}"
