@@ -1,0 +1,174 @@
+"""Cache policy: backend choice, per-account cache keys, expiry per request, private files.
+
+One requests-cache `CachedSession` serves every request (see `whatfix_data.client`). This module
+decides where it stores responses (SQLite file, Redis, memory, or nowhere), how cache keys are
+scoped (requests-cache's own key plus `Settings.cache_scope`: base URL, account and a sha256
+fingerprint of the key, never the key), how long each response lives, and guarantees that
+stored requests carry no credentials (requests-cache redacts `ignored_parameters`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests_cache import CachedSession, create_key
+from requests_cache.backends import BaseCache, RedisCache, SQLiteCache
+from requests_cache.policy import DO_NOT_CACHE, NEVER_EXPIRE
+from requests_cache.policy.settings import DEFAULT_IGNORED_PARAMS
+
+from whatfix_data.config import CACHE_MEMORY, CACHE_OFF, Settings
+from whatfix_data.errors import ConfigurationError
+
+INTEGRATION_KEY_HEADER = "x-whatfix-integration-key"
+USER_HEADER = "x-whatfix-user"
+# requests-cache matches ignored names case-sensitively against the stored header names, so both
+# spellings are listed; the client always sends the lower-case ones.
+IGNORED_PARAMETERS: tuple[str, ...] = (
+    *DEFAULT_IGNORED_PARAMS,
+    INTEGRATION_KEY_HEADER,
+    INTEGRATION_KEY_HEADER.title(),
+    USER_HEADER,
+    USER_HEADER.title(),
+)
+REDIS_NAMESPACE = "whatfix_http_cache"
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+SQLITE_BUSY_TIMEOUT_MS = 5000
+CACHEABLE_STATUS = (200,)
+# Request kinds and their expiry rule (see `expire_after_for`).
+KIND_WINDOW = "window"
+KIND_LIST = "list"
+KIND_LIVE = "live"
+KINDS = (KIND_WINDOW, KIND_LIST, KIND_LIVE)
+
+__all__ = [
+    "DO_NOT_CACHE",
+    "IGNORED_PARAMETERS",
+    "NEVER_EXPIRE",
+    "build_session",
+    "expire_after_for",
+    "make_key_fn",
+    "utc_today",
+]
+
+
+def utc_today() -> date:
+    """Today's date in UTC: the boundary between windows that never change and those that do."""
+    return datetime.now(UTC).date()
+
+
+def expire_after_for(
+    kind: str, params: Mapping[str, Any] | None, settings: Settings, today: date
+) -> int:
+    """Seconds a response lives: past windows forever, windows with today 15 min, lists 1 h.
+
+    A window "includes today" when its endDate is today or later, or is missing (the API then
+    answers up to now). `live` requests are never cached.
+    """
+    if kind == KIND_LIVE:
+        return DO_NOT_CACHE
+    if kind == KIND_LIST:
+        return settings.ttl_lists_s
+    if kind != KIND_WINDOW:
+        raise ValueError(f"unknown request kind {kind!r}; expected one of {KINDS}")
+    end = (params or {}).get("endDate")
+    try:
+        end_day = date.fromisoformat(str(end)) if end else None
+    except ValueError:
+        end_day = None
+    if end_day is not None and end_day < today:
+        return NEVER_EXPIRE
+    return settings.ttl_today_s
+
+
+def make_key_fn(cache_scope: str) -> Callable[..., str]:
+    """A requests-cache `key_fn`: its normal key, salted with the account's cache scope.
+
+    Two clients with different keys, accounts or base URLs never share an entry, even in a shared
+    Redis; the scope holds only a fingerprint of the key.
+    """
+    scope = cache_scope.encode("utf-8")
+
+    def scoped_key(request: Any, **kwargs: Any) -> str:
+        base = create_key(request, **kwargs)
+        return hashlib.sha256(scope + b"|" + base.encode("ascii")).hexdigest()[:32]
+
+    return scoped_key
+
+
+def _is_cacheable(response: requests.Response) -> bool:
+    """Reject 200 JSON responses whose body does not parse: a garbled body is never replayed.
+
+    Other statuses pass (they are not stored anyway: `allowable_codes`); returning False for them
+    would make requests-cache delete the older good copy the stale fallback needs.
+    """
+    if response.status_code not in CACHEABLE_STATUS:
+        return True
+    if "json" not in response.headers.get("Content-Type", ""):
+        return True
+    if getattr(response, "from_cache", False):
+        return True  # already validated when it was stored
+    try:
+        json.loads(response.content)
+    except ValueError:
+        return False
+    return True
+
+
+def _private_sqlite_file(path: Path) -> Path:
+    """Create the cache folder (0700) and file (0600) before SQLite opens it."""
+    path = path.expanduser()
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=DIR_MODE)
+        os.chmod(folder, DIR_MODE)  # mkdir's mode is filtered by the umask
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE)
+    os.close(descriptor)
+    os.chmod(path, FILE_MODE)
+    return path
+
+
+def _backend(settings: Settings) -> tuple[BaseCache, bool]:
+    """The storage backend for `settings.cache` and whether caching is disabled."""
+    spec = settings.cache.strip()
+    if spec == CACHE_OFF:
+        return BaseCache(), True
+    if spec == CACHE_MEMORY:
+        return BaseCache(), False
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        from redis import Redis  # imported here: only Redis users need a server
+
+        return RedisCache(namespace=REDIS_NAMESPACE, connection=Redis.from_url(spec)), False
+    try:
+        path = _private_sqlite_file(Path(spec))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The cache file {spec} cannot be created ({exc.strerror}). Set WHATFIX_CACHE to a "
+            "writable path, 'memory', 'off' or a redis:// URL."
+        ) from None
+    return SQLiteCache(str(path), busy_timeout=SQLITE_BUSY_TIMEOUT_MS, wal=False), False
+
+
+def build_session(settings: Settings) -> CachedSession:
+    """The one CachedSession for these settings (the client adds auth headers and retries)."""
+    backend, disabled = _backend(settings)
+    session = CachedSession(
+        backend=backend,
+        key_fn=make_key_fn(settings.cache_scope),
+        ignored_parameters=IGNORED_PARAMETERS,
+        allowable_codes=CACHEABLE_STATUS,
+        allowable_methods=("GET",),
+        expire_after=NEVER_EXPIRE,  # always overridden per request by the client
+        filter_fn=_is_cacheable,
+        stale_if_error=False,  # stale fallback is decided by the client (never on 401/403)
+        cache_control=False,
+    )
+    session.settings.disabled = disabled
+    return session

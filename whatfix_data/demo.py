@@ -1,0 +1,51 @@
+"""Demo mode: the built-in Whatfix server, started once per process, behind ordinary Settings.
+
+With no credentials configured, `whatfix_data.config.load_settings` returns `demo_settings()`.
+From there the dashboard and the CLI use the very same client, cache and frames as with a real
+account: only the base URL points at a loopback port. The demo cache defaults to `memory`
+(override with WHATFIX_CACHE): the port changes per process, so a disk cache would only grow.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from whatfix_data.config import CACHE_MEMORY, ENV_PREFIX, Settings, collect, settings_from_values
+
+_lock = threading.Lock()
+_server: Any = None
+
+
+def demo_server() -> Any:
+    """The process-wide built-in server (started on first use, on a free loopback port)."""
+    global _server
+    with _lock:
+        if _server is None:
+            from whatfix_data.simulator import SimulatorConfig, start_background
+
+            _server = start_background(SimulatorConfig())
+        return _server
+
+
+def demo_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings for the primary demo account of the built-in server (`demo=True`).
+
+    Non-credential settings (cache, concurrency, TTLs, timeouts) still come from WHATFIX_* env
+    variables; the credentials are the demo account's.
+    """
+    env = os.environ if env is None else env
+    server = demo_server()
+    account = server.accounts[0]
+    values = collect(None, env)
+    if not env.get(ENV_PREFIX + "CACHE"):
+        values["cache"] = CACHE_MEMORY
+    values.update(
+        base_url=server.base_url,
+        account_id=account.account_id,
+        integration_key=account.integration_key,
+        user=account.user_email,
+    )
+    return settings_from_values(values, demo=True)
