@@ -5,8 +5,6 @@ from __future__ import annotations
 import struct
 import time
 import xml.etree.ElementTree as ET
-from datetime import date
-from types import SimpleNamespace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -21,7 +19,6 @@ from whatfix_data.images import (
     figure_to_png,
     figure_to_svg,
     figures_to_images,
-    image_file_name,
 )
 
 WIDTH, HEIGHT = 640, 360
@@ -79,10 +76,12 @@ def test_many_figures_render_in_order() -> None:
     assert figures_to_images([], "png") == []
 
 
-def test_file_name_has_title_account_and_range() -> None:
-    window = SimpleNamespace(start=date(2026, 10, 1), end=date(2026, 10, 31))
-    name = image_file_name("Flow completion (%)", "acme-demo", window, "png")
-    assert name == "flow-completion_acme-demo_2026-10-01_2026-10-31.png"
+def test_explicit_width_and_height_override_the_layout() -> None:
+    png = figure_to_png(_figure(), width=1000, height=500)
+    assert _png_size(png) == (2000, 1000)
+    root = ET.fromstring(figure_to_svg(_figure(), width=800))
+    assert float(root.attrib["width"]) == 800
+    assert float(root.attrib["height"]) == HEIGHT
 
 
 @pytest.mark.parametrize("browser", ["/nonexistent/chromium", "/bin/false"])

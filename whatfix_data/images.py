@@ -21,7 +21,6 @@ import asyncio
 import atexit
 import contextlib
 import os
-import re
 import shutil
 import threading
 from collections.abc import Coroutine, Sequence
@@ -147,15 +146,13 @@ class _Renderer:
                 f"Rendering the chart image took more than {timeout:.0f} s and was stopped."
             ) from exc
 
-    def render(self, fig: Any, fmt: str, scale: float) -> bytes:
-        opts = {"format": fmt, "scale": scale}
+    def render(self, fig: Any, opts: dict[str, Any]) -> bytes:
         return self._run(self._kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT_S)
 
-    def render_many(self, figs: Sequence[Any], fmt: str, scale: float) -> list[bytes]:
+    def render_many(self, figs: Sequence[Any], opts: dict[str, Any]) -> list[bytes]:
         """Render several figures concurrently over the tabs; results in input order."""
 
         async def _all() -> list[bytes]:
-            opts = {"format": fmt, "scale": scale}
             return list(await asyncio.gather(*(self._kaleido.calc_fig(f, opts=opts) for f in figs)))
 
         return self._run(_all(), RENDER_TIMEOUT_S * max(1, len(figs)))
@@ -219,29 +216,42 @@ def _render(call: str, *args: Any) -> Any:
 # --------------------------------------------------------------------------- public API
 
 
-def figure_to_png(fig: Any, scale: float = DEFAULT_SCALE) -> bytes:
-    """PNG bytes of a plotly figure at ``scale`` x its layout size (2x: crisp on slides)."""
-    return _render("render", fig, "png", scale)
+def _opts(fmt: str, scale: float, width: int | None, height: int | None) -> dict[str, Any]:
+    """Kaleido layout options; a missing width/height falls back to the figure's layout size
+    (then kaleido's default, 700 x 500)."""
+    opts: dict[str, Any] = {"format": fmt, "scale": scale}
+    if width:
+        opts["width"] = width
+    if height:
+        opts["height"] = height
+    return opts
 
 
-def figure_to_svg(fig: Any) -> bytes:
-    """SVG bytes (UTF-8 XML) of a plotly figure at its layout size."""
-    return _render("render", fig, "svg", 1)
+def figure_to_png(
+    fig: Any, scale: float = DEFAULT_SCALE, *, width: int | None = None, height: int | None = None
+) -> bytes:
+    """PNG bytes of a plotly figure at ``scale`` x its size in CSS pixels (2x: crisp on slides).
+
+    The size is ``width``/``height`` when given, else the figure's layout size.
+    """
+    return _render("render", fig, _opts("png", scale, width, height))
 
 
-def figures_to_images(figs: Sequence[Any], fmt: str, scale: float = DEFAULT_SCALE) -> list[bytes]:
+def figure_to_svg(fig: Any, *, width: int | None = None, height: int | None = None) -> bytes:
+    """SVG bytes (UTF-8 XML) of a plotly figure at its layout size (or ``width``/``height``)."""
+    return _render("render", fig, _opts("svg", 1, width, height))
+
+
+def figures_to_images(
+    figs: Sequence[Any],
+    fmt: str,
+    scale: float = DEFAULT_SCALE,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+) -> list[bytes]:
     """Many figures at once (``fmt`` "png" or "svg"), rendered in parallel; input order kept."""
     if not figs:
         return []
-    return _render("render_many", list(figs), fmt, scale if fmt == "png" else 1)
-
-
-_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def image_file_name(title: str, account: str, date_range: Any, extension: str) -> str:
-    """Download name from chart title, account and date range, e.g.
-    ``flow-completion_acme-demo_2026-10-01_2026-10-31.png`` (only safe characters)."""
-    parts = [title, account, str(date_range.start), str(date_range.end)]
-    slug = "_".join(_UNSAFE_FILE_CHARS.sub("-", part).strip("-").lower() for part in parts)
-    return f"{slug}.{extension.lstrip('.')}"
+    opts = _opts(fmt, scale if fmt == "png" else 1, width, height)
+    return _render("render_many", list(figs), opts)
