@@ -1,0 +1,500 @@
+"""Tests for whatfix_data.charts: each builder on small synthetic frames, asserted on figure JSON.
+
+A few figures are also rendered to PNG with kaleido (under pytest's tmp dir) to prove they export.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from whatfix_data import charts
+from whatfix_data.charts import style
+
+HOSTILE = "<b>x</b> & <script>alert(1)</script>"
+LONG_NAME = "Create a purchase order and route it for two-level approval in the ERP"
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic frames shaped like docs/ARCHITECTURE.md "Frames"
+
+
+def flows_frame(n: int = 4) -> pd.DataFrame:
+    """A `flows` frame: flow i has 100*(i+1) views; names include a hostile and a long one."""
+    names = [HOSTILE, LONG_NAME, *[f"Flow {i}" for i in range(2, n)]][:n]
+    views = [100 * (i + 1) for i in range(n)]
+    completions = [v // (i + 2) for i, v in enumerate(views)]
+    rates = [100 * c / v for c, v in zip(completions, views, strict=True)]
+    return pd.DataFrame({
+        "flow_id": pd.array([f"f{i}" for i in range(n)], dtype="string"),
+        "flow_name": pd.array(names, dtype="string"),
+        "views": pd.array(views, dtype="Int64"),
+        "completions": pd.array(completions, dtype="Int64"),
+        "completion_rate_pct": pd.array(rates, dtype="Float64"),
+        "avg_time_to_complete_s": pd.array([30.0 * (i + 1) for i in range(n)], dtype="Float64"),
+    })
+
+
+def windows_frame(start: date, n: int, *, days: int = 7, partial_last: bool = True) -> pd.DataFrame:
+    """Per-window totals: n windows of `days` days from `start`."""
+    starts = [start + timedelta(days=days * i) for i in range(n)]
+    return pd.DataFrame({
+        "window_start": starts,
+        "window_end": [s + timedelta(days=days - 1) for s in starts],
+        "window_label": pd.array([f"Week of {s:%d %b}" for s in starts], dtype="string"),
+        "partial": [partial_last and i == n - 1 for i in range(n)],
+        "views": pd.array([50 + 10 * i for i in range(n)], dtype="Int64"),
+        "completions": pd.array([20 + 5 * i for i in range(n)], dtype="Int64"),
+        "completion_rate_pct": pd.array([40.0 + i for i in range(n)], dtype="Float64"),
+        "active_users": pd.array([30 + i for i in range(n)], dtype="Int64"),
+    })
+
+
+def flow_trend_frame(start: date = date(2026, 9, 7), n: int = 6) -> pd.DataFrame:
+    """A `flow-trend` frame for two flows over n weekly windows."""
+    parts = []
+    for flow_id, name in (("f0", "Create invoice"), ("f1", "Approve PO")):
+        part = windows_frame(start, n).drop(columns=["active_users"])
+        parts.append(part.assign(flow_id=flow_id, flow_name=name))
+    return pd.concat(parts, ignore_index=True)
+
+
+def engagement_frame() -> pd.DataFrame:
+    """An `engagement` frame of 6 users."""
+    return pd.DataFrame({
+        "user_id": pd.array([f"u{i}" for i in range(6)], dtype="string"),
+        "email": pd.array(["a@x.io", "b@x.io", None, "d@x.io", "e@x.io", HOSTILE],
+                          dtype="string"),
+        "content_viewed": pd.array([0, 1, 1, 3, 5, 9], dtype="Int64"),
+        "flows_completed": pd.array([0, 0, 1, 1, 2, 4], dtype="Int64"),
+        "last_active": pd.to_datetime(["2026-09-01"] * 6, utc=True),
+    })
+
+
+def tasks_frame() -> pd.DataFrame:
+    """A `task-completion` frame: list A has one user per bucket, list B all completed."""
+    rows = [("u1", "tl-a", "Onboarding A", 0, 4), ("u2", "tl-a", "Onboarding A", 2, 4),
+            ("u3", "tl-a", "Onboarding A", 3, 4), ("u4", "tl-a", "Onboarding A", 4, 4),
+            ("u1", "tl-b", "Setup B", 3, 3), ("u2", "tl-b", "Setup B", 3, 3)]
+    frame = pd.DataFrame(rows, columns=["user_id", "task_list_id", "task_list_name",
+                                        "completed_tasks", "total_tasks"])
+    return frame.assign(completion_rate_pct=100.0 * frame.completed_tasks / frame.total_tasks)
+
+
+def content_frame() -> pd.DataFrame:
+    """A `content` frame: 3 Flows (2 published, 1 draft), 1 archived Article."""
+    return pd.DataFrame({
+        "content_id": ["c1", "c2", "c3", "c4"],
+        "name": ["a", "b", "c", "d"],
+        "type": pd.Categorical(["Flow", "Flow", "Flow", "Article"]),
+        "status": pd.Categorical(["Published", "Published", "Draft", "Archived"]),
+    })
+
+
+def layout_json(fig: go.Figure) -> dict:
+    """The figure as plain JSON-like dict (what the browser receives)."""
+    return fig.to_plotly_json()
+
+
+def annotation_texts(fig: go.Figure) -> list[str]:
+    return [a.text for a in fig.layout.annotations]
+
+
+def assert_standard(fig: go.Figure, *units: str) -> None:
+    """Title present, palette from Okabe-Ito, every unit mentioned in the axis titles."""
+    assert fig.layout.title.text
+    axis_titles = f"{fig.layout.xaxis.title.text} | {fig.layout.yaxis.title.text}"
+    for unit in units:
+        assert unit in axis_titles, (unit, axis_titles)
+    assert list(fig.layout.colorway) == list(style.PALETTE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Style helpers
+
+
+def test_escape_text_neutralises_markup_and_handles_missing():
+    assert style.escape_text(HOSTILE) == (
+        "&lt;b&gt;x&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;")
+    assert style.escape_text(None) == style.UNNAMED
+    assert style.escape_text(pd.NA) == style.UNNAMED
+    assert style.escape_text("   ") == style.UNNAMED
+
+
+def test_short_label_truncates_before_escaping():
+    label = style.short_label("&" * 60, max_chars=10)
+    assert label == "&amp;" * 9 + "…"   # nine whole entities, never half of one
+
+
+def test_palette_is_okabe_ito():
+    assert set(style.PALETTE) == set(style.OKABE_ITO.values())
+    assert len(set(style.PALETTE)) == 8
+
+
+def test_figure_filename_is_a_safe_slug():
+    name = charts.figure_filename("Completion rate by flow", "2026-09-01 – 2026-09-30",
+                                  account="acme-demo")
+    assert name == "acme-demo_completion-rate-by-flow_2026-09-01-2026-09-30"
+    hostile = charts.figure_filename("Trend of &lt;b&gt;../../etc/passwd", "x/y", None)
+    assert "/" not in hostile and ".." not in hostile and "<" not in hostile
+    assert charts.figure_filename("", "") == "chart"
+    assert len(charts.figure_filename("a" * 500, "b")) <= style.FILENAME_MAX_CHARS
+
+
+def test_config_for_sets_download_filename():
+    config = charts.config_for("Views by flow", "2026-09-01 – 2026-09-30")
+    assert config["toImageButtonOptions"]["filename"] == "views-by-flow_2026-09-01-2026-09-30"
+    assert config["toImageButtonOptions"]["format"] == "png"
+    assert config["displaylogo"] is False
+
+
+def test_period_label_names_the_dates():
+    label = charts.period_label("Previous period", date(2026, 8, 1), date(2026, 8, 30))
+    assert label == "Previous period (2026-08-01 – 2026-08-30)"
+
+
+def test_bar_height_grows_with_bars_and_is_clamped():
+    assert style.bar_height(1) == style.MIN_HEIGHT_PX
+    assert style.bar_height(30) > style.bar_height(20)
+    assert style.bar_height(10_000) == style.MAX_HEIGHT_PX
+
+
+def test_count_axis_uses_integer_ticks():
+    small = style.count_axis("Users (count)", 3)
+    assert small["dtick"] == 1 and small["tickformat"] == ",d"
+    assert "dtick" not in style.count_axis("Users (count)", 5000)
+
+
+def test_figure_title_round_trips_escaped_names():
+    fig = charts.flow_trend(flow_trend_frame().assign(flow_name=HOSTILE), "f0")
+    assert charts.figure_title(fig) == f"Trend of {style.truncate(HOSTILE)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Flows
+
+
+def test_flow_views_completions_sorted_grouped_and_escaped():
+    flows = flows_frame(4)
+    fig = charts.flow_views_completions(flows)
+    assert_standard(fig, "(count)")
+    views, completions = fig.data
+    assert views.type == "bar" and views.orientation == "h"
+    assert [views.name, completions.name] == ["Views", "Completions"]
+    assert list(views.x) == [400, 300, 200, 100]  # sorted, largest first
+    assert list(views.y) == ["f3", "f2", "f1", "f0"]
+    assert list(completions.x) == [80, 75, 66, 50]
+    assert fig.layout.yaxis.autorange == "reversed"  # first row drawn at the top
+    ticktext = list(fig.layout.yaxis.ticktext)
+    assert ticktext[-1] == style.escape_text(HOSTILE)
+    assert "<b>" not in " ".join(ticktext)
+    assert ticktext[2].endswith("…") and len(ticktext[2]) == style.NAME_MAX_CHARS
+    assert views.customdata[2][0] == LONG_NAME  # full name in the hover
+    assert fig.layout.xaxis.tickformat == ",d"
+
+
+def test_flow_views_completions_limits_rows_and_grows_height():
+    small = charts.flow_views_completions(flows_frame(4))
+    big = charts.flow_views_completions(flows_frame(40), limit=25)
+    assert len(big.data[0].y) == 25
+    assert "Top 25 of 40 flows" in big.layout.title.subtitle.text
+    assert big.layout.height > small.layout.height
+
+
+def test_flow_completion_rate_percent_axis():
+    flows = flows_frame(3)
+    fig = charts.flow_completion_rate(flows)
+    assert_standard(fig, "Completion rate (%)")
+    assert tuple(fig.layout.xaxis.range) == (0, 100)
+    assert fig.layout.xaxis.ticksuffix == "%"
+    expected = sorted(flows["completion_rate_pct"].astype(float), reverse=True)
+    assert list(fig.data[0].x) == pytest.approx(expected)
+
+
+def test_flow_time_to_complete_seconds_then_minutes():
+    flows = flows_frame(3)
+    fig = charts.flow_time_to_complete(flows)
+    assert fig.layout.xaxis.title.text == "Avg time to complete (s)"
+    assert list(fig.data[0].x) == [90.0, 60.0, 30.0]
+    slow = flows.assign(avg_time_to_complete_s=flows["avg_time_to_complete_s"] * 20)
+    fig = charts.flow_time_to_complete(slow)
+    assert fig.layout.xaxis.title.text == "Avg time to complete (min)"
+    assert list(fig.data[0].x) == [30.0, 20.0, 10.0]
+
+
+def test_flow_time_to_complete_skips_flows_without_time():
+    flows = flows_frame(3)
+    flows.loc[0, "avg_time_to_complete_s"] = pd.NA
+    fig = charts.flow_time_to_complete(flows)
+    assert list(fig.data[0].y) == ["f2", "f1"]
+
+
+def test_flow_trend_marks_modifications_inside_the_range():
+    trend = flow_trend_frame(date(2026, 9, 7), 6)  # 2026-09-07 .. 2026-10-18
+    edits = [pd.Timestamp("2026-09-23T10:00:00Z"), pd.Timestamp("2026-01-01T00:00:00Z")]
+    fig = charts.flow_trend(trend, "f0", modifications=edits)
+    assert fig.layout.title.text == "Trend of Create invoice"
+    assert [t.name for t in fig.data] == ["Views", "Completions"]
+    assert list(fig.data[0].y) == [50, 60, 70, 80, 90, 100]
+    lines = [s for s in fig.layout.shapes if s.name == "content-modified"]
+    assert [s.x0 for s in lines] == ["2026-09-23"]  # the January edit is outside the range
+    assert any("Edited 23 Sep" in t for t in annotation_texts(fig))
+    assert fig.layout.xaxis.title.text == "Week starting"
+
+
+def test_flow_trend_notes_an_edit_before_the_range():
+    trend = flow_trend_frame(date(2026, 9, 7), 3)
+    fig = charts.flow_trend(trend, "f0", modifications=[date(2026, 5, 2)])
+    assert not fig.layout.shapes
+    assert "Last edited 2026-05-02" in fig.layout.title.subtitle.text
+
+
+def test_flow_trend_partial_window_has_hollow_marker_and_note():
+    fig = charts.flow_trend(flow_trend_frame(n=4), "f1", metric="completion_rate_pct")
+    trace = fig.data[0]
+    assert list(trace.marker.symbol) == ["circle"] * 3 + ["circle-open"]
+    assert trace.customdata[-1][0].endswith("(partial window)")
+    assert fig.layout.yaxis.title.text == "Completion rate (%)"
+
+
+def test_flow_trend_unknown_flow_is_empty_state():
+    fig = charts.flow_trend(flow_trend_frame(), "nope")
+    assert charts.is_empty_figure(fig)
+    assert "No views of nope" in annotation_texts(fig)[0]
+
+
+def test_flow_comparison_previous_is_lighter_and_labelled():
+    flows = flows_frame(3)
+    comparison = flows.assign(views_previous=flows["views"] + 5)
+    previous = charts.period_label("Previous period", date(2026, 8, 1), date(2026, 8, 30))
+    fig = charts.flow_comparison(comparison, metric="views", current_label="Current period",
+                                 previous_label=previous)
+    current, prev = fig.data
+    assert prev.name == "Previous period (2026-08-01 – 2026-08-30)"
+    assert prev.marker.opacity < current.marker.opacity
+    assert list(prev.x) == [305, 205, 105]
+    assert fig.layout.xaxis.title.text == "Views (count)"
+
+
+def test_best_worst_flows_groups_and_dedupes():
+    flows = flows_frame(4)
+    best = flows.nlargest(2, "completion_rate_pct")
+    worst = flows.nsmallest(3, "completion_rate_pct")  # overlaps best by one flow
+    fig = charts.best_worst_flows(best, worst)
+    assert [t.name for t in fig.data] == ["Best flows", "Worst flows"]
+    assert len(fig.data[0].y) + len(fig.data[1].y) == 4
+    assert fig.data[0].marker.color == style.GOOD_COLOUR
+    assert fig.data[1].marker.color == style.BAD_COLOUR
+    assert fig.layout.xaxis.ticksuffix == "%"
+
+
+# ---------------------------------------------------------------------------------------------
+# Trends
+
+
+def test_flow_activity_trend_with_dashed_comparison():
+    current = windows_frame(date(2026, 9, 7), 4)
+    previous = windows_frame(date(2026, 8, 10), 4, partial_last=False)
+    label = charts.period_label("Previous period", date(2026, 8, 10), date(2026, 9, 6))
+    fig = charts.flow_activity_trend(current, previous=previous, previous_label=label,
+                                     granularity="week")
+    assert_standard(fig, "(count)", "Week starting")
+    names = [t.name for t in fig.data]
+    assert names[:2] == ["Flow views", "Flow completions"]
+    assert names[2] == f"Flow views · {label}"
+    dashed = [t for t in fig.data if t.line.dash == style.PREVIOUS_DASH]
+    assert len(dashed) == 2 and all(t.opacity == style.PREVIOUS_OPACITY for t in dashed)
+    assert list(dashed[0].x) == list(fig.data[0].x)  # previous drawn under the current windows
+    assert list(fig.data[0].x) == ["2026-09-07", "2026-09-14", "2026-09-21", "2026-09-28"]
+    assert dashed[0].customdata[0][0] == "Week of 10 Aug"
+
+
+def test_completion_rate_and_active_users_trends():
+    windows = windows_frame(date(2026, 9, 1), 5, days=1)
+    rate = charts.completion_rate_trend(windows)
+    assert_standard(rate, "Completion rate (%)", "Day")
+    assert list(rate.data[0].y) == [40.0, 41.0, 42.0, 43.0, 44.0]
+    users = charts.active_users_trend(windows)
+    assert_standard(users, "Active users (count)")
+    assert list(users.data[0].y) == [30, 31, 32, 33, 34]
+    assert users.layout.yaxis.tickformat == ",d"
+
+
+def test_trend_infers_month_axis_and_sorts_windows():
+    months = windows_frame(date(2026, 6, 1), 3, days=30).iloc[::-1]
+    fig = charts.self_help_views_trend(months)
+    assert fig.layout.xaxis.title.text == "Month starting"
+    assert fig.layout.yaxis.title.text == "Views (count)"
+    assert list(fig.data[0].x) == sorted(fig.data[0].x)
+
+
+@pytest.mark.parametrize("builder, message", [
+    (charts.flow_activity_trend, "No flow views in this date range"),
+    (charts.completion_rate_trend, "No flow views in this date range"),
+    (charts.active_users_trend, "No active users in this date range"),
+    (charts.self_help_views_trend, "No self-help views in this date range"),
+])
+def test_trends_empty_state(builder, message):
+    fig = builder(windows_frame(date(2026, 9, 1), 1).iloc[0:0])
+    assert charts.is_empty_figure(fig)
+    assert annotation_texts(fig) == [message]
+    assert fig.layout.title.text
+
+
+# ---------------------------------------------------------------------------------------------
+# Self Help, Engagement
+
+
+def self_help_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "content_id": ["s1", "s2", "s3", "s4"],
+        "content_name": ["Reset password", "VPN setup", HOSTILE, "Expenses"],
+        "content_type": pd.Categorical(["Article", "Video", "Article", "Video"],
+                                       categories=["Article", "Video", "Flow"]),
+        "views": pd.array([10, 40, 5, 2], dtype="Int64"),
+    })
+
+
+def test_self_help_by_item_and_type():
+    fig = charts.self_help_by_item(self_help_frame())
+    assert_standard(fig, "Views (count)")
+    assert list(fig.data[0].x) == [40, 10, 5, 2]
+    by_type = charts.self_help_by_type(self_help_frame())
+    assert list(by_type.data[0].x) == [42, 15]
+    assert list(by_type.layout.yaxis.ticktext) == ["Video", "Article"]  # unused "Flow" dropped
+
+
+def test_engagement_histograms_count_users_per_value():
+    fig = charts.content_viewed_histogram(engagement_frame())
+    assert_standard(fig, "Content items viewed (count)", "Users (count)")
+    # values 0,1,1,3,5,9 -> one bin per integer 0..9
+    assert list(fig.data[0].y) == [1, 2, 0, 1, 0, 1, 0, 0, 0, 1]
+    assert sum(fig.data[0].y) == len(engagement_frame())
+    flows_fig = charts.flows_completed_histogram(engagement_frame())
+    assert list(flows_fig.data[0].y) == [2, 2, 1, 0, 1]
+
+
+def test_histogram_bins_wide_ranges():
+    values = pd.Series(range(0, 300), dtype="Int64")
+    fig = charts.content_viewed_histogram(pd.DataFrame({"content_viewed": values}))
+    assert len(fig.data[0].y) <= 31
+    assert sum(fig.data[0].y) == 300
+    assert fig.data[0].customdata[0][0] == "0–9"
+
+
+def test_top_users_labels_by_email_then_id():
+    fig = charts.top_users(engagement_frame(), limit=4)
+    assert list(fig.data[0].x) == [9, 5, 3, 1]
+    ticks = list(fig.layout.yaxis.ticktext)
+    assert ticks[0] == style.escape_text(HOSTILE)
+    assert "u2" in ticks or "b@x.io" in ticks  # tie at 1: sorted by label
+    assert fig.layout.xaxis.title.text == "Items (count)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Task lists, Segments, Content
+
+
+def test_progress_bucket_edges():
+    assert charts.progress_bucket(4, 4) == "Completed"
+    assert charts.progress_bucket(3, 4) == "One task left"
+    assert charts.progress_bucket(0, 1) == "One task left"
+    assert charts.progress_bucket(0, 4) == "Not started"
+    assert charts.progress_bucket(2, 4) == "In progress"
+
+
+def test_task_list_distribution_stacks_buckets():
+    fig = charts.task_list_distribution(tasks_frame())
+    assert fig.layout.barmode == "stack"
+    assert [t.name for t in fig.data] == ["Completed", "One task left", "In progress",
+                                          "Not started"]
+    assert list(fig.layout.yaxis.ticktext) == ["Setup B", "Onboarding A"]
+    completed = fig.data[0]
+    assert list(completed.x) == [100.0, 25.0]
+    assert fig.layout.xaxis.title.text == "Users (%)"
+    counts = charts.task_list_distribution(tasks_frame(), normalise=False)
+    assert list(counts.data[0].x) == [2, 1]
+    assert counts.layout.xaxis.title.text == "Users (count)"
+
+
+def test_completion_by_segment():
+    frame = pd.DataFrame({"segment_id": ["s1", "s2"], "segment_name": ["Admins", HOSTILE],
+                          "completion_rate_pct": [40.0, 75.5]})
+    fig = charts.completion_by_segment(frame)
+    assert list(fig.data[0].x) == [75.5, 40.0]
+    assert fig.layout.xaxis.title.text == "Completion rate (%)"
+    assert "<script>" not in str(layout_json(fig))
+
+
+def test_segment_membership_and_engagement():
+    frame = pd.DataFrame({"segment_id": ["s1", "s2"], "name": ["Admins", "EMEA"],
+                          "user_count": [10, 200], "local_members": [12, 199]})
+    fig = charts.segment_membership(frame)
+    assert [t.name for t in fig.data] == ["userCount (API)", "Computed from user attributes"]
+    assert list(fig.data[0].x) == [200, 10] and list(fig.data[1].x) == [199, 12]
+    assert fig.layout.xaxis.title.text == "Users (count)"
+    engagement = pd.DataFrame({"segment_id": ["s1", "s2"], "segment_name": ["Admins", "EMEA"],
+                               "avg_content_viewed": [3.5, 1.2],
+                               "avg_flows_completed": [1.0, 0.4]})
+    fig = charts.segment_engagement(engagement)
+    assert list(fig.data[0].x) == [3.5, 1.2]
+    assert "(count)" in fig.layout.xaxis.title.text
+    metric = charts.segment_metric(engagement, "avg_flows_completed", title="Flows per user",
+                                   value_title="Flows completed per user (count)",
+                                   label="Flows")
+    assert list(metric.data[0].x) == [1.0, 0.4]
+
+
+def test_content_inventory_stacks_statuses():
+    fig = charts.content_inventory(content_frame())
+    assert [t.name for t in fig.data] == ["Published", "Draft", "Archived"]
+    assert list(fig.layout.yaxis.ticktext) == ["Flow", "Article"]
+    published = fig.data[0]
+    assert list(published.x) == [2, 0]
+    assert fig.layout.xaxis.title.text == "Content items (count)"
+    assert fig.layout.xaxis.dtick == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Empty states and escaping everywhere
+
+
+EMPTY_CASES = [
+    (charts.flow_views_completions, flows_frame(0), "No flow views in this date range"),
+    (charts.flow_completion_rate, flows_frame(0), "No flow views in this date range"),
+    (charts.flow_time_to_complete, flows_frame(0), "No flow views in this date range"),
+    (charts.self_help_by_item, self_help_frame().iloc[0:0], "No self-help views"),
+    (charts.self_help_by_type, self_help_frame().iloc[0:0], "No self-help views"),
+    (charts.content_viewed_histogram, engagement_frame().iloc[0:0], "No user activity"),
+    (charts.flows_completed_histogram, engagement_frame().iloc[0:0], "No user activity"),
+    (charts.top_users, engagement_frame().iloc[0:0], "No user activity"),
+    (charts.task_list_distribution, tasks_frame().iloc[0:0], "No task-list activity"),
+    (charts.content_inventory, content_frame().iloc[0:0], "No content items"),
+]
+
+
+@pytest.mark.parametrize("builder, frame, message", EMPTY_CASES)
+def test_empty_frames_give_annotated_figure(builder, frame, message):
+    fig = builder(frame)
+    assert charts.is_empty_figure(fig)
+    assert message in annotation_texts(fig)[0]
+    assert not fig.data
+    assert fig.layout.title.text
+
+
+def test_best_worst_empty_and_none():
+    fig = charts.best_worst_flows(flows_frame(0), None)
+    assert annotation_texts(fig) == ["No flow views in this date range"]
+
+
+def test_no_raw_markup_from_names_reaches_the_figure():
+    flows = flows_frame(3)
+    figures = [charts.flow_views_completions(flows), charts.flow_completion_rate(flows),
+               charts.flow_trend(flow_trend_frame().assign(flow_name=HOSTILE), "f0"),
+               charts.top_users(engagement_frame())]
+    for fig in figures:
+        text = fig.to_json()
+        assert "<script>" not in text and "<b>x</b>" not in text

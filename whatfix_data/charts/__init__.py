@@ -1,0 +1,87 @@
+"""Every dashboard figure: pure functions from a DataFrame to a plotly Figure.
+
+Pages and the review pack call these; nothing here fetches data or imports Streamlit.
+`style` holds the shared palette, layout, escaping, empty state and file names.
+"""
+
+from whatfix_data.charts import style
+from whatfix_data.charts.builders import Measure, histogram_bars, ranked_bars, trend_lines
+from whatfix_data.charts.content import content_inventory
+from whatfix_data.charts.engagement import (
+    content_viewed_histogram,
+    flows_completed_histogram,
+    top_users,
+)
+from whatfix_data.charts.flows import (
+    add_modification_markers,
+    best_worst_flows,
+    flow_comparison,
+    flow_completion_rate,
+    flow_time_to_complete,
+    flow_trend,
+    flow_views_completions,
+)
+from whatfix_data.charts.segments import segment_engagement, segment_membership, segment_metric
+from whatfix_data.charts.self_help import self_help_by_item, self_help_by_type
+from whatfix_data.charts.style import (
+    OKABE_ITO,
+    PALETTE,
+    config_for,
+    empty_figure,
+    escape_text,
+    figure_filename,
+    figure_title,
+    is_empty_figure,
+    period_label,
+)
+from whatfix_data.charts.task_lists import (
+    completion_by_segment,
+    progress_bucket,
+    task_list_distribution,
+)
+from whatfix_data.charts.trends import (
+    active_users_trend,
+    completion_rate_trend,
+    flow_activity_trend,
+    self_help_views_trend,
+)
+
+__all__ = [
+    "OKABE_ITO",
+    "PALETTE",
+    "Measure",
+    "active_users_trend",
+    "add_modification_markers",
+    "best_worst_flows",
+    "completion_by_segment",
+    "completion_rate_trend",
+    "config_for",
+    "content_inventory",
+    "content_viewed_histogram",
+    "empty_figure",
+    "escape_text",
+    "figure_filename",
+    "figure_title",
+    "flow_activity_trend",
+    "flow_comparison",
+    "flow_completion_rate",
+    "flow_time_to_complete",
+    "flow_trend",
+    "flow_views_completions",
+    "flows_completed_histogram",
+    "histogram_bars",
+    "is_empty_figure",
+    "period_label",
+    "progress_bucket",
+    "ranked_bars",
+    "segment_engagement",
+    "segment_membership",
+    "segment_metric",
+    "self_help_by_item",
+    "self_help_by_type",
+    "self_help_views_trend",
+    "style",
+    "task_list_distribution",
+    "top_users",
+    "trend_lines",
+]

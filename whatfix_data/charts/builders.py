@@ -1,0 +1,385 @@
+"""Generic figure builders behind the dataset charts: ranked bars, trends, histograms, stacks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from whatfix_data.charts import style
+
+ValueKind = Literal["count", "percent", "seconds", "minutes", "number"]
+
+# Hover number format and unit suffix per kind of value.
+_HOVER_FORMAT: dict[str, tuple[str, str]] = {
+    "count": (",.0f", ""),
+    "percent": (".1f", "%"),
+    "seconds": (",.0f", " s"),
+    "minutes": (",.1f", " min"),
+    "number": (",.1f", ""),
+}
+_TEXT_FORMAT: dict[str, str] = {
+    "count": "%{x:,.0f}",
+    "percent": "%{x:.1f}%",
+    "seconds": "%{x:,.0f} s",
+    "minutes": "%{x:,.1f} min",
+    "number": "%{x:,.1f}",
+}
+# Granularity -> date axis title (the "unit" of a time axis is what one point stands for).
+WINDOW_AXIS_TITLES = {"day": "Day", "week": "Week starting", "month": "Month starting"}
+DAYS_IN_WEEK = 7
+MAX_HIST_BINS = 30
+PARTIAL_NOTE = " (partial window)"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One numeric column drawn as a series: legend label and colour."""
+
+    column: str
+    label: str
+    colour: str = style.PALETTE[0]
+    previous: bool = False  # comparison series: lighter and dashed/see-through
+
+
+def hover_value(kind: ValueKind, axis: str = "x") -> str:
+    """Hover template fragment showing the value with its unit."""
+    fmt, suffix = _HOVER_FORMAT[kind]
+    return f"%{{{axis}:{fmt}}}{suffix}"
+
+
+def value_axis(kind: ValueKind, title: str, max_value: float | None) -> dict[str, Any]:
+    """Value axis by kind: integer counts, 0..100 percentages, or plain numbers from zero."""
+    if kind == "count":
+        return style.count_axis(title, max_value)
+    if kind == "percent":
+        return style.percent_axis(title)
+    return {"title": {"text": title}, "rangemode": "tozero", "automargin": True}
+
+
+def _keys(frame: pd.DataFrame, key_col: str | None) -> list[str]:
+    """Unique category keys: the id column when it is unique, else the row position."""
+    if key_col and key_col in frame and frame[key_col].notna().all() and frame[key_col].is_unique:
+        return [str(k) for k in frame[key_col]]
+    return [f"row-{i}" for i in range(len(frame))]
+
+
+def top_rows(frame: pd.DataFrame, sort_by: str, name_col: str, limit: int | None) -> pd.DataFrame:
+    """Rows sorted by `sort_by` descending (ties by name), cut to `limit`."""
+    ordered = frame.assign(_name=frame[name_col].astype("string").fillna(""))
+    ordered = ordered.sort_values([sort_by, "_name"], ascending=[False, True], na_position="last")
+    ordered = ordered.drop(columns="_name")
+    return ordered if limit is None else ordered.head(limit)
+
+
+def shown_subtitle(subtitle: str | None, shown: int, total: int, noun: str) -> str | None:
+    """Subtitle, extended with "Top 30 of 57 flows" when the chart shows a subset."""
+    if shown >= total:
+        return subtitle
+    note = f"Top {shown} of {total} {noun}"
+    return f"{subtitle} · {note}" if subtitle else note
+
+
+def ranked_bars(
+    frame: pd.DataFrame,
+    *,
+    name_col: str,
+    measures: Sequence[Measure],
+    title: str,
+    value_title: str,
+    kind: ValueKind = "count",
+    key_col: str | None = None,
+    sort_by: str | None = None,
+    limit: int | None = style.DEFAULT_TOP_N,
+    noun: str = "items",
+    subtitle: str | None = None,
+    empty_message: str = "No data in this date range",
+    scale: float = 1.0,
+) -> go.Figure:
+    """Horizontal bars, one row per named item, largest first at the top.
+
+    Several measures become grouped bars. Long names are truncated on the axis; the hover shows
+    the full (escaped) name. `scale` divides values (seconds -> minutes).
+    """
+    if frame is None or frame.empty:
+        return style.empty_figure(title, empty_message, subtitle=subtitle)
+    rows = top_rows(frame, sort_by or measures[0].column, name_col, limit)
+    keys = _keys(rows, key_col)
+    full_names = [style.escape_text(n) for n in rows[name_col]]
+    fig = go.Figure()
+    max_value = 0.0
+    for measure in measures:
+        values = [None if v is None else v / scale if scale != 1 else v
+                  for v in style.plain_values(rows[measure.column])]
+        numeric = [v for v in values if v is not None]
+        max_value = max([max_value, *numeric])
+        fig.add_trace(_bar_trace(measure, keys, values, full_names, kind, len(measures) == 1))
+    height = style.bar_height(len(rows), rows_per_bar=max(1.0, 0.7 * len(measures)))
+    style.apply_layout(
+        fig, title, subtitle=shown_subtitle(subtitle, len(rows), len(frame), noun),
+        height=height, show_legend=len(measures) > 1,
+    )
+    fig.update_layout(
+        barmode="group",
+        yaxis=style.category_axis(keys, [style.short_label(n) for n in rows[name_col]],
+                                  reverse=True),
+        xaxis=value_axis(kind, value_title, max_value),
+    )
+    return fig
+
+
+def _bar_trace(
+    measure: Measure,
+    keys: list[str],
+    values: list[Any],
+    full_names: list[str],
+    kind: ValueKind,
+    with_text: bool,
+) -> go.Bar:
+    """One horizontal bar series with the full name and unit in its hover."""
+    trace = go.Bar(
+        x=values,
+        y=keys,
+        orientation="h",
+        name=measure.label,
+        customdata=[[n] for n in full_names],
+        hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{measure.label}: "
+                       f"{hover_value(kind)}<extra></extra>"),
+        marker={"color": measure.colour,
+                "opacity": style.PREVIOUS_OPACITY if measure.previous else 1.0},
+    )
+    if with_text:
+        trace.update(texttemplate=_TEXT_FORMAT[kind], textposition="outside", cliponaxis=False)
+    return trace
+
+
+# ---------------------------------------------------------------------------------------------
+# Trends over windows
+
+
+def window_axis_title(frame: pd.DataFrame, granularity: str | None = None) -> str:
+    """Date-axis title from the granularity, or inferred from the window lengths."""
+    if granularity in WINDOW_AXIS_TITLES:
+        return WINDOW_AXIS_TITLES[granularity]
+    if frame is None or frame.empty or "window_end" not in frame:
+        return "Date"
+    span = (pd.to_datetime(frame["window_end"]) - pd.to_datetime(frame["window_start"])).dt.days
+    longest = int(span.max()) + 1
+    if longest <= 1:
+        return WINDOW_AXIS_TITLES["day"]
+    return WINDOW_AXIS_TITLES["week"] if longest <= DAYS_IN_WEEK else WINDOW_AXIS_TITLES["month"]
+
+
+def _window_notes(frame: pd.DataFrame) -> list[str]:
+    """Hover label per window: its label, plus a note when the window is partial."""
+    labels = frame["window_label"] if "window_label" in frame else frame["window_start"]
+    partial = frame["partial"] if "partial" in frame else pd.Series(False, index=frame.index)
+    return [style.escape_text(lbl) + (PARTIAL_NOTE if bool(p) is True else "")
+            for lbl, p in zip(labels, partial.fillna(False), strict=True)]
+
+
+def _marker_symbols(frame: pd.DataFrame) -> list[str]:
+    """Hollow markers for partial windows, so an incomplete last week does not look like a drop."""
+    if "partial" not in frame:
+        return ["circle"] * len(frame)
+    return ["circle-open" if bool(p) is True else "circle" for p in frame["partial"].fillna(False)]
+
+
+def trend_lines(
+    frame: pd.DataFrame,
+    *,
+    measures: Sequence[Measure],
+    title: str,
+    value_title: str,
+    kind: ValueKind = "count",
+    previous: pd.DataFrame | None = None,
+    previous_label: str | None = None,
+    granularity: str | None = None,
+    subtitle: str | None = None,
+    empty_message: str = "No data in this date range",
+) -> go.Figure:
+    """Lines over `window_start`, one per measure; an optional comparison period drawn dashed.
+
+    The comparison frame is aligned by position (its first window under the current first
+    window) and its hover shows its own window label.
+    """
+    if frame is None or frame.empty:
+        return style.empty_figure(title, empty_message, subtitle=subtitle)
+    frame = frame.sort_values("window_start")
+    x = style.iso_dates(frame["window_start"])
+    fig = go.Figure()
+    max_value = 0.0
+    for measure in measures:
+        values = style.plain_values(frame[measure.column])
+        max_value = max([max_value, *(v for v in values if v is not None)])
+        fig.add_trace(_line_trace(measure, x, values, _window_notes(frame),
+                                  _marker_symbols(frame), kind))
+    if previous is not None and not previous.empty:
+        max_value = max(max_value, _add_previous(fig, previous, x, measures, kind,
+                                                 previous_label or "Comparison period"))
+    style.apply_layout(fig, title, subtitle=subtitle,
+                       show_legend=len(fig.data) > 1)
+    fig.update_layout(
+        hovermode="x unified" if len(fig.data) > 1 else "closest",
+        xaxis={"title": {"text": window_axis_title(frame, granularity)}, "type": "date",
+               "automargin": True, "tickformat": "%d %b %Y" if len(x) < 3 else None},
+        yaxis=value_axis(kind, value_title, max_value),
+    )
+    return fig
+
+
+def _line_trace(
+    measure: Measure,
+    x: list[str],
+    values: list[Any],
+    notes: list[str],
+    symbols: list[str],
+    kind: ValueKind,
+) -> go.Scatter:
+    """A current-period line with per-window hover labels."""
+    return go.Scatter(
+        x=x,
+        y=values,
+        mode="lines+markers",
+        name=measure.label,
+        line={"color": measure.colour, "width": 2.5},
+        marker={"symbol": symbols, "size": 8, "color": measure.colour},
+        customdata=[[n] for n in notes],
+        hovertemplate=(f"{measure.label}: {hover_value(kind, 'y')}"
+                       " · %{customdata[0]}<extra></extra>"),
+    )
+
+
+def _add_previous(
+    fig: go.Figure,
+    previous: pd.DataFrame,
+    x: list[str],
+    measures: Sequence[Measure],
+    kind: ValueKind,
+    previous_label: str,
+) -> float:
+    """Dashed, lighter comparison lines; returns their maximum for the axis range."""
+    previous = previous.sort_values("window_start").head(len(x))
+    notes = _window_notes(previous)
+    max_value = 0.0
+    for measure in measures:
+        values = style.plain_values(previous[measure.column])
+        max_value = max([max_value, *(v for v in values if v is not None)])
+        name = previous_label if len(measures) == 1 else f"{measure.label} · {previous_label}"
+        fig.add_trace(go.Scatter(
+            x=x[: len(values)],
+            y=values,
+            mode="lines",
+            name=name,
+            opacity=style.PREVIOUS_OPACITY,
+            line={"color": measure.colour, "width": 2, "dash": style.PREVIOUS_DASH},
+            customdata=[[n] for n in notes],
+            hovertemplate=(f"{measure.label} (comparison): {hover_value(kind, 'y')}"
+                           " · %{customdata[0]}<extra></extra>"),
+            meta={"comparison": True},
+        ))
+    return max_value
+
+
+# ---------------------------------------------------------------------------------------------
+# Distributions
+
+
+def integer_bins(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Bin edges for non-negative integer counts: width 1 when few values, else a round width."""
+    top = int(values.max())
+    width = max(1, math.ceil((top + 1) / MAX_HIST_BINS))
+    edges = np.arange(0, top + width + 1, width)
+    return edges, width
+
+
+def histogram_bars(
+    values: pd.Series,
+    *,
+    title: str,
+    value_title: str,
+    count_title: str = "Users (count)",
+    unit_noun: str = "users",
+    colour: str = style.PALETTE[0],
+    subtitle: str | None = None,
+    empty_message: str = "No data in this date range",
+) -> go.Figure:
+    """Histogram of a non-negative integer column, binned here so the figure JSON is small."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna() if values is not None else None
+    if numbers is None or numbers.empty:
+        return style.empty_figure(title, empty_message, subtitle=subtitle)
+    edges, width = integer_bins(numbers)
+    counts, _ = np.histogram(numbers.to_numpy(dtype=float), bins=edges)
+    starts = edges[:-1].astype(int)
+    ranges = [str(s) if width == 1 else f"{s}–{s + width - 1}" for s in starts]
+    fig = go.Figure(go.Bar(
+        x=[float(s) + (width - 1) / 2 for s in starts],
+        y=[int(c) for c in counts],
+        width=[width * 0.9] * len(starts),
+        marker={"color": colour},
+        customdata=[[r] for r in ranges],
+        hovertemplate=f"%{{customdata[0]}}: %{{y:,d}} {unit_noun}<extra></extra>",
+        name=count_title,
+    ))
+    style.apply_layout(fig, title, subtitle=subtitle, show_legend=False)
+    x_axis = style.count_axis(value_title, float(edges[-1]))
+    x_axis["rangemode"] = "normal"
+    x_axis["range"] = [-0.5 * width, float(edges[-1]) - 0.5 * width]
+    fig.update_layout(xaxis=x_axis, yaxis=style.count_axis(count_title, float(counts.max())))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Stacked parts of a whole
+
+
+def stacked_bars(
+    table: pd.DataFrame,
+    *,
+    colours: dict[str, str],
+    title: str,
+    value_title: str,
+    normalise: bool = False,
+    noun: str = "items",
+    subtitle: str | None = None,
+    empty_message: str = "No data in this date range",
+) -> go.Figure:
+    """Horizontal stacked bars: one row per index entry, one stack part per column.
+
+    `table` holds counts (index: raw names, columns: part labels in stacking order). With
+    `normalise` each row is shown as shares of 100 % (hover keeps the count).
+    """
+    if table is None or table.empty or float(table.to_numpy().sum()) == 0:
+        return style.empty_figure(title, empty_message, subtitle=subtitle)
+    totals = table.sum(axis=1)
+    keys = [f"row-{i}" for i in range(len(table))]
+    full = [style.escape_text(n) for n in table.index]
+    fig = go.Figure()
+    for part in table.columns:
+        counts = [int(c) for c in table[part]]
+        shares = [100.0 * c / t if t else 0.0 for c, t in zip(counts, totals, strict=True)]
+        fig.add_trace(go.Bar(
+            x=shares if normalise else counts,
+            y=keys,
+            orientation="h",
+            name=style.escape_text(part),
+            marker={"color": colours.get(str(part), style.NEUTRAL_COLOUR)},
+            customdata=[[n, c, s] for n, c, s in zip(full, counts, shares, strict=True)],
+            hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{style.escape_text(part)}: "
+                           f"%{{customdata[1]:,d}} {noun}"
+                           " (%{customdata[2]:.1f}%)<extra></extra>"),
+        ))
+    style.apply_layout(fig, title, subtitle=subtitle, height=style.bar_height(len(table)))
+    fig.update_layout(
+        barmode="stack",
+        yaxis=style.category_axis(keys, [style.short_label(n) for n in table.index],
+                                  reverse=True),
+        xaxis=(style.percent_axis(value_title) if normalise
+               else style.count_axis(value_title, float(totals.max()))),
+    )
+    return fig
