@@ -535,10 +535,12 @@ def _page_content(payload: dict, path: str) -> tuple[list[dict], int]:
             "completeness cannot be checked and nothing is shown. Try again later.",
             operation=path,
         )
-    if not all(isinstance(record, dict) for record in data):
-        raise BadResponseError(f"The Whatfix API sent list items of {path} that are not objects.",
-                               operation=path)
-    return data, total
+    return data, total  # items that are not objects are counted here, dropped by frames
+
+
+def _hashable(value: Any) -> Any:
+    """Ids of the wrong JSON type (lists, objects) still need to be compared."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
 
 
 def _completeness_problem(pages: list[_Page], id_fields: tuple[str, ...]) -> str:
@@ -552,7 +554,9 @@ def _completeness_problem(pages: list[_Page], id_fields: tuple[str, ...]) -> str
     seen: set[tuple] = set()
     for page in pages:
         for record in page.records:
-            key = tuple(record.get(name) for name in id_fields)
+            if not isinstance(record, dict):
+                continue
+            key = tuple(_hashable(record.get(name)) for name in id_fields)
             if all(part is None for part in key):
                 continue  # no id to compare: the row count check still covers it
             if key in seen:

@@ -1,0 +1,150 @@
+"""`python -m whatfix_data export DATASET --start --end [--granularity] --format --out`.
+
+Same configuration as the app (Streamlit secrets file, then WHATFIX_* variables; demo mode when
+no credentials). `all` writes one file per dataset into the `--out` folder (`flows.csv`,
+`flow-trend.csv`, ...). CSV goes through `whatfix_data.exports.write_csv`, the project's one CSV
+writer. Any failure ends with exit code 1 (2 for bad arguments) and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from whatfix_data.client import WhatfixClient
+from whatfix_data.config import load_settings, read_secrets_file
+from whatfix_data.datasets import DATASETS, Dataset, load_dataset
+from whatfix_data.errors import WhatfixError
+from whatfix_data.exports import write_csv
+from whatfix_data.windows import DateRange, InvalidDateRange, default_granularity
+
+ALL = "all"
+FORMATS = ("csv", "json")
+GRANULARITIES = ("day", "week", "month")
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `export` subcommand."""
+    parser = subparsers.add_parser(
+        "export",
+        help="export a dataset (or all) to CSV or JSON",
+        description="Export Whatfix data for a date range. With no credentials configured, the "
+        "built-in demo account is used.",
+    )
+    parser.add_argument("dataset", choices=(*DATASETS, ALL), metavar="DATASET",
+                        help=f"one of: {', '.join(DATASETS)}, or {ALL} (then --out is a folder)")
+    parser.add_argument("--start", required=True, help="first day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--granularity", choices=GRANULARITIES, default=None,
+                        help="window size of the trends (default: by range length)")
+    parser.add_argument("--format", choices=FORMATS, default="csv", dest="fmt")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="output file, or folder for 'all'")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def _json_value(value: Any) -> Any:
+    """One cell as a JSON value: NA -> null, timestamps and dates -> ISO 8601."""
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _json_value(value.item())
+    return value
+
+
+def frame_to_json_bytes(frame: pd.DataFrame) -> bytes:
+    """The frame as a JSON array of row objects (UTF-8, stable key order)."""
+    columns = [str(c) for c in frame.columns]
+    rows = [
+        {name: _json_value(value) for name, value in zip(columns, row, strict=True)}
+        for row in frame.astype(object).itertuples(index=False, name=None)
+    ]
+    return (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _write(dataset: Dataset, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        write_csv(dataset.frame, path)
+    else:
+        path.write_bytes(frame_to_json_bytes(dataset.frame))
+
+
+def _load_all(client: WhatfixClient, names: list[str], date_range: DateRange,
+              granularity: str, bar: tqdm) -> list[Dataset]:
+    """Load the datasets concurrently (the client bounds the requests in flight)."""
+    def load(name: str) -> Dataset:
+        dataset = load_dataset(client, name, date_range, granularity)
+        bar.update(1)
+        return dataset
+
+    with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="export") as pool:
+        return list(pool.map(load, names))
+
+
+def _targets(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    if args.dataset != ALL:
+        return [(args.dataset, args.out)]
+    args.out.mkdir(parents=True, exist_ok=True)
+    return [(name, args.out / f"{name}.{args.fmt}") for name in DATASETS]
+
+
+def _export(args: argparse.Namespace) -> int:
+    date_range = DateRange.from_iso(args.start, args.end)
+    granularity = args.granularity or default_granularity(date_range)
+    settings = load_settings(read_secrets_file(), os.environ)
+    if settings.demo:
+        print("No Whatfix credentials configured: exporting the built-in demo account.",
+              file=sys.stderr)
+    targets = _targets(args)
+    with WhatfixClient(settings) as client, tqdm(
+        total=len(targets), unit="dataset", file=sys.stderr, disable=args.quiet,
+        desc="Exporting",
+    ) as bar:
+        datasets = _load_all(client, [name for name, _ in targets], date_range, granularity, bar)
+    for (name, path), dataset in zip(targets, datasets, strict=True):
+        _write(dataset, path, args.fmt)
+        if dataset.findings:
+            print(f"{name}: {len(dataset.findings)} data-quality finding(s); the values concerned "
+                  "are left empty.", file=sys.stderr)
+        if dataset.meta.stale:
+            print(f"{name}: the API is unavailable; cached data {dataset.meta.age_s / 60:.0f} "
+                  "minutes old was exported.", file=sys.stderr)
+    written = targets[0][1] if len(targets) == 1 else args.out
+    print(f"Wrote {written}", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the export; one line on stderr and a non-zero code on any failure."""
+    try:
+        return _export(args)
+    except InvalidDateRange as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except WhatfixError as exc:
+        print(f"Error: {exc.user_message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:
+        print(f"Error: cannot write {exc.filename or args.out}: {exc.strerror}.", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,306 @@
+"""One loader per dataset: client (HTTP + cache) + windows (date splits) + frames (typed frames).
+
+Every loader returns a `Dataset(name, frame, findings, meta)`; the dataset names are the ones of
+`python -m whatfix_data export`. Trends split the range with `windows.split_range` and fetch the
+windows concurrently (within the client's concurrency bound).
+
+The engagement trend is deliberately aggregated: per window it holds `active_users`, the
+`totalCount` of the engagement list for that window, read from one request with pageSize=1.
+Fetching every engagement row of every window would cost (active users / 100) requests per window
+(about 150 per weekly window for 20,000 users); one request per window keeps the trend cheap and
+the number exact (the API's own count of users with activity in the window).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from whatfix_data import frames
+from whatfix_data.client import KIND_LIST, KIND_WINDOW, FetchMeta, WhatfixClient
+from whatfix_data.errors import BadResponseError
+from whatfix_data.windows import DateRange, Window, comparison_range, split_range
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+PATH_END_USERS = "/end-users"
+PATH_CONTENT = "/content"
+PATH_SEGMENTS = "/segments"
+PATH_FLOWS = "/analytics/flows"
+PATH_ENGAGEMENT = "/analytics/end-users"
+PATH_SELF_HELP = "/analytics/self-help"
+PATH_TASKS = "/analytics/task-completion"
+PATH_POPULAR = "/reports/summary/mostPopularFlows"
+
+WINDOW_COLUMNS = ("window_start", "window_end", "window_label", "partial")
+ACTIVE_USERS = "active_users"
+# Trend base dataset -> name of the trend dataset.
+TREND_NAMES = {"flows": "flow-trend", "self-help": "self-help-trend",
+               "engagement": "engagement-trend"}
+DATASETS: tuple[str, ...] = (
+    "end-users",
+    "content",
+    "segments",
+    "flows",
+    "flow-trend",
+    "self-help",
+    "self-help-trend",
+    "engagement",
+    "task-completion",
+    "popular-flows",
+)
+# Datasets compared with the previous period on the dashboard.
+COMPARED_DATASETS: tuple[str, ...] = ("flows", "self-help", "engagement", "task-completion")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A typed frame, its data-quality findings, and where the data came from."""
+
+    name: str
+    frame: pd.DataFrame = field(repr=False)
+    findings: list = field(repr=False)
+    meta: FetchMeta
+
+
+def _dataset(name: str, records: list[dict], meta: FetchMeta) -> Dataset:
+    result = frames.to_frame(name, records)
+    return Dataset(name, result.frame, list(result.findings), meta)
+
+
+def _data_list(payload: dict, path: str) -> list[dict]:
+    """The `data` array of a non-paginated response, or BadResponseError."""
+    data = payload.get("data")
+    if not isinstance(data, list):  # items that are not objects are dropped by frames
+        raise BadResponseError(
+            f"The Whatfix API sent {path} without its list of results, unlike its documented "
+            "format. Try again later; if it persists, report it to Whatfix support.",
+            operation=path,
+        )
+    return data
+
+
+# ---------------------------------------------------------------------------------- lists
+
+
+def load_end_users(client: WhatfixClient) -> Dataset:
+    """Every end user (paginated list, cached for the list TTL)."""
+    result = client.get_all_pages(PATH_END_USERS, kind=KIND_LIST, id_field="userId")
+    return _dataset("end-users", result.records, result.meta)
+
+
+def load_content(client: WhatfixClient) -> Dataset:
+    """Every content item (flows, tooltips, task lists, ...)."""
+    result = client.get_all_pages(PATH_CONTENT, kind=KIND_LIST, id_field="contentId")
+    return _dataset("content", result.records, result.meta)
+
+
+def load_segments(client: WhatfixClient) -> Dataset:
+    """Every segment with its rules and userCount."""
+    result = client.get_all_pages(PATH_SEGMENTS, kind=KIND_LIST, id_field="segmentId")
+    return _dataset("segments", result.records, result.meta)
+
+
+# ------------------------------------------------------------------------------ analytics
+
+
+def _window_records(client: WhatfixClient, path: str, date_range: DateRange,
+                    extra: dict[str, Any] | None = None) -> tuple[list[dict], FetchMeta]:
+    result = client.get_json(path, {**date_range.params(), **(extra or {})}, kind=KIND_WINDOW)
+    records = _data_list(result.payload, path)
+    meta = FetchMeta.combine([result.meta], rows=len(records))
+    return records, meta
+
+
+def load_flows(client: WhatfixClient, date_range: DateRange) -> Dataset:
+    """Flow analytics (views, completions, rate, time to complete) for the range."""
+    records, meta = _window_records(client, PATH_FLOWS, date_range)
+    return _dataset("flows", records, meta)
+
+
+def load_popular_flows(client: WhatfixClient, date_range: DateRange) -> Dataset:
+    """The most-popular-flows report (JSON), ranked 1..n in the API's order."""
+    records, meta = _window_records(client, PATH_POPULAR, date_range, {"format": "json"})
+    return _dataset("popular-flows", records, meta)  # frames ranks them in the API's order
+
+
+def load_popular_flows_csv(client: WhatfixClient, date_range: DateRange) -> bytes:
+    """The most-popular-flows report exactly as the API formats it (format=csv)."""
+    params = {**date_range.params(), "format": "csv"}
+    return client.get_bytes(PATH_POPULAR, params, kind=KIND_WINDOW).payload
+
+
+def load_self_help(client: WhatfixClient, date_range: DateRange) -> Dataset:
+    """Self Help content views for the range."""
+    records, meta = _window_records(client, PATH_SELF_HELP, date_range)
+    return _dataset("self-help", records, meta)
+
+
+def load_engagement(client: WhatfixClient, date_range: DateRange) -> Dataset:
+    """Per-user engagement for the range (paginated)."""
+    result = client.get_all_pages(PATH_ENGAGEMENT, date_range.params(), kind=KIND_WINDOW,
+                                  id_field="userId")
+    return _dataset("engagement", result.records, result.meta)
+
+
+def load_task_completion(client: WhatfixClient, date_range: DateRange) -> Dataset:
+    """Per-user, per-task-list completion for the range (paginated; id = user + task list)."""
+    result = client.get_all_pages(PATH_TASKS, date_range.params(), kind=KIND_WINDOW,
+                                  id_field=("userId", "taskListId"))
+    return _dataset("task-completion", result.records, result.meta)
+
+
+# --------------------------------------------------------------------------------- trends
+
+
+def _active_users(client: WhatfixClient, window: Window) -> tuple[int, FetchMeta]:
+    """The number of users with activity in the window: one request, pageSize=1."""
+    params = {**window.params(), "page": 1, "pageSize": 1}
+    result = client.get_json(PATH_ENGAGEMENT, params, kind=KIND_WINDOW)
+    pagination = result.payload.get("pagination")
+    total = pagination.get("totalCount") if isinstance(pagination, dict) else None
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        raise BadResponseError(
+            "The Whatfix API sent the engagement list without a valid totalCount, so active "
+            "users cannot be counted. Try again later.",
+            operation=PATH_ENGAGEMENT,
+        )
+    return total, result.meta
+
+
+def _engagement_trend(client: WhatfixClient, windows: list[Window],
+                      progress: Progress | None) -> Dataset:
+    done = _Counter(len(windows), progress)
+
+    def fetch(window: Window) -> tuple[int, FetchMeta]:
+        outcome = _active_users(client, window)
+        done.step()
+        return outcome
+
+    results = client.map_concurrently(fetch, windows)
+    pairs = [(window, pd.DataFrame({ACTIVE_USERS: pd.array([count], dtype="Int64")}))
+             for window, (count, _meta) in zip(windows, results, strict=True)]
+    frame = frames.trend_frame(pairs)
+    if frame.empty:
+        frame[ACTIVE_USERS] = pd.array([], dtype="Int64")
+    meta = FetchMeta.combine((m for _, m in results), rows=len(frame))
+    return Dataset("engagement-trend", frame, [], meta)
+
+
+_TREND_LOADERS: dict[str, Callable[[WhatfixClient, DateRange], Dataset]] = {
+    "flows": load_flows,
+    "self-help": load_self_help,
+}
+
+
+class _Counter:
+    """Thread-safe progress reporting (done, total)."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+        self._lock = threading.Lock()
+
+    def step(self) -> None:
+        if self.progress is None:
+            return
+        with self._lock:
+            self.done += 1
+            self.progress(self.done, self.total)
+
+
+def load_trend(client: WhatfixClient, dataset: str, date_range: DateRange, granularity: str,
+               progress: Progress | None = None) -> Dataset:
+    """One row group per window ("flows", "self-help": base rows; "engagement": active users).
+
+    Windows come from `windows.split_range` (partial first/last windows flagged) and are fetched
+    concurrently; `progress(done, total)` is called after each window.
+    """
+    if dataset not in TREND_NAMES:
+        raise ValueError(f"no trend for {dataset!r}; expected one of {sorted(TREND_NAMES)}")
+    windows = split_range(date_range, granularity)
+    if dataset == "engagement":
+        return _engagement_trend(client, windows, progress)
+    loader = _TREND_LOADERS[dataset]
+    done = _Counter(len(windows), progress)
+
+    def fetch(window: Window) -> Dataset:
+        result = loader(client, window.date_range)
+        done.step()
+        return result
+
+    parts = client.map_concurrently(fetch, windows)
+    frame = frames.trend_frame(
+        [(w, d.frame) for w, d in zip(windows, parts, strict=True)], TREND_NAMES[dataset]
+    )
+    findings = [finding for part in parts for finding in part.findings]
+    meta = FetchMeta.combine((d.meta for d in parts), rows=len(frame))
+    return Dataset(TREND_NAMES[dataset], frame, findings, meta)
+
+
+# ------------------------------------------------------------------------------ dispatch
+
+
+def load_dataset(client: WhatfixClient, name: str, date_range: DateRange,
+                 granularity: str = "week", progress: Progress | None = None) -> Dataset:
+    """Load a dataset by its export name (see DATASETS; "engagement-trend" too)."""
+    simple: dict[str, Callable[[], Dataset]] = {
+        "end-users": lambda: load_end_users(client),
+        "content": lambda: load_content(client),
+        "segments": lambda: load_segments(client),
+        "flows": lambda: load_flows(client, date_range),
+        "self-help": lambda: load_self_help(client, date_range),
+        "engagement": lambda: load_engagement(client, date_range),
+        "task-completion": lambda: load_task_completion(client, date_range),
+        "popular-flows": lambda: load_popular_flows(client, date_range),
+    }
+    if name in simple:
+        return simple[name]()
+    trends = {trend: base for base, trend in TREND_NAMES.items()}
+    if name in trends:
+        return load_trend(client, trends[name], date_range, granularity, progress)
+    raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """Everything the dashboard shows for one range: current datasets and comparison ones."""
+
+    current: dict[str, Dataset]
+    comparison: dict[str, Dataset]
+    comparison_range: DateRange | None
+
+
+DASHBOARD_DATASETS: tuple[str, ...] = (*DATASETS, "engagement-trend")
+
+
+def load_dashboard(client: WhatfixClient, date_range: DateRange, granularity: str,
+                   comparison: str = "previous", custom: DateRange | None = None,
+                   progress: Progress | None = None) -> DashboardData:
+    """Load every dashboard dataset (and the comparison period's) concurrently.
+
+    All loaders run at once; the client's single concurrency bound keeps at most
+    `max_concurrency` requests in flight, so short lists and long paginated ones overlap.
+    """
+    previous = comparison_range(date_range, comparison, custom)
+    jobs: list[tuple[str, str, DateRange]] = [("current", n, date_range)
+                                              for n in DASHBOARD_DATASETS]
+    if previous is not None:
+        jobs += [("comparison", n, previous) for n in COMPARED_DATASETS]
+    done = _Counter(len(jobs), progress)
+
+    def run(job: tuple[str, str, DateRange]) -> Dataset:
+        result = load_dataset(client, job[1], job[2], granularity)
+        done.step()
+        return result
+
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="whatfix-load") as pool:
+        results = list(pool.map(run, jobs))
+    out: dict[str, dict[str, Dataset]] = {"current": {}, "comparison": {}}
+    for (period, name, _range), dataset in zip(jobs, results, strict=True):
+        out[period][name] = dataset
+    return DashboardData(out["current"], out["comparison"], previous)
