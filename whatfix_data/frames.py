@@ -1,0 +1,599 @@
+"""Typed frames: API records -> pandas DataFrames with fixed columns, dtypes and quality findings.
+
+Every dataset has fixed snake_case columns in a fixed order (the table in docs/ARCHITECTURE.md):
+``string`` columns are pandas ``string``, counts ``Int64``, rates and durations ``Float64``,
+timestamps ``datetime64[ns, UTC]``, content type and status categoricals over the spec's enums, and
+``attributes`` / ``rules`` plain Python objects.
+
+Rules applied to every record (each field of the spec is optional):
+
+* unknown extra fields are ignored; a missing field or ``null`` becomes NA, silently;
+* a value of the wrong type is coerced when that is unambiguous (``"12"`` -> 12, ``12.0`` -> 12,
+  ``7`` -> ``"7"``, ``"published"`` -> ``Published``); otherwise it becomes NA and a ``Finding``
+  records the original value;
+* impossible values become NA and a ``Finding``, so that they never reach a chart or a total:
+  negative counts or durations, rates outside 0..100, ``completions > views`` (completions and rate
+  set to NA), ``completed_tasks > total_tasks`` (completed tasks and rate set to NA), and a rate
+  that disagrees with its counts by more than rounding (the rate set to NA);
+* duplicate ids and records without an id are reported (the rows are kept);
+* a record that is not a JSON object is dropped with a Finding.
+
+Conversion is vectorised per column; only the rows with problems are visited one by one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from whatfix_data import segments as segment_rules
+from whatfix_data.windows import Window
+
+CONTENT_TYPES: tuple[str, ...] = (
+    "Flow",
+    "Tooltip",
+    "TaskList",
+    "SmartTip",
+    "Beacon",
+    "Popup",
+    "Survey",
+    "Article",
+    "Video",
+)
+CONTENT_STATUSES: tuple[str, ...] = ("Draft", "Published", "Archived")
+
+# A rate may differ from 100 * part / whole by this many points before it counts as inconsistent
+# (the API rounds rates; 0.5 covers rounding to a whole percent).
+RATE_TOLERANCE_PCT = 0.51
+MAX_VALUE_CHARS = 120
+# Counts beyond this are not believable and would overflow int64 (and float precision) anyway.
+MAX_WHOLE_NUMBER = 2**53
+TREND_PREFIX: tuple[str, ...] = ("window_start", "window_end", "window_label", "partial")
+TREND_BASES: dict[str, str] = {
+    "flow-trend": "flows",
+    "self-help-trend": "self-help",
+    "engagement-trend": "engagement",
+}
+FINDING_COLUMNS: tuple[str, ...] = ("dataset", "row_key", "field", "value", "problem")
+
+
+@dataclass(frozen=True)
+class Col:
+    """One output column: its name, the API field it comes from, and its kind."""
+
+    name: str
+    source: str
+    kind: str  # string | int | float | ts | cat | dict | list
+    categories: tuple[str, ...] = ()
+
+
+def _c(name: str, source: str, kind: str, categories: tuple[str, ...] = ()) -> Col:
+    return Col(name, source, kind, categories)
+
+
+_FLOW_COLUMNS: tuple[Col, ...] = (
+    _c("flow_id", "flowId", "string"),
+    _c("flow_name", "flowName", "string"),
+    _c("views", "views", "int"),
+    _c("completions", "completions", "int"),
+    _c("completion_rate_pct", "completionRate", "float"),
+    _c("avg_time_to_complete_s", "avgTimeToComplete", "float"),
+)
+
+SCHEMAS: dict[str, tuple[Col, ...]] = {
+    "end-users": (
+        _c("user_id", "userId", "string"),
+        _c("email", "email", "string"),
+        _c("name", "name", "string"),
+        _c("created_at", "createdAt", "ts"),
+        _c("last_seen_at", "lastSeenAt", "ts"),
+        _c("attributes", "attributes", "dict"),
+    ),
+    "content": (
+        _c("content_id", "contentId", "string"),
+        _c("name", "name", "string"),
+        _c("type", "type", "cat", CONTENT_TYPES),
+        _c("status", "status", "cat", CONTENT_STATUSES),
+        _c("target_url", "targetUrl", "string"),
+        _c("created_at", "createdAt", "ts"),
+        _c("modified_at", "modifiedAt", "ts"),
+        _c("view_count", "viewCount", "int"),
+    ),
+    "flows": _FLOW_COLUMNS,
+    "popular-flows": (_c("rank", "rank", "int"), *_FLOW_COLUMNS),
+    "self-help": (
+        _c("content_id", "contentId", "string"),
+        _c("content_name", "contentName", "string"),
+        _c("content_type", "contentType", "cat", CONTENT_TYPES),
+        _c("views", "views", "int"),
+    ),
+    "engagement": (
+        _c("user_id", "userId", "string"),
+        _c("email", "email", "string"),
+        _c("content_viewed", "contentViewed", "int"),
+        _c("flows_completed", "flowsCompleted", "int"),
+        _c("last_active", "lastActive", "ts"),
+    ),
+    "task-completion": (
+        _c("user_id", "userId", "string"),
+        _c("user_email", "userEmail", "string"),
+        _c("task_list_id", "taskListId", "string"),
+        _c("task_list_name", "taskListName", "string"),
+        _c("completed_tasks", "completedTasks", "int"),
+        _c("total_tasks", "totalTasks", "int"),
+        _c("completion_rate_pct", "completionRate", "float"),
+        _c("last_activity_at", "lastActivityAt", "ts"),
+    ),
+    "segments": (
+        _c("segment_id", "segmentId", "string"),
+        _c("name", "name", "string"),
+        _c("description", "description", "string"),
+        _c("user_count", "userCount", "int"),
+        _c("rules", "rules", "list"),
+    ),
+}
+DATASET_NAMES: tuple[str, ...] = tuple(SCHEMAS)
+
+# The columns that identify a row, used for row keys in findings and duplicate checks.
+KEYS: dict[str, tuple[str, ...]] = {
+    "end-users": ("user_id",),
+    "content": ("content_id",),
+    "flows": ("flow_id",),
+    "popular-flows": ("flow_id",),
+    "self-help": ("content_id",),
+    "engagement": ("user_id",),
+    "task-completion": ("user_id", "task_list_id"),
+    "segments": ("segment_id",),
+}
+# Columns that can never be negative.
+NON_NEGATIVE: tuple[str, ...] = (
+    "views",
+    "completions",
+    "avg_time_to_complete_s",
+    "view_count",
+    "content_viewed",
+    "flows_completed",
+    "completed_tasks",
+    "total_tasks",
+    "user_count",
+)
+# (part, whole, rate) triples: part <= whole, and rate == 100 * part / whole within rounding.
+RATE_TRIPLES: dict[str, tuple[str, str, str]] = {
+    "flows": ("completions", "views", "completion_rate_pct"),
+    "popular-flows": ("completions", "views", "completion_rate_pct"),
+    "task-completion": ("completed_tasks", "total_tasks", "completion_rate_pct"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One data-quality problem: which dataset, row and field, the value as received, and why."""
+
+    dataset: str
+    row_key: str
+    field: str
+    value: str
+    problem: str
+
+
+@dataclass
+class FrameResult:
+    """A typed frame and the data-quality findings met while building it."""
+
+    frame: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+
+
+class _Context:
+    """Collects findings for one dataset; row keys are resolved lazily (only for bad rows)."""
+
+    def __init__(self, dataset: str, raw_keys: list[list[Any]]) -> None:
+        self.dataset = dataset
+        self._raw_keys = raw_keys
+        self.findings: list[Finding] = []
+
+    def row_key(self, row: int) -> str:
+        parts = [_short(column[row]) for column in self._raw_keys if not _missing(column[row])]
+        return "/".join(parts) if parts else f"row {row + 1}"
+
+    def add(self, row: int, column: str, value: Any, problem: str) -> None:
+        self.findings.append(
+            Finding(self.dataset, self.row_key(row), column, _short(value), problem)
+        )
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _short(value: Any) -> str:
+    """A value as text for a finding, cut to a readable length."""
+    if isinstance(value, np.generic):
+        value = value.item()  # numpy scalars read as plain numbers, not np.float64(...)
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _empty_series(col: Col) -> pd.Series:
+    return _typed([], col)
+
+
+def _typed(values: Sequence[Any] | pd.api.extensions.ExtensionArray, col: Col) -> pd.Series:
+    """A Series of the column's dtype from already-clean values."""
+    if col.kind == "string":
+        return pd.Series(pd.array(values, dtype="string"))
+    if col.kind == "int":
+        return pd.Series(pd.array(values, dtype="Int64"))
+    if col.kind == "float":
+        return pd.Series(pd.array(values, dtype="Float64"))
+    if col.kind == "ts":
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), utc=True)).astype(
+            "datetime64[ns, UTC]"
+        )
+    if col.kind == "cat":
+        return pd.Series(pd.Categorical(values, categories=list(col.categories)))
+    return pd.Series(list(values), dtype=object)
+
+
+# --------------------------------------------------------------------------- column converters
+
+
+def _to_string(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
+    if all(v is None or type(v) is str for v in values):
+        return pd.Series(pd.array(values, dtype="string"))
+    clean: list[Any] = []
+    for row, value in enumerate(values):
+        if _missing(value) or isinstance(value, str):
+            clean.append(None if _missing(value) else value)
+        elif isinstance(value, (bool, int, float)):
+            clean.append(str(value).lower() if isinstance(value, bool) else _number_text(value))
+        else:
+            ctx.add(row, col.name, value, "expected text, got " + type(value).__name__)
+            clean.append(None)
+    return pd.Series(pd.array(clean, dtype="string"))
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _numeric(values: list[Any], col: Col, ctx: _Context, whole: bool) -> pd.Series:
+    """Numbers from ints, floats and numeric strings; anything else NA with a finding."""
+    fast = _fast_numeric(values, whole)
+    if fast is not None:
+        return fast
+    raw = pd.Series(values, dtype=object)
+    candidates = raw.map(_numeric_candidate)
+    parsed = pd.to_numeric(candidates, errors="coerce").astype("Float64")
+    parsed = parsed.where(np.isfinite(parsed.fillna(0).to_numpy(dtype=float)))
+    present = ~raw.map(_missing).to_numpy(dtype=bool)
+    failed = present & parsed.isna().to_numpy(dtype=bool)
+    expected = "a whole number" if whole else "a number"
+    for row in np.flatnonzero(failed):
+        ctx.add(int(row), col.name, values[row], f"expected {expected}, got {values[row]!r}")
+    if not whole:
+        return parsed
+    fraction = (parsed.notna() & (parsed != parsed.round())).fillna(False)
+    too_big = (parsed.abs() > MAX_WHOLE_NUMBER).fillna(False)
+    for row in np.flatnonzero(fraction.to_numpy(dtype=bool)):
+        ctx.add(int(row), col.name, values[row], "expected a whole number")
+    for row in np.flatnonzero(too_big.to_numpy(dtype=bool)):
+        ctx.add(int(row), col.name, values[row], "number out of range")
+    return parsed.mask(fraction | too_big).round().astype("Int64")
+
+
+def _fast_numeric(values: list[Any], whole: bool) -> pd.Series | None:
+    """The common case (clean JSON numbers) without per-value parsing; None when not clean."""
+    allowed = (int,) if whole else (int, float)
+    if not all(v is None or type(v) in allowed for v in values):
+        return None
+    try:
+        array = pd.array(values, dtype="Int64" if whole else "Float64")
+    except (OverflowError, TypeError, ValueError):
+        return None
+    numbers = array.to_numpy(dtype=float, na_value=0.0)
+    if not np.isfinite(numbers).all() or (np.abs(numbers) > MAX_WHOLE_NUMBER).any():
+        return None
+    return pd.Series(array)
+
+
+def _numeric_candidate(value: Any) -> Any:
+    """Values pd.to_numeric may see: numbers and trimmed strings; everything else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return float(value)  # huge ints would overflow to_numeric's int64 path
+    if isinstance(value, float):
+        return value
+    return value.strip() if isinstance(value, str) else None
+
+
+def _to_int(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
+    return _numeric(values, col, ctx, whole=True)
+
+
+def _to_float(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
+    return _numeric(values, col, ctx, whole=False)
+
+
+def _to_ts(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
+    texts = [v if isinstance(v, str) else None for v in values]
+    series = pd.Series(texts, dtype=object)
+    try:
+        parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    except (ValueError, TypeError):  # pragma: no cover - defensive: fall back to mixed parsing
+        parsed = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
+    parsed = parsed.astype("datetime64[ns, UTC]")
+    failed = parsed.isna().to_numpy(dtype=bool) & ~np.array([_missing(v) for v in values], bool)
+    for row in np.flatnonzero(failed):
+        ctx.add(int(row), col.name, values[row], "expected an ISO 8601 date-time")
+    return parsed.reset_index(drop=True)
+
+
+def _to_cat(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
+    allowed = set(col.categories)
+    folded = {c.casefold(): c for c in col.categories}
+    clean: list[Any] = []
+    for row, value in enumerate(values):
+        if value is None or (isinstance(value, str) and value in allowed):
+            clean.append(value)
+        elif isinstance(value, str) and value.strip().casefold() in folded:
+            clean.append(folded[value.strip().casefold()])
+        else:
+            if not _missing(value):
+                ctx.add(row, col.name, value, "not one of " + ", ".join(col.categories))
+            clean.append(None)
+    return pd.Series(pd.Categorical(clean, categories=list(col.categories)))
+
+
+def _to_dict(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
+    clean: list[Any] = []
+    for row, value in enumerate(values):
+        if isinstance(value, dict) or value is None:
+            clean.append(value)
+        else:
+            ctx.add(row, col.name, value, "expected an object, got " + type(value).__name__)
+            clean.append(None)
+    return pd.Series(clean, dtype=object)
+
+
+def _to_list(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
+    clean: list[Any] = []
+    for row, value in enumerate(values):
+        if isinstance(value, list) or value is None:
+            clean.append(value)
+            for problem in segment_rules.rule_problems(value):
+                ctx.add(row, col.name, value, problem)
+        else:
+            ctx.add(row, col.name, value, "expected a list, got " + type(value).__name__)
+            clean.append(None)
+    return pd.Series(clean, dtype=object)
+
+
+_CONVERTERS: dict[str, Callable[[list[Any], Col, _Context], pd.Series]] = {
+    "string": _to_string,
+    "int": _to_int,
+    "float": _to_float,
+    "ts": _to_ts,
+    "cat": _to_cat,
+    "dict": _to_dict,
+    "list": _to_list,
+}
+
+
+# --------------------------------------------------------------------------- quality checks
+
+
+def _null_out(frame: pd.DataFrame, mask: np.ndarray, columns: Iterable[str]) -> None:
+    for column in columns:
+        frame[column] = frame[column].mask(pd.Series(mask, index=frame.index))
+
+
+def _report(ctx: _Context, frame: pd.DataFrame, mask: np.ndarray, column: str, problem: str):
+    for row in np.flatnonzero(mask):
+        ctx.add(int(row), column, frame[column].iat[row], problem)
+
+
+def _check_non_negative(frame: pd.DataFrame, ctx: _Context) -> None:
+    for column in NON_NEGATIVE:
+        if column not in frame:
+            continue
+        bad = (frame[column] < 0).fillna(False).to_numpy(dtype=bool)
+        if bad.any():
+            _report(ctx, frame, bad, column, "negative value")
+            _null_out(frame, bad, [column])
+
+
+def _check_rate_range(frame: pd.DataFrame, ctx: _Context) -> None:
+    if "completion_rate_pct" not in frame:
+        return
+    rate = frame["completion_rate_pct"]
+    bad = ((rate < 0) | (rate > 100)).fillna(False).to_numpy(dtype=bool)
+    if bad.any():
+        _report(ctx, frame, bad, "completion_rate_pct", "rate outside 0..100")
+        _null_out(frame, bad, ["completion_rate_pct"])
+
+
+def _check_rate_triple(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None:
+    if dataset not in RATE_TRIPLES:
+        return
+    part_name, whole_name, rate_name = RATE_TRIPLES[dataset]
+    part, whole = frame[part_name], frame[whole_name]
+    over = (part > whole).fillna(False).to_numpy(dtype=bool)
+    if over.any():
+        for row in np.flatnonzero(over):
+            ctx.add(
+                int(row), part_name, part.iat[row], f"{part_name} > {whole_name} ({whole.iat[row]})"
+            )
+        _null_out(frame, over, [part_name, rate_name])
+    part, rate = frame[part_name], frame[rate_name]
+    positive = whole.where(whole > 0)
+    expected = (part.astype("Float64") * 100 / positive.astype("Float64")).round(6)
+    zero_whole = (whole == 0).fillna(False) & (rate != 0).fillna(False)
+    off = ((expected - rate).abs() > RATE_TOLERANCE_PCT).fillna(False) | zero_whole
+    off_mask = off.to_numpy(dtype=bool)
+    for row in np.flatnonzero(off_mask):
+        shown = "n/a" if pd.isna(expected.iat[row]) else f"{expected.iat[row]:.1f}"
+        ctx.add(int(row), rate_name, rate.iat[row], f"rate does not match counts ({shown})")
+    if off_mask.any():
+        _null_out(frame, off_mask, [rate_name])
+
+
+def _check_keys(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None:
+    keys = list(KEYS[dataset])
+    missing = frame[keys[0]].isna().to_numpy(dtype=bool)
+    for row in np.flatnonzero(missing):
+        ctx.add(int(row), keys[0], None, "missing id")
+    present = frame.loc[~missing, keys]
+    duplicated = present.duplicated(keep="first")
+    for row in present.index[duplicated.to_numpy(dtype=bool)]:
+        ctx.add(int(row), keys[-1], frame[keys[-1]].iat[int(row)], "duplicate id")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def columns(dataset: str) -> list[str]:
+    """The fixed column names of a dataset (trend datasets include the window columns)."""
+    return list(empty_frame(dataset).columns)
+
+
+def _schema(dataset: str) -> tuple[Col, ...]:
+    if dataset not in SCHEMAS:
+        known = ", ".join((*DATASET_NAMES, *TREND_BASES))
+        raise ValueError(f"Unknown dataset {dataset!r}: expected one of {known}.")
+    return SCHEMAS[dataset]
+
+
+def empty_frame(dataset: str) -> pd.DataFrame:
+    """A frame with no rows and the dataset's columns and dtypes."""
+    if dataset in TREND_BASES:
+        base = empty_frame(TREND_BASES[dataset])
+        return _prepend_window_columns(base, [], [], [], [])
+    return pd.DataFrame({col.name: _empty_series(col) for col in _schema(dataset)})
+
+
+def to_frame(dataset: str, records: Iterable[Any] | None) -> FrameResult:
+    """Typed frame plus findings for one dataset's records (the API's ``data`` items).
+
+    Never raises on bad records: see the module docstring for what happens to them.
+    """
+    schema = _schema(dataset)
+    items = list(records or [])
+    dicts = [r for r in items if isinstance(r, dict)]
+    dropped = [r for r in items if not isinstance(r, dict)]
+    if dataset == "popular-flows":
+        dicts = [_with_rank(r, position) for position, r in enumerate(dicts, start=1)]
+    key_columns = [
+        [r.get(col.source) for r in dicts] for col in schema if col.name in KEYS[dataset]
+    ]
+    ctx = _Context(dataset, key_columns)
+    for value in dropped:
+        ctx.findings.append(Finding(dataset, "-", "-", _short(value), "record is not an object"))
+    if not dicts:
+        return FrameResult(empty_frame(dataset), ctx.findings)
+    data = {
+        col.name: _CONVERTERS[col.kind]([r.get(col.source) for r in dicts], col, ctx)
+        for col in schema
+    }
+    frame = pd.DataFrame(data)
+    _check_non_negative(frame, ctx)
+    _check_rate_range(frame, ctx)
+    _check_rate_triple(frame, ctx, dataset)
+    _check_keys(frame, ctx, dataset)
+    return FrameResult(frame, ctx.findings)
+
+
+def _with_rank(record: dict[str, Any], position: int) -> dict[str, Any]:
+    """Popular-flow records are ranked by their order in the report (the spec has no rank field)."""
+    if "rank" in record:
+        return record
+    return {**record, "rank": position}
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    """Findings as a DataFrame: dataset, row_key, field, value, problem (all text)."""
+    rows = list(findings)
+    return pd.DataFrame(
+        {
+            name: pd.array([getattr(f, name) for f in rows], dtype="string")
+            for name in FINDING_COLUMNS
+        }
+    )
+
+
+def _prepend_window_columns(
+    base: pd.DataFrame,
+    starts: list[date],
+    ends: list[date],
+    labels: list[str],
+    partial: list[bool],
+) -> pd.DataFrame:
+    prefix = pd.DataFrame(
+        {
+            "window_start": pd.Series(starts, dtype=object),
+            "window_end": pd.Series(ends, dtype=object),
+            "window_label": pd.array(labels, dtype="string"),
+            "partial": pd.Series(partial, dtype=bool),
+        },
+        index=base.index,
+    )
+    return pd.concat([prefix, base], axis=1)
+
+
+def trend_frame(
+    windows_with_frames: Iterable[tuple[Window, pd.DataFrame | FrameResult]],
+    dataset: str | None = None,
+) -> pd.DataFrame:
+    """One frame of per-window frames, with window_start, window_end, window_label and partial
+    prepended (``window_start``/``window_end`` are ``datetime.date`` values).
+
+    ``dataset`` (a base name like ``flows`` or a trend name like ``flow-trend``) fixes the columns
+    of an empty result.
+    """
+    pairs = [(w, f.frame if isinstance(f, FrameResult) else f) for w, f in windows_with_frames]
+    base_name = TREND_BASES.get(dataset or "", dataset)
+    non_empty = [(w, f) for w, f in pairs if not f.empty]
+    if not non_empty:
+        base = empty_frame(base_name) if base_name else pd.DataFrame()
+        return _prepend_window_columns(base, [], [], [], [])
+    frames = [f for _, f in non_empty]
+    base = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].copy()
+    base = base.reset_index(drop=True)
+    if base_name:
+        base = _restore_dtypes(base, empty_frame(base_name))
+    lengths = [len(f) for f in frames]
+    windows = [w for w, _ in non_empty]
+    return _prepend_window_columns(
+        base,
+        _repeat([w.start for w in windows], lengths),
+        _repeat([w.end for w in windows], lengths),
+        _repeat([w.label for w in windows], lengths),
+        _repeat([w.partial for w in windows], lengths),
+    )
+
+
+def _repeat(values: list[Any], counts: list[int]) -> list[Any]:
+    return [value for value, count in zip(values, counts, strict=True) for _ in range(count)]
+
+
+def _restore_dtypes(frame: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
+    """Concatenation can widen dtypes (e.g. categoricals); put the schema's dtypes back."""
+    for name, dtype in template.dtypes.items():
+        if name in frame and frame[name].dtype != dtype:
+            frame[name] = frame[name].astype(dtype)
+    return frame[
+        [c for c in template.columns if c in frame]
+        + [c for c in frame.columns if c not in template.columns]
+    ]
