@@ -129,6 +129,12 @@ def test_short_label_truncates_before_escaping():
     assert label == "&amp;" * 9 + "…"   # nine whole entities, never half of one
 
 
+def test_lighten_mixes_with_white():
+    assert style.lighten("#000000", 0.5) == "#808080"
+    assert style.lighten("#0072B2", 0.0) == "#0072B2"
+    assert style.lighten("#0072B2", 1.0) == "#FFFFFF"
+
+
 def test_palette_is_okabe_ito():
     assert set(style.PALETTE) == set(style.OKABE_ITO.values())
     assert len(set(style.PALETTE)) == 8
@@ -274,7 +280,8 @@ def test_flow_comparison_previous_is_lighter_and_labelled():
                                  previous_label=previous)
     current, prev = fig.data
     assert prev.name == "Previous period (2026-08-01 – 2026-08-30)"
-    assert prev.marker.opacity < current.marker.opacity
+    assert prev.marker.color == style.lighten(current.marker.color)  # same hue, lighter
+    assert prev.marker.color != current.marker.color
     assert list(prev.x) == [305, 205, 105]
     assert fig.layout.xaxis.title.text == "Views (count)"
 
@@ -421,28 +428,29 @@ def test_task_list_distribution_stacks_buckets():
 
 
 def test_completion_by_segment():
-    frame = pd.DataFrame({"segment_id": ["s1", "s2"], "segment_name": ["Admins", HOSTILE],
-                          "completion_rate_pct": [40.0, 75.5]})
+    frame = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "name": ["Admins", HOSTILE, "Idle"],
+                          "task_completion_pct": pd.array([40.0, 75.5, None], dtype="Float64")})
     fig = charts.completion_by_segment(frame)
-    assert list(fig.data[0].x) == [75.5, 40.0]
+    assert list(fig.data[0].x) == [75.5, 40.0]  # the segment without task rows is left out
     assert fig.layout.xaxis.title.text == "Completion rate (%)"
     assert "<script>" not in str(layout_json(fig))
 
 
 def test_segment_membership_and_engagement():
     frame = pd.DataFrame({"segment_id": ["s1", "s2"], "name": ["Admins", "EMEA"],
-                          "user_count": [10, 200], "local_members": [12, 199]})
+                          "user_count": [10, 200], "local_count": [12, 199]})
     fig = charts.segment_membership(frame)
     assert [t.name for t in fig.data] == ["userCount (API)", "Computed from user attributes"]
     assert list(fig.data[0].x) == [200, 10] and list(fig.data[1].x) == [199, 12]
     assert fig.layout.xaxis.title.text == "Users (count)"
-    engagement = pd.DataFrame({"segment_id": ["s1", "s2"], "segment_name": ["Admins", "EMEA"],
-                               "avg_content_viewed": [3.5, 1.2],
-                               "avg_flows_completed": [1.0, 0.4]})
+    engagement = pd.DataFrame({"segment_id": ["s1", "s2"], "name": ["Admins", "EMEA"],
+                               "content_viewed_per_member": [3.5, 1.2],
+                               "flows_completed_per_member": [1.0, 0.4]})
     fig = charts.segment_engagement(engagement)
     assert list(fig.data[0].x) == [3.5, 1.2]
     assert "(count)" in fig.layout.xaxis.title.text
-    metric = charts.segment_metric(engagement, "avg_flows_completed", title="Flows per user",
+    metric = charts.segment_metric(engagement, "flows_completed_per_member",
+                                   title="Flows per member",
                                    value_title="Flows completed per user (count)",
                                    label="Flows")
     assert list(metric.data[0].x) == [1.0, 0.4]

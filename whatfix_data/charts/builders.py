@@ -34,6 +34,7 @@ _TEXT_FORMAT: dict[str, str] = {
 WINDOW_AXIS_TITLES = {"day": "Day", "week": "Week starting", "month": "Month starting"}
 DAYS_IN_WEEK = 7
 MAX_HIST_BINS = 30
+MANY_POINTS = 40  # above this many windows, markers shrink so the line stays readable
 PARTIAL_NOTE = " (partial window)"
 
 
@@ -150,8 +151,7 @@ def _bar_trace(
         customdata=[[n] for n in full_names],
         hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{measure.label}: "
                        f"{hover_value(kind)}<extra></extra>"),
-        marker={"color": measure.colour,
-                "opacity": style.PREVIOUS_OPACITY if measure.previous else 1.0},
+        marker={"color": style.lighten(measure.colour) if measure.previous else measure.colour},
     )
     if with_text:
         trace.update(texttemplate=_TEXT_FORMAT[kind], textposition="outside", cliponaxis=False)
@@ -179,7 +179,9 @@ def _window_notes(frame: pd.DataFrame) -> list[str]:
     """Hover label per window: its label, plus a note when the window is partial."""
     labels = frame["window_label"] if "window_label" in frame else frame["window_start"]
     partial = frame["partial"] if "partial" in frame else pd.Series(False, index=frame.index)
-    return [style.escape_text(lbl) + (PARTIAL_NOTE if bool(p) is True else "")
+    # windows.split_range already labels cut windows "(partial)"; add the note only when missing.
+    return [style.escape_text(lbl)
+            + (PARTIAL_NOTE if bool(p) is True and "partial" not in str(lbl) else "")
             for lbl, p in zip(labels, partial.fillna(False), strict=True)]
 
 
@@ -248,7 +250,8 @@ def _line_trace(
         mode="lines+markers",
         name=measure.label,
         line={"color": measure.colour, "width": 2.5},
-        marker={"symbol": symbols, "size": 8, "color": measure.colour},
+        marker={"symbol": symbols, "color": measure.colour,
+                "size": 8 if len(x) <= MANY_POINTS else 4},
         customdata=[[n] for n in notes],
         hovertemplate=(f"{measure.label}: {hover_value(kind, 'y')}"
                        " · %{customdata[0]}<extra></extra>"),

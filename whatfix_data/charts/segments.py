@@ -14,12 +14,12 @@ NO_SEGMENTS = "No segments defined for this account"
 def segment_membership(segments: pd.DataFrame, *, subtitle: str | None = None) -> go.Figure:
     """userCount reported by the API beside the membership computed locally from user attributes.
 
-    Input columns: segment_id, name, user_count, local_members.
+    Input: `segments.reconcile(...)` (segment_id, name, user_count, local_count).
     """
     return ranked_bars(
         segments, name_col="name", key_col="segment_id",
         measures=[Measure("user_count", "userCount (API)", style.OKABE_ITO["blue"]),
-                  Measure("local_members", "Computed from user attributes",
+                  Measure("local_count", "Computed from user attributes",
                           style.OKABE_ITO["orange"])],
         title="Segment size: API userCount vs local membership", value_title="Users (count)",
         limit=None, noun="segments", subtitle=subtitle, empty_message=NO_SEGMENTS,
@@ -38,10 +38,11 @@ def segment_metric(
 ) -> go.Figure:
     """One per-segment number as bars, highest first (active users, mean items viewed, ...).
 
-    Input columns: segment_id, segment_name and `column`. `value_title` carries the unit.
+    Input: `segments.segment_breakdown(...)` (segment_id, name and `column`, e.g. active_users
+    or active_pct). `value_title` carries the unit.
     """
     return ranked_bars(
-        by_segment, name_col="segment_name", key_col="segment_id",
+        by_segment, name_col="name", key_col="segment_id",
         measures=[Measure(column, label, style.OKABE_ITO["reddish_purple"])], title=title,
         value_title=value_title, kind=kind, limit=None, noun="segments", subtitle=subtitle,
         empty_message="No activity for any segment in this date range",
@@ -51,14 +52,16 @@ def segment_metric(
 def segment_engagement(by_segment: pd.DataFrame, *, subtitle: str | None = None) -> go.Figure:
     """Content viewed and flows completed per segment member, on average.
 
-    Input columns: segment_id, segment_name, avg_content_viewed, avg_flows_completed.
+    Input: `segments.segment_breakdown(...)` (segment_id, name, content_viewed_per_member,
+    flows_completed_per_member).
     """
     return ranked_bars(
-        by_segment, name_col="segment_name", key_col="segment_id",
-        measures=[Measure("avg_content_viewed", "Content viewed per user", style.OKABE_ITO["blue"]),
-                  Measure("avg_flows_completed", "Flows completed per user",
+        by_segment, name_col="name", key_col="segment_id",
+        measures=[Measure("content_viewed_per_member", "Content viewed per member",
+                          style.OKABE_ITO["blue"]),
+                  Measure("flows_completed_per_member", "Flows completed per member",
                           style.OKABE_ITO["orange"])],
-        title="Engagement by segment", value_title="Average per user (count)", kind="number",
+        title="Engagement by segment", value_title="Average per member (count)", kind="number",
         limit=None, noun="segments", subtitle=subtitle,
         empty_message="No activity for any segment in this date range",
     )

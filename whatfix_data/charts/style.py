@@ -40,6 +40,7 @@ NEUTRAL_COLOUR = "#8C8C8C"
 # Comparison series: same hue, dashed and see-through, so "previous" reads as a backdrop.
 PREVIOUS_OPACITY = 0.55
 PREVIOUS_DASH = "dash"
+PREVIOUS_LIGHTEN = 0.5
 
 FONT_FAMILY = "Inter, 'Source Sans Pro', Arial, sans-serif"
 TITLE_FONT_SIZE = 17
@@ -53,18 +54,30 @@ MIN_HEIGHT_PX = 340
 MAX_HEIGHT_PX = 1400
 DEFAULT_HEIGHT_PX = 420
 DEFAULT_TOP_N = 30
+FEW_BARS_GAP = 0.45          # a chart with few bars keeps them slim rather than slab-like
 
 COUNT_DTICK_ONE_BELOW = 10   # up to this maximum, count axes tick every 1 (no repeated "1, 1, 2")
 PERCENT_RANGE = (0, 100)
 SECONDS_PER_MINUTE = 60
 MINUTES_ABOVE_S = 180        # durations whose median is above this are shown in minutes
 
+TOP_MARGIN_PX = 64            # room for title + subtitle above the plot
 FILENAME_MAX_CHARS = 120
 IMAGE_SCALE = 2
 
 
 # ---------------------------------------------------------------------------------------------
 # Safe text
+
+
+def lighten(colour: str, amount: float = PREVIOUS_LIGHTEN) -> str:
+    """`colour` ("#RRGGBB") mixed with white by `amount` (0..1): the comparison shade of a hue.
+
+    A real colour, unlike opacity, so the legend swatch matches the bars.
+    """
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    mixed = [round(c + (255 - c) * amount) for c in rgb]
+    return "#" + "".join(f"{c:02X}" for c in mixed)
 
 
 def escape_text(value: Any) -> str:
@@ -163,6 +176,7 @@ def category_axis(keys: Sequence[str], labels: Sequence[str], *, reverse: bool) 
         "ticktext": list(labels),
         "autorange": "reversed" if reverse else True,
         "automargin": True,
+        "ticklabelstandoff": 6,  # a gap between a name and its bar
         "title": {"text": ""},
     }
 
@@ -188,25 +202,36 @@ def apply_layout(
         "template": "plotly_white",
         "colorway": list(PALETTE),
         "font": {"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+        # Title pinned to the top-left of the figure, legend to its bottom edge: neither can
+        # collide with the plot, the axis titles or each other, whatever the legend's length.
         "title": {
             "text": title,
             "x": 0,
             "xanchor": "left",
+            "xref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "yref": "container",
+            "pad": {"l": 12, "t": 12},
             "font": {"size": TITLE_FONT_SIZE},
             "automargin": True,
         },
         "height": height,
-        "margin": {"l": 10, "r": 40, "t": 60, "b": 10},
+        "margin": {"l": 12, "r": 40, "t": TOP_MARGIN_PX, "b": 12},
         "legend": {
             "orientation": "h",
-            "x": 0,
+            "x": 0.01,
             "xanchor": "left",
-            "y": 1.0,
+            "xref": "container",
+            "y": 0,
             "yanchor": "bottom",
+            "yref": "container",
             "font": {"size": 12},
+            # Plotly reverses the legend of stacked bars by default; keep the stacking order.
+            "traceorder": "normal",
         },
         "hoverlabel": {"font": {"family": FONT_FAMILY}, "align": "left"},
-        "bargap": 0.25,
+        "bargap": FEW_BARS_GAP if height <= MIN_HEIGHT_PX else 0.25,
     }
     if subtitle:
         layout["title"]["subtitle"] = {"text": subtitle, "font": {"size": 12, "color": "#555555"}}

@@ -60,11 +60,14 @@ def completion_by_segment(
 ) -> go.Figure:
     """Average task-list completion rate per segment, highest first.
 
-    Input columns: segment_id, segment_name, completion_rate_pct (0..100).
+    Input: `segments.segment_breakdown(...)` (segment_id, name, task_completion_pct 0..100).
+    Segments without task rows (NA) are left out.
     """
+    if by_segment is not None and len(by_segment):
+        by_segment = by_segment[by_segment["task_completion_pct"].notna()]
     return ranked_bars(
-        by_segment, name_col="segment_name", key_col="segment_id",
-        measures=[Measure("completion_rate_pct", "Task completion", style.GOOD_COLOUR)],
+        by_segment, name_col="name", key_col="segment_id",
+        measures=[Measure("task_completion_pct", "Task completion", style.GOOD_COLOUR)],
         title="Task-list completion by segment", value_title="Completion rate (%)",
         kind="percent", limit=None, noun="segments", subtitle=subtitle,
         empty_message="No task-list activity for any segment in this date range",
