@@ -1,0 +1,222 @@
+"""Preview: what the sync will do to each valid row, and to each segment's membership.
+
+A row *creates* a user that does not exist yet, *updates* one whose email, name or attributes
+differ, and leaves *unchanged* one that already holds every value of the row (no request is
+sent for it: that is what makes a second run of the same file send nothing).
+
+Merge rule: the body sent is the user's full record, the current attributes overlaid with the
+row's non-empty values. An empty cell keeps the current value; a sync never deletes attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from whatfix_data import segments as segment_rules
+from whatfix_data.user_sync.validation import MAX_ATTRIBUTES, Validation
+from whatfix_data.user_sync.values import comparable
+
+CREATE = "create"
+UPDATE = "update"
+UNCHANGED = "unchanged"
+ACTIONS: tuple[str, ...] = (CREATE, UPDATE, UNCHANGED)
+JOINS = "joins"
+LEAVES = "leaves"
+SEGMENT_CHANGE_COLUMNS: tuple[str, ...] = (
+    "segment_id", "name", "members_now", "joining", "leaving", "members_after",
+)
+
+
+@dataclass
+class Plan:
+    """The preview of a sync.
+
+    ``actions``: one line per valid row: row, user_id, action (create/update/unchanged),
+    changed_fields (list: email, name), changed_attributes (list of names), body (dict to PUT).
+    ``invalid``: one line per invalid row (row, user_id, message). ``segment_changes``: per
+    segment, members now, joining, leaving and after. ``segment_moves``: segment_id, user_id,
+    change (joins/leaves) for a drill-down.
+    """
+
+    actions: pd.DataFrame
+    invalid: pd.DataFrame
+    segment_changes: pd.DataFrame
+    segment_moves: pd.DataFrame
+    total_rows: int
+
+    def count(self, action: str) -> int:
+        return int((self.actions["action"] == action).sum())
+
+    @property
+    def to_send(self) -> pd.DataFrame:
+        """The rows that need a request (create or update), in file order."""
+        return self.actions[self.actions["action"] != UNCHANGED]
+
+    def summary(self) -> dict[str, int]:
+        """Counts per action plus invalid and total: they add up to total_rows."""
+        counts = {action: self.count(action) for action in ACTIONS}
+        counts["invalid"] = len(self.invalid)
+        counts["total"] = self.total_rows
+        return counts
+
+
+def _current_index(end_users: pd.DataFrame) -> dict[str, tuple[Any, Any, Mapping[str, Any]]]:
+    """user_id -> (email, name, attributes) of the current end users."""
+    if end_users is None or end_users.empty:
+        return {}
+    emails = [None if pd.isna(v) else v for v in end_users["email"].tolist()]
+    names = [None if pd.isna(v) else v for v in end_users["name"].tolist()]
+    attributes = [a if isinstance(a, Mapping) else {} for a in end_users["attributes"].tolist()]
+    ids = end_users["user_id"].astype(object).tolist()
+    return {
+        str(uid): (email, name, attrs)
+        for uid, email, name, attrs in zip(ids, emails, names, attributes, strict=True)
+        if uid is not None and not (isinstance(uid, float) and np.isnan(uid))
+    }
+
+
+def _row_action(
+    user_id: str, email: Any, name: Any, attributes: Mapping[str, Any],
+    current: tuple[Any, Any, Mapping[str, Any]] | None,
+) -> tuple[str, list[str], list[str], dict[str, Any]]:
+    """(action, changed fields, changed attribute names, body) for one valid row."""
+    if current is None:
+        body: dict[str, Any] = {"userId": user_id, "attributes": dict(attributes)}
+        fields = [f for f, v in (("email", email), ("name", name)) if v is not None]
+        body.update({f: v for f, v in (("email", email), ("name", name)) if v is not None})
+        return CREATE, fields, sorted(attributes), body
+    now_email, now_name, now_attributes = current
+    fields = [
+        f for f, new, old in (("email", email, now_email), ("name", name, now_name))
+        if new is not None and new != old
+    ]
+    changed = sorted(
+        k for k, v in attributes.items() if comparable(v) != comparable(now_attributes.get(k))
+    )
+    if not fields and not changed:
+        return UNCHANGED, [], [], {}
+    merged = {**now_attributes, **attributes}
+    body = {"userId": user_id, "attributes": merged}
+    final_email = email if email is not None else now_email
+    final_name = name if name is not None else now_name
+    body.update({f: v for f, v in (("email", final_email), ("name", final_name)) if v is not None})
+    return UPDATE, fields, changed, body
+
+
+def build_plan(
+    validation: Validation, end_users: pd.DataFrame, segments: pd.DataFrame | None = None
+) -> Plan:
+    """Diff the valid rows against the current end users (frames of whatfix_data.frames)."""
+    current = _current_index(end_users)
+    records = validation.records
+    results = [
+        _row_action(uid, email, name, attrs, current.get(uid))
+        for uid, email, name, attrs in zip(
+            records["user_id"], records["email"], records["name"], records["attributes"],
+            strict=True,
+        )
+    ]
+    actions = pd.DataFrame({
+        "row": records["row"].to_numpy(),
+        "user_id": pd.Series(records["user_id"].to_numpy(), dtype=object),
+        "action": pd.Series([r[0] for r in results], dtype=object),
+        "changed_fields": pd.Series([r[1] for r in results], dtype=object),
+        "changed_attributes": pd.Series([r[2] for r in results], dtype=object),
+        "body": pd.Series([r[3] for r in results], dtype=object),
+    })
+    actions, too_big = _split_oversized(actions)
+    invalid = pd.concat([validation.invalid, too_big], ignore_index=True)
+    invalid = invalid.sort_values("row", kind="stable").reset_index(drop=True)
+    changes, moves = segment_impact(actions, current, segments)
+    return Plan(actions=actions, invalid=invalid, segment_changes=changes, segment_moves=moves,
+                total_rows=validation.total_rows)
+
+
+def _split_oversized(actions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows whose merged record would exceed MAX_ATTRIBUTES become invalid: never sent."""
+    sizes = np.array([len(b.get("attributes", {})) for b in actions["body"]], dtype=int)
+    over = sizes > MAX_ATTRIBUTES
+    if not over.any():
+        return actions, pd.DataFrame(columns=["row", "user_id", "message"])
+    invalid = pd.DataFrame({
+        "row": actions.loc[over, "row"].to_numpy(),
+        "user_id": actions.loc[over, "user_id"].to_numpy(),
+        "message": [
+            f"with the user's current attributes the user would have {n} attributes; the API "
+            f"accepts at most {MAX_ATTRIBUTES}." for n in sizes[over]
+        ],
+    })
+    return actions.loc[~over].reset_index(drop=True), invalid
+
+
+# --------------------------------------------------------------------------- segment impact
+
+
+def _membership(ids: list[str], attributes: list[Mapping[str, Any]], segments: pd.DataFrame):
+    frame = pd.DataFrame({"user_id": pd.Series(ids, dtype="string"),
+                          "attributes": pd.Series(attributes, dtype=object)})
+    return segment_rules.membership(frame, segments)
+
+
+def segment_impact(
+    actions: pd.DataFrame,
+    current: Mapping[str, tuple[Any, Any, Mapping[str, Any]]],
+    segments: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-segment membership change caused by the rows to send, by local rule evaluation.
+
+    Only created and updated users can move, so only they are evaluated, before and after.
+    """
+    empty_moves = pd.DataFrame({"segment_id": pd.Series([], dtype="string"),
+                                "user_id": pd.Series([], dtype="string"),
+                                "change": pd.Series([], dtype=object)})
+    if segments is None or segments.empty:
+        return pd.DataFrame(columns=list(SEGMENT_CHANGE_COLUMNS)), empty_moves
+    sending = actions[actions["action"] != UNCHANGED]
+    after_ids = sending["user_id"].astype(str).tolist()
+    after_attrs = [b["attributes"] for b in sending["body"]]
+    before_ids = [uid for uid in after_ids if uid in current]
+    before_attrs = [current[uid][2] for uid in before_ids]
+    before = _membership(before_ids, before_attrs, segments)
+    after = _membership(after_ids, after_attrs, segments)
+    moves = _moves(before, after)
+    if moves.empty:
+        moves = empty_moves
+    return _change_table(segments, moves), moves
+
+
+def _moves(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """(segment_id, user_id, change) for every user entering or leaving a segment."""
+    merged = before.merge(after, on=["segment_id", "user_id"], how="outer", indicator=True)
+    merged = merged[merged["_merge"] != "both"]
+    change = np.where(merged["_merge"] == "right_only", JOINS, LEAVES)
+    return pd.DataFrame({
+        "segment_id": merged["segment_id"].astype("string").to_numpy(),
+        "user_id": merged["user_id"].astype("string").to_numpy(),
+        "change": change.astype(object),
+    })
+
+
+def _change_table(segments: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:
+    """Per segment: members now (the API's userCount), joining, leaving, members after."""
+    base = segments[segments["segment_id"].notna()]
+    ids = base["segment_id"].astype(str)
+    joins = moves[moves["change"] == JOINS].groupby("segment_id").size()
+    leaves = moves[moves["change"] == LEAVES].groupby("segment_id").size()
+    joining = ids.map(joins).fillna(0).astype("int64").to_numpy()
+    leaving = ids.map(leaves).fillna(0).astype("int64").to_numpy()
+    now = pd.array(base["user_count"], dtype="Int64") if "user_count" in base else None
+    table = pd.DataFrame({
+        "segment_id": ids.to_numpy(),
+        "name": base["name"].astype(str).to_numpy() if "name" in base else ids.to_numpy(),
+        "members_now": now if now is not None else pd.array([pd.NA] * len(ids), dtype="Int64"),
+        "joining": joining,
+        "leaving": leaving,
+    })
+    table["members_after"] = (table["members_now"] + table["joining"] - table["leaving"])
+    return table.astype({"members_after": "Int64"})

@@ -1,0 +1,291 @@
+"""Read an uploaded CRM/IdP export (CSV or XLSX) into a table of text cells, with file findings.
+
+Every cell becomes text (``""`` for an empty cell) so that CSV and XLSX go through one typing and
+validation path, and so that the failed rows can be written back as a CSV that reads the same.
+Row numbers are the ones a spreadsheet shows: the header is row 1, the first data row is row 2.
+
+Encodings are tried in order: UTF-8 (with or without BOM), UTF-16 when it has a BOM, then
+Windows-1252 and finally Latin-1; a fallback is reported as a finding, because accented names may
+be wrong when the guess is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+
+from whatfix_data.errors import WhatfixError
+from whatfix_data.exports import FORMULA_TRIGGERS, NEUTRALISING_PREFIX
+
+# File kinds recognised by their first bytes; XLSX is a ZIP container.
+XLSX_MAGIC = b"PK\x03\x04"
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+FALLBACK_ENCODINGS: tuple[str, ...] = ("cp1252", "latin-1")
+# Delimiters a CRM export realistically uses (European Excel writes ';').
+CSV_DELIMITERS = ",;\t|"
+SNIFF_BYTES = 64 * 1024
+# The header is spreadsheet row 1, so data row i (0-based) is row i + 2.
+FIRST_DATA_ROW = 2
+# Bytes that never appear in a text export: a NUL means a binary file (or an unmarked UTF-16 one).
+BINARY_MARKER = b"\x00"
+DUPLICATE_SUFFIX = " ({n})"
+
+
+class SyncFileError(WhatfixError):
+    """The uploaded file cannot be read as a user export (empty, binary, unreadable workbook)."""
+
+    default_message = "The file could not be read. Upload a CSV or XLSX export with a header row."
+
+
+@dataclass(frozen=True)
+class FileFinding:
+    """A problem with the file as a whole (not with one row)."""
+
+    problem: str
+    column: str = ""
+
+
+@dataclass
+class SourceTable:
+    """The file as text: one column per header cell, ``rows`` holding spreadsheet row numbers."""
+
+    frame: pd.DataFrame
+    rows: pd.Series
+    file_name: str
+    encoding: str
+    findings: list[FileFinding] = field(default_factory=list)
+    # Row numbers of data lines with more cells than the header (their extra cells are dropped).
+    overlong_rows: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def read_upload(data: bytes, file_name: str) -> SourceTable:
+    """Read CSV or XLSX bytes (detected from the content, not only the name) into a SourceTable.
+
+    Raises SyncFileError for empty, binary or unreadable files, or a file without a header row.
+    """
+    if not data or not data.strip():
+        raise SyncFileError(f"'{file_name}' is empty: export the users again, with a header row.")
+    if data.startswith(XLSX_MAGIC) or Path(file_name).suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(data, file_name)
+    return _read_csv(data, file_name)
+
+
+def read_path(path: str | Path) -> SourceTable:
+    """Read a CSV or XLSX file from disk (see :func:`read_upload`)."""
+    source = Path(path)
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise SyncFileError(f"Cannot read '{source}': {exc.strerror or exc}.") from exc
+    return read_upload(data, source.name)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode_text(data: bytes) -> tuple[str, str, list[FileFinding]]:
+    """Decode export bytes: (text, encoding used, findings about the encoding)."""
+    if data.startswith(UTF8_BOM):
+        return data[len(UTF8_BOM):].decode("utf-8", errors="replace"), "utf-8-sig", []
+    if data.startswith(UTF16_BOMS):
+        return data.decode("utf-16"), "utf-16", []
+    if BINARY_MARKER in data[:SNIFF_BYTES]:
+        raise SyncFileError(
+            "The file looks binary, not like a CSV or XLSX export. Save it as CSV (UTF-8) or XLSX."
+        )
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    for encoding in FALLBACK_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        finding = FileFinding(
+            f"The file is not UTF-8 (first bad byte at offset {position}); it was read as "
+            f"{encoding}. Check accented names in the preview, or save the export as "
+            "'CSV UTF-8' and upload it again."
+        )
+        return text, encoding, [finding]
+    raise SyncFileError("The file's encoding could not be read. Save it as 'CSV UTF-8'.")
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter of the export; ',' when the sample is ambiguous."""
+    sample = text[:SNIFF_BYTES]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_csv(data: bytes, file_name: str) -> SourceTable:
+    text, encoding, findings = decode_text(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise SyncFileError(f"'{file_name}' is not a readable CSV file ({exc}).") from exc
+    return _build_table(records, file_name, encoding, findings)
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _cell_text(value: object) -> str:
+    """Canonical text of one workbook cell, so that a value types the same as it would in a CSV."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        # A date typed in Excel arrives as midnight: keep it a plain ISO date, as it was entered.
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _read_xlsx(data: bytes, file_name: str) -> SourceTable:
+    from openpyxl import load_workbook  # imported here: CSV-only runs never pay for it
+
+    try:
+        # data_only=False: a formula stays visible as '=...' so validation can refuse it.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise SyncFileError(
+            f"'{file_name}' is not a readable XLSX workbook. Save it again from Excel, or as CSV."
+        ) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        records = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        findings = []
+        if len(workbook.worksheets) > 1:
+            findings.append(FileFinding(
+                f"The workbook has {len(workbook.worksheets)} sheets; only the first, "
+                f"'{sheet.title}', was read."
+            ))
+    finally:
+        workbook.close()
+    return _build_table(records, file_name, "xlsx", findings)
+
+
+# --------------------------------------------------------------------------- table building
+
+
+def unneutralise(value: str) -> str:
+    """Undo the CSV writer's formula guard: ``'=x`` -> ``=x``, so a downloaded file reads back.
+
+    A spreadsheet treats a leading apostrophe as "this is text"; removing it before validation
+    means a re-uploaded failed-rows file gives the same values as the original upload.
+    """
+    if value.startswith(NEUTRALISING_PREFIX) and value[1:2] and value[1] in FORMULA_TRIGGERS:
+        return value[1:]
+    return value
+
+
+def _header_names(header: list[str]) -> tuple[list[str], list[FileFinding]]:
+    """Trimmed, non-empty, unique column names; duplicates get a ' (2)' suffix and a finding."""
+    names: list[str] = []
+    findings: list[FileFinding] = []
+    seen: dict[str, int] = {}
+    for position, raw in enumerate(header, start=1):
+        name = unneutralise(raw.strip()) or f"column {position}"
+        key = name.casefold()
+        if key in seen:
+            seen[key] += 1
+            renamed = name + DUPLICATE_SUFFIX.format(n=seen[key])
+            findings.append(FileFinding(
+                f"Column '{name}' appears more than once; the copy in column {position} was "
+                f"renamed '{renamed}' and is ignored unless you map it.",
+                column=renamed,
+            ))
+            name = renamed
+        else:
+            seen[key] = 1
+        names.append(name)
+    return names, findings
+
+
+def _trim_trailing_empty_columns(records: list[list[str]]) -> list[list[str]]:
+    """Drop header cells that are empty at the end (Excel often saves a few blank columns)."""
+    header = records[0]
+    width = len(header)
+    while width and not header[width - 1].strip():
+        width -= 1
+    return [header[:width], *records[1:]]
+
+
+def _build_table(
+    records: list[list[str]], file_name: str, encoding: str, findings: list[FileFinding]
+) -> SourceTable:
+    """Header + data records -> SourceTable; blank lines are dropped but keep their row numbers."""
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise SyncFileError(
+            f"'{file_name}' has no header row. The first row must name the columns "
+            "(for example userId, email, name, role)."
+        )
+    records = _trim_trailing_empty_columns(records)
+    columns, header_findings = _header_names(records[0])
+    width = len(columns)
+    body: list[list[str]] = []
+    row_numbers: list[int] = []
+    overlong: dict[int, int] = {}
+    for offset, record in enumerate(records[1:]):
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line is not a row: nothing to sync, nothing to report
+        row_number = offset + FIRST_DATA_ROW
+        if len(record) > width and any(cell.strip() for cell in record[width:]):
+            overlong[row_number] = len(record)
+        body.append((record + [""] * (width - len(record)))[:width])
+        row_numbers.append(row_number)
+    frame = pd.DataFrame(body, columns=pd.Index(columns), dtype=object)
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    frame = frame.apply(_clean_column)
+    all_findings = [*findings, *header_findings]
+    if not body:
+        all_findings.append(FileFinding("The file has a header row but no data rows."))
+    return SourceTable(
+        frame=frame,
+        rows=pd.Series(row_numbers, dtype="int64"),
+        file_name=file_name,
+        encoding=encoding,
+        findings=all_findings,
+        overlong_rows=overlong,
+    )
+
+
+def _clean_column(series: pd.Series) -> pd.Series:
+    """Trim surrounding whitespace and undo the formula guard, vectorised over one column."""
+    text = series.astype(str).str.strip()
+    guarded = text.str.match(_GUARDED_PATTERN)
+    if guarded.any():
+        text = text.where(~guarded, text.str.slice(1))
+    return text.astype(object)
+
+
+_GUARDED_PATTERN = re.escape(NEUTRALISING_PREFIX) + "[" + "".join(
+    re.escape(char) for char in FORMULA_TRIGGERS
+) + "]"

@@ -1,0 +1,43 @@
+"""The API side of a sync: the current end users and segments (always fresh), the cache refresh.
+
+The diff must be computed against what the API holds *now*: a list served from the one-hour list
+cache would make a second run resend rows the first run already applied. So both lists are
+fetched bypassing the cache (``refresh=True``), which also stores the fresh copy: that is the
+refresh the dashboard sees after a sync.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from whatfix_data import frames
+from whatfix_data.client import KIND_LIST, FetchMeta, WhatfixClient
+from whatfix_data.datasets import PATH_END_USERS, PATH_SEGMENTS
+
+
+@dataclass(frozen=True)
+class CurrentState:
+    """The end users and segments the preview is computed against, and when they were fetched."""
+
+    end_users: pd.DataFrame
+    segments: pd.DataFrame
+    meta: FetchMeta
+
+
+def _fresh(client: WhatfixClient, path: str, dataset: str, id_field: str):
+    result = client.get_all_pages(path, kind=KIND_LIST, id_field=id_field, refresh=True)
+    return frames.to_frame(dataset, result.records).frame, result.meta
+
+
+def load_current(client: WhatfixClient) -> CurrentState:
+    """Every end user and segment, fetched from the API now (the cached copies are replaced)."""
+    end_users, user_meta = _fresh(client, PATH_END_USERS, "end-users", "userId")
+    segments, segment_meta = _fresh(client, PATH_SEGMENTS, "segments", "segmentId")
+    return CurrentState(end_users, segments, FetchMeta.combine([user_meta, segment_meta]))
+
+
+def refresh_cache(client: WhatfixClient) -> CurrentState:
+    """Re-fetch end users and segments after a sync so every page shows the synced data."""
+    return load_current(client)
