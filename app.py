@@ -1,0 +1,61 @@
+"""Whatfix analytics dashboard: navigation, global filters and the demo banner, then the page.
+
+Run with ``streamlit run app.py``. Without credentials it opens on demo data from the built-in
+Whatfix server; see README.md for connecting a real account.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+import ui
+
+APP_DIR = Path(__file__).parent
+PAGE_TITLE = "Whatfix analytics"
+
+# Section -> pages (file, title, icon). The sidebar navigation shows exactly these entries.
+NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
+    "Overview": [("pages/overview.py", "Overview", ":material/dashboard:")],
+    "Flows": [("pages/flows.py", "Flows", ":material/route:")],
+    "Self Help": [("pages/self_help.py", "Self Help", ":material/help:")],
+    "Engagement": [("pages/engagement.py", "Engagement", ":material/group:")],
+    "Task Lists": [("pages/task_lists.py", "Task Lists", ":material/checklist:")],
+    "Segments": [("pages/segments.py", "Segments", ":material/category:")],
+    "Content": [("pages/content.py", "Content", ":material/inventory_2:")],
+    "Admin": [
+        ("pages/data_health.py", "Data Health", ":material/monitor_heart:"),
+        ("pages/user_sync.py", "User Sync", ":material/sync:"),
+    ],
+}
+
+
+def build_navigation() -> dict[str, list[st.Page]]:
+    """st.Page objects per section; pages whose file does not exist yet are left out."""
+    sections: dict[str, list[st.Page]] = {}
+    for section, entries in NAVIGATION.items():
+        pages = [
+            st.Page(path, title=title, icon=icon, default=path == "pages/overview.py")
+            for path, title, icon in entries
+            if (APP_DIR / path).exists()
+        ]
+        if pages:
+            sections[section] = pages
+    return sections
+
+
+def main() -> None:
+    """Set up the page, draw the shared sidebar, then run the selected page."""
+    st.set_page_config(page_title=PAGE_TITLE, page_icon=":material/insights:", layout="wide")
+    page = st.navigation(build_navigation(), position="sidebar")
+    with ui.section():
+        current = ui.settings()
+        ui.demo_banner(current)
+    ui.sidebar_filters()
+    with ui.section():
+        ui.connection_form(current)
+    page.run()
+
+
+main()

@@ -1,0 +1,59 @@
+"""Content: inventory by type and status, and the hygiene lists that need a content owner."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from whatfix_data import analytics, charts
+
+DRAFT_AGE_DAYS = 90
+STALE_DAYS = 180
+
+
+def inventory() -> None:
+    """How many items of each type exist, stacked by status."""
+    content = ui.load("content").frame
+    ui.chart(charts.content_inventory(content, subtitle=f"{len(content)} items"), key="inventory")
+    counts = analytics.content_inventory(content)
+    ui.table(counts, key="inventory", title="Content inventory",
+             empty="This account has no content yet.")
+
+
+def hygiene(current: ui.Filters) -> None:
+    """Published items nobody viewed, old drafts, and items nobody touched for months."""
+    content = ui.load("content").frame
+    today = ui.today()
+    lists = analytics.content_hygiene(
+        content, ui.load("self-help").frame, ui.load("flows").frame, today=today,
+        draft_age_days=DRAFT_AGE_DAYS, stale_days=STALE_DAYS,
+    )
+    unviewed_tab, drafts_tab, stale_tab = st.tabs([
+        f"Published, no views ({len(lists.unviewed)})",
+        f"Drafts older than {DRAFT_AGE_DAYS} days ({len(lists.old_drafts)})",
+        f"Not modified in {STALE_DAYS} days ({len(lists.not_modified)})",
+    ])
+    with unviewed_tab:
+        st.caption(f"Published items with no view between {current.range_label}.")
+        ui.table(lists.unviewed, key="unviewed", title="Published items with no views",
+                 empty="Every published item had views in this range.")
+    with drafts_tab:
+        ui.table(lists.old_drafts, key="old_drafts", title="Old drafts",
+                 empty=f"No draft is older than {DRAFT_AGE_DAYS} days.")
+    with stale_tab:
+        ui.table(lists.not_modified, key="not_modified", title="Items not modified",
+                 empty=f"Every item was modified in the last {STALE_DAYS} days.")
+
+
+def main() -> None:
+    """Draw the Content page."""
+    current = ui.filters()
+    st.title("Content")
+    st.caption(current.range_label)
+    with ui.section("Inventory by type and status"):
+        inventory()
+    with ui.section("Hygiene"):
+        hygiene(current)
+
+
+main()

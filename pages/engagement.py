@@ -1,0 +1,75 @@
+"""Engagement: active users over time, how much users view and complete, top and dormant users."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from whatfix_data import analytics, charts
+
+DEFAULT_DORMANT_DAYS = 30
+TOP_USERS = 15
+
+
+def active_users(current: ui.Filters) -> None:
+    """Distinct active users per period (the API's own count), against the comparison."""
+    trend = ui.load("engagement-trend").frame
+    previous = None
+    if current.comparison_range is not None:
+        previous = ui.load("engagement-trend", current.comparison_range).frame
+    fig = charts.active_users_trend(
+        trend, previous=previous, previous_label=current.comparison_label or None,
+        granularity=current.granularity, subtitle=current.range_label,
+    )
+    ui.chart(fig, key="active_trend", data=trend)
+    if current.segment_id:
+        st.caption("Active users over time count every user: the API gives no per-segment count.")
+
+
+def distributions(current: ui.Filters) -> None:
+    """How many users viewed how much content and completed how many flows; the top users."""
+    engagement = ui.for_segment(ui.load("engagement").frame)
+    ui.segment_note()
+    subtitle = current.range_label
+    viewed_tab, completed_tab, top_tab = st.tabs(
+        ["Content viewed", "Flows completed", f"Top {TOP_USERS} users"]
+    )
+    with viewed_tab:
+        ui.chart(charts.content_viewed_histogram(engagement, subtitle=subtitle), key="viewed_hist")
+    with completed_tab:
+        ui.chart(charts.flows_completed_histogram(engagement, subtitle=subtitle),
+                 key="completed_hist")
+    with top_tab:
+        ui.chart(charts.top_users(engagement, limit=TOP_USERS, subtitle=subtitle), key="top_users")
+        ui.table(analytics.top_users(engagement, TOP_USERS), key="top_users",
+                 title="Top users", empty="Nobody was active in this range.")
+
+
+def dormant(current: ui.Filters) -> None:
+    """Users last active more than N days ago (from the end-user list), for re-engagement."""
+    days = st.number_input(
+        "Last active more than this many days ago", min_value=1, max_value=3650,
+        value=DEFAULT_DORMANT_DAYS, step=1, key="dormant_days",
+    )
+    users = ui.for_segment(ui.load("end-users").frame)
+    dormant_users = analytics.dormant_users(users, today=ui.today(), days=int(days))
+    st.caption(f"{len(dormant_users)} of {len(users)} users were last seen more than "
+               f"{int(days)} days before {ui.today():%d %b %Y}.")
+    ui.table(dormant_users, key="dormant", title=f"Dormant users {int(days)} days",
+             empty=f"Every user was active in the last {int(days)} days.")
+
+
+def main() -> None:
+    """Draw the Engagement page."""
+    current = ui.filters()
+    st.title("Engagement")
+    st.caption(f"{current.range_label} {current.comparison_label}")
+    with ui.section("Active users over time"):
+        active_users(current)
+    with ui.section("Content viewed and flows completed per user"):
+        distributions(current)
+    with ui.section("Dormant users"):
+        dormant(current)
+
+
+main()

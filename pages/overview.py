@@ -1,0 +1,99 @@
+"""Overview: headline KPIs against the comparison, trends, best and worst flows, the review pack."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from whatfix_data import analytics, charts
+
+KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
+PER_USER = {"engagement", "task-completion"}  # limited to the sidebar's segment
+BEST_WORST_N = 5
+
+
+def _frames(date_range) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The KPI datasets of one period; a dataset that fails is reported, the others still count."""
+    loaded, failed = {}, {}
+    for name in KPI_DATASETS:
+        try:
+            frame = ui.load(name, date_range).frame
+        except ui.WhatfixError as exc:
+            failed[name] = exc.user_message
+            continue
+        loaded[name] = ui.for_segment(frame) if name in PER_USER else frame
+    return loaded, failed
+
+
+def kpi_cards(current: ui.Filters) -> None:
+    """Six KPI cards with their change against the comparison period."""
+    now, failed = _frames(current.date_range)
+    before: Mapping[str, pd.DataFrame] | None = None
+    if current.comparison_range is not None:
+        before, _ = _frames(current.comparison_range)
+    cards = analytics.overview_kpis(now, before)
+    ui.kpi_row(cards)
+    ui.segment_note()
+    for name, message in failed.items():
+        st.error(f"{ui.DATASET_LABELS[name]}: {ui.md_escape(message)}")
+
+
+def trends(current: ui.Filters) -> None:
+    """Flow activity, completion rate, active users and Self Help views per period."""
+    flow_trend = analytics.window_totals(ui.load("flow-trend").frame)
+    active = ui.load("engagement-trend").frame
+    self_help = analytics.window_totals(ui.load("self-help-trend").frame)
+    previous: dict[str, pd.DataFrame | None] = {"flows": None, "active": None, "self-help": None}
+    if current.comparison_range is not None:
+        other = current.comparison_range
+        previous = {
+            "flows": analytics.window_totals(ui.load("flow-trend", other).frame),
+            "active": ui.load("engagement-trend", other).frame,
+            "self-help": analytics.window_totals(ui.load("self-help-trend", other).frame),
+        }
+    common = {"previous_label": current.comparison_label or None,
+              "granularity": current.granularity, "subtitle": current.range_label}
+    tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
+                    "Self Help views"])
+    with tabs[0]:
+        ui.chart(charts.flow_activity_trend(flow_trend, previous=previous["flows"], **common),
+                 key="ov_flow_trend", data=flow_trend)
+    with tabs[1]:
+        ui.chart(charts.completion_rate_trend(flow_trend, previous=previous["flows"], **common),
+                 key="ov_rate_trend", data=flow_trend)
+    with tabs[2]:
+        ui.chart(charts.active_users_trend(active, previous=previous["active"], **common),
+                 key="ov_active_trend", data=active)
+    with tabs[3]:
+        ui.chart(charts.self_help_views_trend(self_help, previous=previous["self-help"], **common),
+                 key="ov_sh_trend", data=self_help)
+
+
+def best_and_worst(current: ui.Filters) -> None:
+    """The flows with the best and the worst completion rate in the range."""
+    flows = ui.load("flows").frame
+    best, worst = analytics.best_worst_flows(flows, BEST_WORST_N)
+    ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label), key="ov_best")
+    ui.table(analytics.best_worst_table(best, worst), key="ov_best_worst",
+             title="Best and worst flows", empty="No flow had views in this range.")
+
+
+def main() -> None:
+    """Draw the Overview page."""
+    current = ui.filters()
+    st.title("Overview")
+    st.caption(f"{current.range_label} {current.comparison_label}")
+    with ui.section():
+        kpi_cards(current)
+    with ui.section("Trends"):
+        trends(current)
+    with ui.section("Best and worst flows"):
+        best_and_worst(current)
+    with ui.section("Review pack"):
+        ui.review_pack_button(current)
+
+
+main()

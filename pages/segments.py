@@ -1,0 +1,65 @@
+"""Segments: rules as sentences, API userCount beside local membership, per-segment engagement."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from whatfix_data import analytics, charts
+from whatfix_data import segments as segment_rules
+
+
+def segment_table() -> None:
+    """Each segment with its rules in words and both member counts."""
+    segments = ui.load("segments").frame
+    ui.load("end-users")  # warns when the user list is a stale copy
+    table = analytics.segment_overview(segments, ui.membership())
+    ui.chart(charts.segment_membership(table), key="seg_membership")
+    mismatched = int((~table["matches"]).sum()) if not table.empty else 0
+    if mismatched:
+        st.warning(
+            f"{mismatched} segments have a userCount that differs from the membership computed "
+            "from the end users' attributes: the API's count may lag behind recent user changes."
+        )
+    ui.table(table, key="segments", title="Segments", empty="This account has no segments.",
+             config={"rules": st.column_config.TextColumn("Rules", width="large")})
+
+
+def per_segment(current: ui.Filters) -> None:
+    """Engagement and task completion of each segment's members in the range."""
+    segments = ui.load("segments").frame
+    engagement = ui.load("engagement").frame
+    tasks = ui.load("task-completion").frame
+    breakdown = segment_rules.segment_breakdown(segments, ui.membership(), engagement, tasks)
+    engagement_tab, active_tab, tasks_tab = st.tabs(
+        ["Engagement per member", "Active members", "Task completion"]
+    )
+    with engagement_tab:
+        ui.chart(charts.segment_engagement(breakdown, subtitle=current.range_label),
+                 key="seg_engagement")
+    with active_tab:
+        fig = charts.segment_metric(
+            breakdown, "active_pct", title="Active members by segment",
+            value_title="Active members (%)", label="Active members", kind="percent",
+            subtitle=current.range_label,
+        )
+        ui.chart(fig, key="seg_active")
+    with tasks_tab:
+        ui.chart(charts.completion_by_segment(breakdown, subtitle=current.range_label),
+                 key="seg_tasks")
+    ui.table(breakdown, key="seg_breakdown", title="Segment breakdown",
+             empty="No segment has members.")
+
+
+def main() -> None:
+    """Draw the Segments page."""
+    current = ui.filters()
+    st.title("Segments")
+    st.caption(current.range_label)
+    with ui.section("Segments and their members"):
+        segment_table()
+    with ui.section("Engagement and task completion by segment"):
+        per_segment(current)
+
+
+main()

@@ -1,0 +1,66 @@
+"""Self Help: views by item and by content type, the trend, and published items nobody viewed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from whatfix_data import analytics, charts
+
+
+def views_by_item_and_type(current: ui.Filters) -> pd.DataFrame:
+    """Bars of views per item and per content type, and the table behind them."""
+    self_help = ui.load("self-help").frame
+    items_tab, types_tab = st.tabs(["By item", "By content type"])
+    with items_tab:
+        ui.chart(charts.self_help_by_item(self_help, subtitle=current.range_label), key="sh_item")
+    with types_tab:
+        ui.chart(charts.self_help_by_type(self_help, subtitle=current.range_label), key="sh_type")
+    ui.table(self_help, key="self_help", title="Self Help views",
+             empty="No Self Help content was viewed in this range.")
+    return self_help
+
+
+def views_trend(current: ui.Filters) -> None:
+    """Self Help views per period, with the comparison period as a dashed line."""
+    trend = analytics.window_totals(ui.load("self-help-trend").frame)
+    previous = None
+    if current.comparison_range is not None:
+        previous = analytics.window_totals(
+            ui.load("self-help-trend", current.comparison_range).frame
+        )
+    fig = charts.self_help_views_trend(
+        trend, previous=previous, previous_label=current.comparison_label or None,
+        granularity=current.granularity, subtitle=current.range_label,
+    )
+    ui.chart(fig, key="sh_trend", data=trend)
+
+
+def unviewed_items(self_help: pd.DataFrame) -> None:
+    """Published Self Help items with no view in the range: candidates to fix or retire."""
+    content = ui.load("content").frame
+    unviewed = analytics.published_without_views(content, self_help)
+    st.caption(f"{len(unviewed)} published items had no Self Help view in this range.")
+    ui.table(unviewed, key="sh_unviewed", title="Published items with no views",
+             empty="Every published item had at least one view in this range.")
+
+
+def main() -> None:
+    """Draw the Self Help page."""
+    current = ui.filters()
+    st.title("Self Help")
+    st.caption(f"{current.range_label} {current.comparison_label}")
+    self_help = None
+    with ui.section("Views by item and content type"):
+        self_help = views_by_item_and_type(current)
+    with ui.section("Trend"):
+        views_trend(current)
+    with ui.section("Published items with no views"):
+        if self_help is None:
+            st.info("Needs the Self Help analytics above, which could not be loaded.")
+        else:
+            unviewed_items(self_help)
+
+
+main()

@@ -1,0 +1,130 @@
+"""Browser-test fixtures: `streamlit run app.py` on a free port against the built-in server.
+
+Modelled on Streamlit's own e2e suite: one app server per test module, its health endpoint polled
+until it answers, then Playwright drives Debian's Chromium (Playwright's browser download does not
+work here). Pages are considered drawn once the status widget ("Running...") is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+STARTUP_TIMEOUT_S = 90
+SCRIPT_TIMEOUT_MS = 120_000
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    """Debian's Chromium with flags that keep it quiet and working in a container."""
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """A wide viewport (the dashboard's layout is wide) and downloads allowed."""
+    return {**browser_context_args, "viewport": VIEWPORT, "accept_downloads": True}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float) -> None:
+    """Poll Streamlit's health endpoint until it says ok (or the process dies)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}")
+        try:
+            if requests.get(f"{url}/_stcore/health", timeout=2).text.strip() == "ok":
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+def app_env(sim_server, account, tmp_path: Path) -> dict[str, str]:
+    """Environment of the app process: one account of the session's built-in server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHATFIX_")}
+    env.update(
+        WHATFIX_BASE_URL=sim_server.base_url,
+        WHATFIX_ACCOUNT_ID=account.account_id,
+        WHATFIX_INTEGRATION_KEY=account.integration_key,
+        WHATFIX_USER=account.user_email,
+        WHATFIX_CACHE="memory",
+        XDG_CACHE_HOME=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def app_url(sim_server, demo_account, tmp_path_factory) -> Iterator[str]:
+    """Base URL of `streamlit run app.py` serving the primary account of the built-in server."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    env = app_env(sim_server, demo_account, log_path.parent)
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, STARTUP_TIMEOUT_S)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_idle(page, timeout_ms: int = SCRIPT_TIMEOUT_MS) -> None:
+    """Wait until the app is connected and the script has finished (no "Running..." widget)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_timeout(300)  # let the status widget appear if a run is starting
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(200)
+
+
+@pytest.fixture()
+def wait_idle():
+    """The wait-until-the-script-is-idle helper, as a fixture for the test modules."""
+    return _wait_idle
