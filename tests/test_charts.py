@@ -436,6 +436,14 @@ def test_completion_by_segment():
     assert "<script>" not in str(layout_json(fig))
 
 
+def test_segment_charts_accept_renamed_columns():
+    renamed = pd.DataFrame({"segment_id": ["s1", "s2"], "segment_name": ["Admins", "EMEA"],
+                            "completion_rate_pct": [10.0, 20.0]})
+    fig = charts.completion_by_segment(renamed)
+    assert list(fig.data[0].x) == [20.0, 10.0]
+    assert list(fig.layout.yaxis.ticktext) == ["EMEA", "Admins"]
+
+
 def test_segment_membership_and_engagement():
     frame = pd.DataFrame({"segment_id": ["s1", "s2"], "name": ["Admins", "EMEA"],
                           "user_count": [10, 200], "local_count": [12, 199]})
@@ -506,3 +514,43 @@ def test_no_raw_markup_from_names_reaches_the_figure():
     for fig in figures:
         text = fig.to_json()
         assert "<script>" not in text and "<b>x</b>" not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Static export (kaleido, through whatfix_data.images which owns the renderer)
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EXPORT_WIDTH = 900
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    assert data[:8] == PNG_SIGNATURE
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.slow
+def test_figures_render_to_png(tmp_path):
+    images = pytest.importorskip("whatfix_data.images")
+    try:
+        images.find_chromium()
+    except Exception as exc:  # no browser on this machine: the export module's own error
+        pytest.skip(str(exc))
+    flows = flows_frame(12)
+    previous = windows_frame(date(2026, 8, 10), 6, partial_last=False)
+    label = charts.period_label("Previous period", date(2026, 8, 10), date(2026, 9, 20))
+    figures = {
+        "views": charts.flow_views_completions(flows, subtitle="1 Sep 2026 – 30 Nov 2026"),
+        "trend": charts.flow_activity_trend(windows_frame(date(2026, 9, 21), 6),
+                                            previous=previous, previous_label=label),
+        "empty": charts.flow_completion_rate(flows_frame(0)),
+        "tasks": charts.task_list_distribution(tasks_frame()),
+    }
+    for name, fig in figures.items():
+        data = images.figure_to_png(fig, scale=2, width=EXPORT_WIDTH)
+        (tmp_path / f"{name}.png").write_bytes(data)
+        width, height = png_size(data)
+        assert width == 2 * EXPORT_WIDTH
+        assert height == 2 * fig.layout.height, name
+        assert len(data) > 10_000, name  # a blank image compresses to a few hundred bytes

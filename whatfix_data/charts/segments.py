@@ -9,6 +9,21 @@ from whatfix_data.charts import style
 from whatfix_data.charts.builders import Measure, ValueKind, ranked_bars
 
 NO_SEGMENTS = "No segments defined for this account"
+# Older / renamed spellings of the segments-module columns, accepted so callers need no renames.
+COLUMN_ALIASES = {
+    "segment_name": "name",
+    "local_members": "local_count",
+    "completion_rate_pct": "task_completion_pct",
+}
+
+
+def segment_columns(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """`frame` with the segments-module column names (segment_name -> name, ...)."""
+    if frame is None:
+        return None
+    renames = {old: new for old, new in COLUMN_ALIASES.items()
+               if old in frame.columns and new not in frame.columns}
+    return frame.rename(columns=renames) if renames else frame
 
 
 def segment_membership(segments: pd.DataFrame, *, subtitle: str | None = None) -> go.Figure:
@@ -17,7 +32,7 @@ def segment_membership(segments: pd.DataFrame, *, subtitle: str | None = None) -
     Input: `segments.reconcile(...)` (segment_id, name, user_count, local_count).
     """
     return ranked_bars(
-        segments, name_col="name", key_col="segment_id",
+        segment_columns(segments), name_col="name", key_col="segment_id",
         measures=[Measure("user_count", "userCount (API)", style.OKABE_ITO["blue"]),
                   Measure("local_count", "Computed from user attributes",
                           style.OKABE_ITO["orange"])],
@@ -42,7 +57,7 @@ def segment_metric(
     or active_pct). `value_title` carries the unit.
     """
     return ranked_bars(
-        by_segment, name_col="name", key_col="segment_id",
+        segment_columns(by_segment), name_col="name", key_col="segment_id",
         measures=[Measure(column, label, style.OKABE_ITO["reddish_purple"])], title=title,
         value_title=value_title, kind=kind, limit=None, noun="segments", subtitle=subtitle,
         empty_message="No activity for any segment in this date range",
@@ -56,7 +71,7 @@ def segment_engagement(by_segment: pd.DataFrame, *, subtitle: str | None = None)
     flows_completed_per_member).
     """
     return ranked_bars(
-        by_segment, name_col="name", key_col="segment_id",
+        segment_columns(by_segment), name_col="name", key_col="segment_id",
         measures=[Measure("content_viewed_per_member", "Content viewed per member",
                           style.OKABE_ITO["blue"]),
                   Measure("flows_completed_per_member", "Flows completed per member",

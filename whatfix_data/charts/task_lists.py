@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from whatfix_data.charts import style
 from whatfix_data.charts.builders import Measure, ranked_bars, stacked_bars
+from whatfix_data.charts.segments import segment_columns
 
 NO_TASKS = "No task-list activity in this date range"
 # Progress buckets in stacking order, coloured from "stuck" to "done".
@@ -63,6 +64,7 @@ def completion_by_segment(
     Input: `segments.segment_breakdown(...)` (segment_id, name, task_completion_pct 0..100).
     Segments without task rows (NA) are left out.
     """
+    by_segment = segment_columns(by_segment)
     if by_segment is not None and len(by_segment):
         by_segment = by_segment[by_segment["task_completion_pct"].notna()]
     return ranked_bars(
