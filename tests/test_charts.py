@@ -317,6 +317,8 @@ def test_flow_activity_trend_with_dashed_comparison():
     assert list(dashed[0].x) == list(fig.data[0].x)  # previous drawn under the current windows
     assert list(fig.data[0].x) == ["2026-09-07", "2026-09-14", "2026-09-21", "2026-09-28"]
     assert dashed[0].customdata[0][0] == "Week of 10 Aug"
+    assert list(fig.layout.xaxis.tickvals) == list(fig.data[0].x)  # one tick per window
+    assert list(fig.layout.xaxis.ticktext) == ["7 Sep 2026", "14 Sep", "21 Sep", "28 Sep"]
 
 
 def test_completion_rate_and_active_users_trends():
@@ -330,10 +332,19 @@ def test_completion_rate_and_active_users_trends():
     assert users.layout.yaxis.tickformat == ",d"
 
 
+def test_long_trend_keeps_automatic_ticks():
+    fig = charts.active_users_trend(windows_frame(date(2026, 9, 1), 60, days=1))
+    assert fig.layout.xaxis.tickvals is None
+    assert fig.data[0].marker.size < 8  # small markers on a dense line
+
+
 def test_trend_infers_month_axis_and_sorts_windows():
-    months = windows_frame(date(2026, 6, 1), 3, days=30).iloc[::-1]
+    months = windows_frame(date(2026, 6, 1), 3, days=30)
+    months["window_start"] = [date(2026, 6, 1), date(2026, 7, 1), date(2026, 8, 1)]
+    months = months.iloc[::-1]
     fig = charts.self_help_views_trend(months)
     assert fig.layout.xaxis.title.text == "Month starting"
+    assert list(fig.layout.xaxis.ticktext) == ["Jun 2026", "Jul 2026", "Aug 2026"]
     assert fig.layout.yaxis.title.text == "Views (count)"
     assert list(fig.data[0].x) == sorted(fig.data[0].x)
 

@@ -34,7 +34,9 @@ _TEXT_FORMAT: dict[str, str] = {
 WINDOW_AXIS_TITLES = {"day": "Day", "week": "Week starting", "month": "Month starting"}
 DAYS_IN_WEEK = 7
 MAX_HIST_BINS = 30
-MANY_POINTS = 40  # above this many windows, markers shrink so the line stays readable
+MAX_WINDOW_TICKS = 14  # up to this many windows, every window gets its own labelled tick
+MANY_POINTS = 40
+LONE_POINTS = 2  # above this many windows, markers shrink so the line stays readable
 PARTIAL_NOTE = " (partial window)"
 
 
@@ -226,13 +228,37 @@ def trend_lines(
                                                  previous_label or "Comparison period"))
     style.apply_layout(fig, title, subtitle=subtitle,
                        show_legend=len(fig.data) > 1)
+    axis_title = window_axis_title(frame, granularity)
     fig.update_layout(
         hovermode="x unified" if len(fig.data) > 1 else "closest",
-        xaxis={"title": {"text": window_axis_title(frame, granularity)}, "type": "date",
-               "automargin": True, "tickformat": "%d %b %Y" if len(x) < 3 else None},
+        xaxis={"title": {"text": axis_title}, "type": "date", "automargin": True,
+               **window_ticks(x, axis_title)},
         yaxis=value_axis(kind, value_title, max_value),
     )
     return fig
+
+
+def window_ticks(x: list[str], axis_title: str) -> dict[str, Any]:
+    """One tick per window when there are few (plotly's own ticks fall between weeks/months).
+
+    Many windows keep plotly's automatic ticks, which never overlap.
+    """
+    if len(x) > MAX_WINDOW_TICKS:
+        return {}
+    stamps = [pd.Timestamp(v) for v in x]
+    if axis_title == WINDOW_AXIS_TITLES["month"]:
+        text = [f"{s:%b %Y}" for s in stamps]
+    else:
+        text = [f"{s.day} {s:%b}" + (f" {s.year}" if i == 0 else "")
+                for i, s in enumerate(stamps)]
+    return {"tickmode": "array", "tickvals": x, "ticktext": text}
+
+
+def _marker_size(points: int) -> int:
+    """Big markers for a lone point (no line to see), small ones on a dense line."""
+    if points <= LONE_POINTS:
+        return 12
+    return 8 if points <= MANY_POINTS else 4
 
 
 def _line_trace(
@@ -251,7 +277,7 @@ def _line_trace(
         name=measure.label,
         line={"color": measure.colour, "width": 2.5},
         marker={"symbol": symbols, "color": measure.colour,
-                "size": 8 if len(x) <= MANY_POINTS else 4},
+                "size": _marker_size(len(x))},
         customdata=[[n] for n in notes],
         hovertemplate=(f"{measure.label}: {hover_value(kind, 'y')}"
                        " · %{customdata[0]}<extra></extra>"),
