@@ -1,0 +1,175 @@
+"""Headline KPIs of the Overview (and the deck), each with its change against the comparison.
+
+KPI definitions (all over the chosen range):
+
+* ``flow_views`` / ``flow_completions``: sums over the ``flows`` frame;
+* ``completion_rate``: 100 x total completions / total views (a weighted rate, not the mean of
+  per-flow rates); its change is in percentage points;
+* ``active_users``: users listed in ``engagement`` with any content viewed or flow completed (the
+  API lists active users only; a listed user with unknown counts still counts);
+* ``self_help_views``: sum over ``self-help``;
+* ``task_list_completion``: share (%) of (user, task list) rows that are fully completed.
+
+Impossible values were set to NA by ``whatfix_data.frames`` and are left out of every sum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from whatfix_data.analytics._common import change, change_pct, frame_of, rate_pct, total
+
+UNIT_COUNT = "count"
+UNIT_PCT = "pct"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: value, unit (``count`` or ``pct``), previous value and its change.
+
+    ``delta`` is value - previous (percentage points for ``pct`` KPIs); ``delta_pct`` is the
+    relative change in % (None for ``pct`` KPIs and when previous is 0 or unknown).
+    """
+
+    key: str
+    name: str
+    value: float | None
+    unit: str
+    previous: float | None = None
+    delta: float | None = None
+    delta_pct: float | None = None
+    higher_is_better: bool = True
+
+    @property
+    def is_rate(self) -> bool:
+        return self.unit == UNIT_PCT
+
+    @property
+    def value_label(self) -> str:
+        """The value for a card: ``12,345`` or ``48.2 %`` (``–`` when unknown)."""
+        return format_value(self.value, self.unit)
+
+    @property
+    def delta_label(self) -> str | None:
+        """The change for a card: ``+8.0 %`` for counts, ``-2.1 pts`` for rates; None if unknown."""
+        if self.is_rate:
+            return None if self.delta is None else f"{self.delta:+.1f} pts"
+        if self.delta_pct is not None:
+            return f"{self.delta_pct:+.1f} %"
+        return None if self.delta is None else f"{self.delta:+,.0f}"
+
+    @property
+    def good(self) -> bool | None:
+        """True when the change is good news, False when bad, None when flat or unknown."""
+        if self.delta is None or self.delta == 0:
+            return None
+        return (self.delta > 0) == self.higher_is_better
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A KPI value as text."""
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == UNIT_PCT:
+        return f"{value:.1f} %"
+    return f"{value:,.0f}"
+
+
+def active_users(engagement: pd.DataFrame) -> int:
+    """Distinct users with any activity in the engagement frame."""
+    if engagement.empty:
+        return 0
+    viewed = engagement["content_viewed"]
+    completed = engagement["flows_completed"]
+    unknown = viewed.isna() & completed.isna()
+    active = (viewed.fillna(0) > 0) | (completed.fillna(0) > 0) | unknown
+    return int(engagement.loc[active.to_numpy(dtype=bool), "user_id"].nunique())
+
+
+def flow_completion_rate(flows: pd.DataFrame) -> float | None:
+    """Weighted completion rate: completions / views over flows where both are known."""
+    known = flows[flows["views"].notna() & flows["completions"].notna()]
+    return rate_pct(total(known["completions"]), total(known["views"]))
+
+
+def task_list_completion(tasks: pd.DataFrame) -> float | None:
+    """Share (%) of (user, task list) rows with every task completed."""
+    known = tasks[tasks["completed_tasks"].notna() & tasks["total_tasks"].notna()]
+    known = known[known["total_tasks"] > 0]
+    done = int((known["completed_tasks"] >= known["total_tasks"]).sum())
+    return rate_pct(done, len(known))
+
+
+def _values(data: Mapping[str, Any] | None) -> dict[str, float | None]:
+    """Every KPI value of one period (None for datasets that were not loaded)."""
+    data = data or {}
+    flows = frame_of(data, "flows")
+    engagement = frame_of(data, "engagement")
+    self_help = frame_of(data, "self-help")
+    tasks = frame_of(data, "task-completion")
+    has = {
+        name: data.get(name) is not None
+        for name in ("flows", "engagement", "self-help", "task-completion")
+    }
+    return {
+        "flow_views": total(flows["views"]) if has["flows"] else None,
+        "flow_completions": total(flows["completions"]) if has["flows"] else None,
+        "completion_rate": flow_completion_rate(flows) if has["flows"] else None,
+        "active_users": active_users(engagement) if has["engagement"] else None,
+        "self_help_views": total(self_help["views"]) if has["self-help"] else None,
+        "task_list_completion": task_list_completion(tasks) if has["task-completion"] else None,
+    }
+
+
+KPI_DEFINITIONS: tuple[tuple[str, str, str], ...] = (
+    ("flow_views", "Flow views", UNIT_COUNT),
+    ("flow_completions", "Flow completions", UNIT_COUNT),
+    ("completion_rate", "Completion rate", UNIT_PCT),
+    ("active_users", "Active users", UNIT_COUNT),
+    ("self_help_views", "Self-help views", UNIT_COUNT),
+    ("task_list_completion", "Task lists completed", UNIT_PCT),
+)
+
+
+def kpis(current: Mapping[str, Any], previous: Mapping[str, Any] | None = None) -> list[Kpi]:
+    """The six headline KPIs with deltas.
+
+    ``current`` / ``previous`` map dataset names (``flows``, ``engagement``, ``self-help``,
+    ``task-completion``) to DataFrames or Datasets, e.g. ``DashboardData.current``. A dataset
+    missing from the mapping gives a KPI without value; a missing ``previous`` gives no deltas.
+    """
+    now = _values(current)
+    before = _values(previous) if previous else dict.fromkeys(now)
+    out: list[Kpi] = []
+    for key, name, unit in KPI_DEFINITIONS:
+        value, prior = now[key], before[key]
+        out.append(
+            Kpi(
+                key=key,
+                name=name,
+                value=value,
+                unit=unit,
+                previous=prior,
+                delta=change(value, prior),
+                delta_pct=None if unit == UNIT_PCT else change_pct(value, prior),
+            )
+        )
+    return out
+
+
+def kpi_frame(items: list[Kpi]) -> pd.DataFrame:
+    """KPIs as a table: kpi, value, unit, previous, delta, delta_pct (for CSV/slide tables)."""
+    return pd.DataFrame(
+        {
+            "kpi": pd.array([k.name for k in items], dtype="string"),
+            "value": pd.array([k.value for k in items], dtype="Float64"),
+            "unit": pd.array([k.unit for k in items], dtype="string"),
+            "previous": pd.array([k.previous for k in items], dtype="Float64"),
+            "delta": pd.array([k.delta for k in items], dtype="Float64"),
+            "delta_pct": pd.array([k.delta_pct for k in items], dtype="Float64"),
+        }
+    )
