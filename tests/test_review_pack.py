@@ -1,0 +1,277 @@
+"""Review pack: the deck opens in LibreOffice with the right slides, the PDF has the same pages,
+the ZIP holds every chart and table; real data from the built-in server end to end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image, ImageStat
+from pptx import Presentation
+
+from whatfix_data import charts
+from whatfix_data.images import CHROMIUM_PATH_ENV, PNG_SIGNATURE, ChromiumMissingError
+from whatfix_data.review_pack.build import Steps, render_pack, render_steps
+from whatfix_data.review_pack.deck import slide_count
+from whatfix_data.review_pack.model import (
+    ChartItem,
+    KpiItem,
+    ReviewContent,
+    TableItem,
+    format_cell,
+)
+
+HOSTILE = '=HYPERLINK("http://x","y")'
+# Standard deviation of grey levels above which a rendered slide region is "not blank".
+MIN_CHART_STDDEV = 12.0
+SOFFICE_TIMEOUT_S = 180
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _flows(count: int) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    views = rng.integers(50, 5000, count)
+    completions = (views * rng.uniform(0.2, 0.9, count)).astype(int)
+    names = [HOSTILE if i == 1 else f"Flow number {i} with a long descriptive name" for i in
+             range(count)]
+    return pd.DataFrame(
+        {
+            "flow_id": pd.array([f"f{i}" for i in range(count)], dtype="string"),
+            "flow_name": pd.array(names, dtype="string"),
+            "views": pd.array(views, dtype="Int64"),
+            "completions": pd.array(completions, dtype="Int64"),
+            "completion_rate_pct": pd.array(completions / views * 100, dtype="Float64"),
+            "avg_time_to_complete_s": pd.array(rng.uniform(10, 300, count), dtype="Float64"),
+        }
+    )
+
+
+def synthetic_content() -> ReviewContent:
+    """Three charts, two tables (one longer than a slide), KPIs and a note."""
+    flows = _flows(30)
+    content = ReviewContent(
+        account="acme-demo",
+        period_label="1 Oct 2026 – 31 Oct 2026",
+        comparison_label="vs 1 Sep 2026 – 30 Sep 2026",
+        generated_at=datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
+        kpis=[
+            KpiItem("Flow views", "48,210", "+12.0 %", True),
+            KpiItem("Completion rate", "61.2 %", "-3.4 pts", False, "completions / views"),
+            KpiItem("Active users", "1,845", None, None),
+        ],
+    )
+    content.charts = [
+        ChartItem("Flows", "Views", charts.flow_views_completions(flows, limit=10),
+                  "Views rose 12% while completions stayed flat", "flow-views"),
+        ChartItem("Flows", "Rate", charts.flow_completion_rate(flows, limit=10),
+                  f"Completion of '{HOSTILE}' fell 12 points after its edit on 3 Oct", "rate"),
+        ChartItem("Self Help", "Empty", charts.empty_figure("Self Help views", "No views"),
+                  "No self-help views in this period", "self-help"),
+    ]
+    content.tables = [
+        TableItem("Flows", "Top flows", flows, "top-flows", "The top 3 flows carry 30% of views"),
+        TableItem("Task Lists", "One task left", flows[["flow_name", "views"]].head(4), "one"),
+    ]
+    content.notes = ["2 rows with impossible values were left out."]
+    return content
+
+
+def _soffice() -> str:
+    """LibreOffice's binary; installed by tests/run_all.sh where missing."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found:
+        pytest.fail("LibreOffice is missing: apt-get install -y libreoffice-impress")
+    return found
+
+
+def convert_to_pdf(deck: Path, out_dir: Path) -> Path:
+    """The deck converted by LibreOffice headless, with its own profile (parallel-safe)."""
+    profile = out_dir / "lo-profile"
+    subprocess.run(
+        [_soffice(), f"-env:UserInstallation={profile.as_uri()}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(out_dir), str(deck)],
+        check=True, capture_output=True, timeout=SOFFICE_TIMEOUT_S,
+    )
+    pdf = out_dir / (deck.stem + ".pdf")
+    assert pdf.is_file(), "LibreOffice did not produce a PDF"
+    return pdf
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    line = next(x for x in info.stdout.splitlines() if x.startswith("Pages:"))
+    return int(line.split()[1])
+
+
+def pdf_text(pdf: Path, page: int) -> str:
+    out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+                         check=True, capture_output=True, text=True)
+    return " ".join(out.stdout.split())
+
+
+def render_pages(pdf: Path, out_dir: Path) -> list[Image.Image]:
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(out_dir / "page")], check=True)
+    return [Image.open(p).convert("L") for p in sorted(out_dir.glob("page-*.png"))]
+
+
+def chart_area_stddev(page: Image.Image) -> float:
+    """Grey-level spread in the picture area of a slide (below the headline, above the footer)."""
+    width, height = page.size
+    box = (int(width * 0.04), int(height * 0.25), int(width * 0.96), int(height * 0.92))
+    return ImageStat.Stat(page.crop(box)).stddev[0]
+
+
+def build(content: ReviewContent, fmt: str) -> bytes:
+    return render_pack(content, fmt, Steps(render_steps(content, fmt), None))
+
+
+# --------------------------------------------------------------------------- deck
+
+
+@pytest.fixture(scope="module")
+def deck_bytes() -> bytes:
+    return build(synthetic_content(), "pptx")
+
+
+def test_deck_structure(deck_bytes: bytes) -> None:
+    content = synthetic_content()
+    deck = Presentation(io.BytesIO(deck_bytes))
+    slides = list(deck.slides)
+    # title + KPIs + 3 charts + 2 tables + notes
+    assert len(slides) == slide_count(content) == 8
+    texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+             for slide in slides]
+    assert "acme-demo" in texts[0] and "1 Oct 2026 – 31 Oct 2026" in texts[0]
+    assert "Made 27 Nov 2026 09:30 UTC" in texts[0]
+    assert "48,210" in texts[1] and "-3.4 pts" in texts[1]
+    for slide, chart, text in zip(slides[2:5], content.charts, texts[2:5], strict=True):
+        assert chart.takeaway in text
+        pictures = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
+        assert len(pictures) == 1
+        assert pictures[0].image.blob.startswith(PNG_SIGNATURE)
+        # The picture stays inside the slide.
+        assert pictures[0].left + pictures[0].width <= deck.slide_width
+        assert pictures[0].top + pictures[0].height <= deck.slide_height
+    table_shapes = [s for s in slides[5].shapes if s.has_table]
+    assert len(table_shapes) == 1
+    table = table_shapes[0].table
+    assert len(table.rows) == 13  # header + 12 of 30 rows; the ZIP has them all
+    assert table.cell(0, 4).text == "Completion rate (%)"
+    assert table.cell(2, 1).text == HOSTILE  # shown as text on a slide, never evaluated
+    assert "First 12 of 30 rows" in texts[5]
+    assert "impossible values" in texts[7]
+
+
+def test_deck_opens_in_libreoffice_and_chart_slides_are_not_blank(
+    deck_bytes: bytes, tmp_path: Path
+) -> None:
+    deck = tmp_path / "pack.pptx"
+    deck.write_bytes(deck_bytes)
+    pdf = convert_to_pdf(deck, tmp_path)
+    assert pdf_pages(pdf) == 8
+    pages = render_pages(pdf, tmp_path)
+    assert len(pages) == 8
+    spreads = [chart_area_stddev(page) for page in pages]
+    print("\nchart-area grey stddev per slide:", [round(s, 1) for s in spreads])
+    for index in (2, 3):  # the two data charts
+        assert spreads[index] > MIN_CHART_STDDEV
+    # The notes slide has a single line of text in that area: far less ink than a chart.
+    assert spreads[7] < spreads[2]
+    assert "Views rose 12%" in pdf_text(pdf, 3)
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def test_pdf_has_the_same_pages(tmp_path: Path) -> None:
+    content = synthetic_content()
+    pdf = tmp_path / "pack.pdf"
+    pdf.write_bytes(build(content, "pdf"))
+    assert pdf_pages(pdf) == slide_count(content)
+    assert "acme-demo" in pdf_text(pdf, 1)
+    assert "48,210" in pdf_text(pdf, 2)
+    assert content.charts[1].takeaway in pdf_text(pdf, 4)  # escaped, not parsed as markup
+    assert "Completion rate (%)" in pdf_text(pdf, 6)
+    assert "First 12 of 30 rows" in pdf_text(pdf, 6)
+    pages = render_pages(pdf, tmp_path)
+    assert chart_area_stddev(pages[2]) > MIN_CHART_STDDEV
+
+
+# --------------------------------------------------------------------------- ZIP
+
+
+def test_zip_has_every_chart_and_table() -> None:
+    content = synthetic_content()
+    archive = zipfile.ZipFile(io.BytesIO(build(content, "zip")))
+    names = set(archive.namelist())
+    for index, chart in enumerate(content.charts):
+        stem = f"review-pack/charts/{index + 1:02d}-{chart.slug}"
+        assert archive.read(f"{stem}.png").startswith(PNG_SIGNATURE)
+        assert ET.fromstring(archive.read(f"{stem}.svg")).tag.endswith("svg")
+    assert {"review-pack/tables/kpis.csv", "review-pack/tables/top-flows.csv",
+            "review-pack/tables/one.csv", "review-pack/README.txt"} <= names
+    rows = list(csv.reader(io.StringIO(archive.read("review-pack/tables/top-flows.csv").decode())))
+    assert len(rows) == 31  # the full table, not the 12 rows of the slide
+    assert rows[2][1] == "'" + HOSTILE
+    readme = archive.read("review-pack/README.txt").decode()
+    assert content.charts[0].takeaway in readme
+
+
+def test_progress_reaches_the_total() -> None:
+    content = synthetic_content()
+    seen: list[tuple[int, int]] = []
+    total = render_steps(content, "zip")
+    render_pack(content, "zip", Steps(total, lambda d, t: seen.append((d, t))))
+    assert seen[-1] == (total, total)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="pptx, pdf, zip"):
+        build(synthetic_content(), "docx")
+
+
+def test_missing_chromium_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from whatfix_data import images
+
+    images.shutdown()
+    monkeypatch.setenv(CHROMIUM_PATH_ENV, "/nonexistent/chromium")
+    try:
+        with pytest.raises(ChromiumMissingError, match="apt-get install chromium"):
+            build(synthetic_content(), "pptx")
+    finally:
+        monkeypatch.delenv(CHROMIUM_PATH_ENV)
+        images.shutdown()
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "text"),
+    [
+        ("views", 12345, "12,345"),
+        ("views", np.int64(-3), "-3"),
+        ("completion_rate_pct", 45.678, "45.7%"),
+        ("avg_time_to_complete_s", 12.0, "12"),
+        ("avg_time_to_complete_s", 12.34, "12.3"),
+        ("name", None, "–"),
+        ("views", pd.NA, "–"),
+        ("last_active", pd.Timestamp("2026-10-03T10:00Z"), "2026-10-03"),
+        ("name", "x" * 80, "x" * 47 + "…"),
+    ],
+)
+def test_format_cell(column: str, value: object, text: str) -> None:
+    assert format_cell(column, value) == text
+
