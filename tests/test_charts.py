@@ -397,18 +397,22 @@ def test_engagement_histograms_count_users_per_value():
 
 def test_histogram_bins_wide_ranges():
     values = pd.Series(range(0, 300), dtype="Int64")
-    fig = charts.content_viewed_histogram(pd.DataFrame({"content_viewed": values}))
-    assert len(fig.data[0].y) <= 31
+    frame = engagement_frame().iloc[0:0].reindex(range(300))
+    frame["content_viewed"] = values
+    fig = charts.content_viewed_histogram(frame)
+    assert len(fig.data[0].y) <= 30
     assert sum(fig.data[0].y) == 300
     assert fig.data[0].customdata[0][0] == "0–9"
+    assert fig.layout.xaxis.dtick % 10 == 0  # ticks on bin edges
 
 
 def test_top_users_labels_by_email_then_id():
     fig = charts.top_users(engagement_frame(), limit=4)
     assert list(fig.data[0].x) == [9, 5, 3, 1]
-    ticks = list(fig.layout.yaxis.ticktext)
-    assert ticks[0] == style.escape_text(HOSTILE)
-    assert "u2" in ticks or "b@x.io" in ticks  # tie at 1: sorted by label
+    # the tie at 1 viewed goes to u2 (more flows completed); u2 has no email: shown by id
+    assert list(fig.layout.yaxis.ticktext) == [style.escape_text(HOSTILE), "e@x.io", "d@x.io",
+                                               "u2"]
+    assert "Top 4 of 6 users" in fig.layout.title.subtitle.text
     assert fig.layout.xaxis.title.text == "Items (count)"
 
 

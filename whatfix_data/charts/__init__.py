@@ -5,7 +5,7 @@ Pages and the review pack call these; nothing here fetches data or imports Strea
 """
 
 from whatfix_data.charts import style
-from whatfix_data.charts.builders import Measure, histogram_bars, ranked_bars, trend_lines
+from whatfix_data.charts.builders import Measure, distribution_bars, ranked_bars, trend_lines
 from whatfix_data.charts.content import content_inventory
 from whatfix_data.charts.engagement import (
     content_viewed_histogram,
@@ -58,6 +58,7 @@ __all__ = [
     "config_for",
     "content_inventory",
     "content_viewed_histogram",
+    "distribution_bars",
     "empty_figure",
     "escape_text",
     "figure_filename",
@@ -69,7 +70,6 @@ __all__ = [
     "flow_trend",
     "flow_views_completions",
     "flows_completed_histogram",
-    "histogram_bars",
     "is_empty_figure",
     "period_label",
     "progress_bucket",

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -33,7 +31,8 @@ _TEXT_FORMAT: dict[str, str] = {
 # Granularity -> date axis title (the "unit" of a time axis is what one point stands for).
 WINDOW_AXIS_TITLES = {"day": "Day", "week": "Week starting", "month": "Month starting"}
 DAYS_IN_WEEK = 7
-MAX_HIST_BINS = 30
+BIN_FILL = 0.9   # share of a bin its bar fills: a thin gap keeps neighbouring bins apart
+HIST_TICKS = 10  # about this many labelled ticks on a binned axis (on bin edges)
 MAX_WINDOW_TICKS = 14  # up to this many windows, every window gets its own labelled tick
 MANY_POINTS = 40
 LONE_POINTS = 2  # above this many windows, markers shrink so the line stays readable
@@ -103,15 +102,20 @@ def ranked_bars(
     subtitle: str | None = None,
     empty_message: str = "No data in this date range",
     scale: float = 1.0,
+    presorted: bool = False,
 ) -> go.Figure:
     """Horizontal bars, one row per named item, largest first at the top.
 
     Several measures become grouped bars. Long names are truncated on the axis; the hover shows
-    the full (escaped) name. `scale` divides values (seconds -> minutes).
+    the full (escaped) name. `scale` divides values (seconds -> minutes). `presorted` keeps
+    the caller's row order (a ranking made by the analytics module).
     """
     if frame is None or frame.empty:
         return style.empty_figure(title, empty_message, subtitle=subtitle)
-    rows = top_rows(frame, sort_by or measures[0].column, name_col, limit)
+    if presorted:
+        rows = frame if limit is None else frame.head(limit)
+    else:
+        rows = top_rows(frame, sort_by or measures[0].column, name_col, limit)
     keys = _keys(rows, key_col)
     full_names = [style.escape_text(n) for n in rows[name_col]]
     fig = go.Figure()
@@ -319,16 +323,8 @@ def _add_previous(
 # Distributions
 
 
-def integer_bins(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Bin edges for non-negative integer counts: width 1 when few values, else a round width."""
-    top = int(values.max())
-    width = max(1, math.ceil((top + 1) / MAX_HIST_BINS))
-    edges = np.arange(0, top + width + 1, width)
-    return edges, width
-
-
-def histogram_bars(
-    values: pd.Series,
+def distribution_bars(
+    dist: pd.DataFrame,
     *,
     title: str,
     value_title: str,
@@ -338,28 +334,29 @@ def histogram_bars(
     subtitle: str | None = None,
     empty_message: str = "No data in this date range",
 ) -> go.Figure:
-    """Histogram of a non-negative integer column, binned here so the figure JSON is small."""
-    numbers = pd.to_numeric(values, errors="coerce").dropna() if values is not None else None
-    if numbers is None or numbers.empty:
+    """A histogram from pre-binned counts (`analytics.engagement.distribution` columns:
+    bin_start, bin_end inclusive, label, users), drawn as touching bars on a numeric axis."""
+    if dist is None or dist.empty or int(dist["users"].fillna(0).sum()) == 0:
         return style.empty_figure(title, empty_message, subtitle=subtitle)
-    edges, width = integer_bins(numbers)
-    counts, _ = np.histogram(numbers.to_numpy(dtype=float), bins=edges)
-    starts = edges[:-1].astype(int)
-    ranges = [str(s) if width == 1 else f"{s}–{s + width - 1}" for s in starts]
+    starts = [int(v) for v in dist["bin_start"]]
+    ends = [int(v) for v in dist["bin_end"]]
+    counts = [int(v) for v in dist["users"].fillna(0)]
+    width = ends[0] - starts[0] + 1
     fig = go.Figure(go.Bar(
-        x=[float(s) + (width - 1) / 2 for s in starts],
-        y=[int(c) for c in counts],
-        width=[width * 0.9] * len(starts),
+        x=[(s + e) / 2 for s, e in zip(starts, ends, strict=True)],
+        y=counts,
+        width=[(e - s + 1) * BIN_FILL for s, e in zip(starts, ends, strict=True)],
         marker={"color": colour},
-        customdata=[[r] for r in ranges],
+        customdata=[[style.escape_text(lbl)] for lbl in dist["label"]],
         hovertemplate=f"%{{customdata[0]}}: %{{y:,d}} {unit_noun}<extra></extra>",
         name=count_title,
     ))
     style.apply_layout(fig, title, subtitle=subtitle, show_legend=False)
-    x_axis = style.count_axis(value_title, float(edges[-1]))
-    x_axis["rangemode"] = "normal"
-    x_axis["range"] = [-0.5 * width, float(edges[-1]) - 0.5 * width]
-    fig.update_layout(xaxis=x_axis, yaxis=style.count_axis(count_title, float(counts.max())))
+    x_axis = style.count_axis(value_title, float(ends[-1]))
+    x_axis.update(rangemode="normal", range=[starts[0] - 0.5, ends[-1] + 0.5])
+    if width > 1:
+        x_axis.update(tick0=0, dtick=width * max(1, len(starts) // HIST_TICKS))
+    fig.update_layout(xaxis=x_axis, yaxis=style.count_axis(count_title, float(max(counts))))
     return fig
 
 

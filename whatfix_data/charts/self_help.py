@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from whatfix_data.analytics import self_help as self_help_analytics
 from whatfix_data.charts import style
 from whatfix_data.charts.builders import Measure, ranked_bars
 
@@ -27,15 +28,15 @@ def self_help_by_item(
 def self_help_by_type(self_help: pd.DataFrame, *, subtitle: str | None = None) -> go.Figure:
     """Views summed per content type (Article, Video, ...), most viewed first.
 
-    Input: the `self-help` frame (content_type, views).
+    Input: the `self-help` frame (content_type, views); totals from `analytics.self_help.by_type`.
     """
     title = "Self-help views by content type"
     if self_help is None or self_help.empty:
         return style.empty_figure(title, NO_VIEWS, subtitle=subtitle)
-    by_type = (self_help.assign(content_type=self_help["content_type"].astype("string"))
-               .groupby("content_type", dropna=False)["views"].sum().reset_index())
+    by_type = self_help_analytics.by_type(self_help)
     return ranked_bars(
         by_type, name_col="content_type", key_col="content_type", measures=[VIEWS],
+        presorted=True,
         title=title, value_title="Views (count)", limit=None, noun="types",
         subtitle=subtitle, empty_message=NO_VIEWS,
     )
