@@ -74,3 +74,146 @@ def open_page() -> Callable[..., object]:
         return at
 
     return _open
+
+
+# ------------------------------------------------------------------------------------------------
+# Data layer fixtures (config / client / cache / datasets tests). Appended by the data-layer helper.
+# ------------------------------------------------------------------------------------------------
+
+REDIS_START_TIMEOUT_S = 10.0
+
+
+@pytest.fixture(scope="session")
+def make_settings(sim_server):
+    """A factory of Settings for a demo account: `make_settings(server=None, account=0, **fields)`.
+
+    Defaults: the session server, its primary account, an in-memory cache and fast retries.
+    """
+    from whatfix_data.config import Settings
+
+    def build(server=None, account: int = 0, **changes):
+        server = server or sim_server
+        demo = server.accounts[account]
+        values = {
+            "base_url": server.base_url,
+            "account_id": demo.account_id,
+            "integration_key": demo.integration_key,
+            "user": demo.user_email,
+            "cache": "memory",
+            "retries": 3,
+            "backoff_s": 0.01,
+            "read_timeout_s": 20.0,
+        }
+        values.update(changes)
+        return Settings(**values)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis: WHATFIX_TEST_REDIS_URL (set by tests/run_all.sh), else our own redis-server."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+    import time
+
+    import redis
+
+    configured = os.environ.get("WHATFIX_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (tests/run_all.sh installs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="whatfix-redis-")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", workdir],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.exceptions.ConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# User sync fixtures (test_user_sync*.py, test_cli_sync_users.py, test_page_user_sync.py).
+# Appended by the user-sync helper (H6).
+# ------------------------------------------------------------------------------------------------
+
+SYNC_USERS = 300
+
+
+@pytest.fixture()
+def sync_server() -> Iterator[object]:
+    """A fresh built-in server per test: a sync changes end users, which no other test may see."""
+    server = start_background(SimulatorConfig(seed=SEED, users=SYNC_USERS, today=FIXED_TODAY))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def sync_settings(sync_server):
+    """Settings for the primary account of `sync_server`: in-memory cache, fast retries."""
+    from whatfix_data.config import Settings
+
+    account = sync_server.accounts[0]
+    return Settings(base_url=sync_server.base_url, account_id=account.account_id,
+                    integration_key=account.integration_key, user=account.user_email,
+                    cache="memory", retries=3, backoff_s=0.01, read_timeout_s=20.0)
+
+
+# ----- built-in server helpers (simulator owner) ------------------------------------------------
+# Tests that change server state (PUT users, scenarios, revoked keys, faults) use their own server
+# so that the shared `sim_server` stays as generated.
+
+
+@pytest.fixture
+def make_sim_server() -> Iterator[object]:
+    """Factory: `make_sim_server(users=300, fault_rate=0.2, ...)` starts a private server.
+
+    Keyword arguments go to SimulatorConfig (seed and today default to the suite's); every server
+    started through the factory is stopped when the test ends.
+    """
+    started = []
+
+    def factory(**overrides):
+        settings = {"seed": SEED, "users": 300, "today": FIXED_TODAY, **overrides}
+        server = start_background(SimulatorConfig(**settings))
+        started.append(server)
+        return server
+
+    try:
+        yield factory
+    finally:
+        for server in started:
+            server.stop()
+
+
+def sim_headers(account) -> dict[str, str]:
+    """The two auth headers of a demo account."""
+    return {"x-whatfix-integration-key": account.integration_key,
+            "x-whatfix-user": account.user_email}
