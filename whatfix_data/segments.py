@@ -555,3 +555,14 @@ def _fill_breakdown(out: pd.DataFrame) -> pd.DataFrame:
         "task_lists_completed",
     ]
     return out[order]
+
+
+def segment_table(segments: pd.DataFrame, member_frame: pd.DataFrame) -> pd.DataFrame:
+    """Segments for display: segment_id, name, rules (as a sentence), description, then the
+    reconciliation columns (user_count, local_count, difference, matches)."""
+    recon = reconcile(segments, member_frame)
+    base = segments[segments["segment_id"].notna()]
+    sentences = [rules_sentence(rules) for rules in base["rules"]]
+    recon.insert(2, "rules", pd.array(sentences, dtype="string"))
+    recon.insert(3, "description", base["description"].astype("string").to_numpy())
+    return recon

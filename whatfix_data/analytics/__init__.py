@@ -11,6 +11,7 @@ shortcuts re-exported here.
 """
 
 from whatfix_data.analytics import content, engagement, flows, kpis, self_help, takeaways, tasks
+from whatfix_data.analytics.content import ContentHygiene
 from whatfix_data.analytics.flows import (
     EditImpact,
     best_and_worst_flows,
@@ -21,13 +22,18 @@ from whatfix_data.analytics.flows import (
 from whatfix_data.analytics.kpis import Kpi, kpi_frame
 
 compute_kpis = kpis.kpis
+content_inventory = content.inventory
+content_hygiene = content.hygiene
 
 __all__ = [
+    "ContentHygiene",
     "EditImpact",
     "Kpi",
     "best_and_worst_flows",
     "compute_kpis",
     "content",
+    "content_hygiene",
+    "content_inventory",
     "edit_impact",
     "edit_impacts",
     "engagement",

@@ -7,6 +7,7 @@ left out), and published items with no views in the range (see self_help.publish
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -82,15 +83,28 @@ def not_modified(
     return out.drop(columns="_changed")
 
 
+@dataclass(frozen=True)
+class ContentHygiene:
+    """The three hygiene lists (content columns; the last two with ``age_days``)."""
+
+    unviewed: pd.DataFrame
+    old_drafts: pd.DataFrame
+    not_modified: pd.DataFrame
+
+
 def hygiene(
     content: pd.DataFrame | None,
-    as_of: date,
     self_help: pd.DataFrame | None = None,
     flows: pd.DataFrame | None = None,
-) -> dict[str, pd.DataFrame]:
-    """The three hygiene lists: ``published_no_views``, ``stale_drafts``, ``not_modified``."""
-    return {
-        "published_no_views": published_without_views(content, self_help, flows),
-        "stale_drafts": stale_drafts(content, as_of),
-        "not_modified": not_modified(content, as_of),
-    }
+    *,
+    as_of: date,
+    draft_age_days: int = STALE_DRAFT_DAYS,
+    stale_days: int = NOT_MODIFIED_DAYS,
+) -> ContentHygiene:
+    """Published items with no views in the range, drafts older than ``draft_age_days`` and
+    items not modified in ``stale_days``, measured from ``as_of`` (the range end, or today)."""
+    return ContentHygiene(
+        unviewed=published_without_views(content, self_help, flows),
+        old_drafts=stale_drafts(content, as_of, draft_age_days),
+        not_modified=not_modified(content, as_of, stale_days),
+    )

@@ -14,6 +14,7 @@ import pandas as pd
 
 from whatfix_data.analytics._common import WINDOW_COLUMNS, days_between, frame_of
 from whatfix_data.analytics.kpis import active_users
+from whatfix_data.windows import today_utc
 
 DORMANT_AFTER_DAYS = 30
 TOP_USERS = 10
@@ -116,13 +117,15 @@ def last_activity(end_users: pd.DataFrame | None, engagement: pd.DataFrame | Non
 
 def dormant_users(
     end_users: pd.DataFrame | None,
-    engagement: pd.DataFrame | None,
-    as_of: date,
+    engagement: pd.DataFrame | None = None,
+    as_of: date | None = None,
     days: int = DORMANT_AFTER_DAYS,
 ) -> pd.DataFrame:
-    """Users whose last activity is more than ``days`` days before ``as_of`` (the range end),
-    plus users never seen. Columns: user_id, email, name, last_active_at, days_inactive,
-    never_active; longest inactive first (never active last)."""
+    """Users whose last activity is more than ``days`` days before ``as_of`` (the range end;
+    today when None), plus users never seen. Activity after ``as_of`` counts as recent.
+    Columns: user_id, email, name, last_active_at, days_inactive, never_active; longest
+    inactive first (never active last)."""
+    as_of = as_of or today_utc()
     frame = last_activity(end_users, engagement)
     frame["days_inactive"] = days_between(as_of, frame["last_active_at"])
     frame["never_active"] = frame["last_active_at"].isna()

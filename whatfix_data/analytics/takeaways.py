@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from whatfix_data.analytics.content import NOT_MODIFIED_DAYS, STALE_DRAFT_DAYS, ContentHygiene
 from whatfix_data.analytics.kpis import Kpi
 from whatfix_data.windows import format_day
 
@@ -163,12 +164,14 @@ def segments_sentence(breakdown: pd.DataFrame) -> str:
     return "No segment has members with activity in this period."
 
 
-def content_sentence(hygiene: dict[str, pd.DataFrame]) -> str:
+def content_sentence(
+    hygiene: ContentHygiene,
+    draft_age_days: int = STALE_DRAFT_DAYS,
+    stale_days: int = NOT_MODIFIED_DAYS,
+) -> str:
     """Counts of the three hygiene lists."""
-    silent = len(hygiene.get("published_no_views", []))
-    drafts = len(hygiene.get("stale_drafts", []))
-    stale = len(hygiene.get("not_modified", []))
     return (
-        f"{silent:,} published items had no views, {drafts:,} drafts are older than 90 days "
-        f"and {stale:,} items were not modified in 180 days."
+        f"{len(hygiene.unviewed):,} published items had no views, "
+        f"{len(hygiene.old_drafts):,} drafts are older than {draft_age_days} days and "
+        f"{len(hygiene.not_modified):,} items were not modified in {stale_days} days."
     )
