@@ -420,23 +420,17 @@ def test_top_users_labels_by_email_then_id():
 # Task lists, Segments, Content
 
 
-def test_progress_bucket_edges():
-    assert charts.progress_bucket(4, 4) == "Completed"
-    assert charts.progress_bucket(3, 4) == "One task left"
-    assert charts.progress_bucket(0, 1) == "One task left"
-    assert charts.progress_bucket(0, 4) == "Not started"
-    assert charts.progress_bucket(2, 4) == "In progress"
-
-
 def test_task_list_distribution_stacks_buckets():
     fig = charts.task_list_distribution(tasks_frame())
     assert fig.layout.barmode == "stack"
-    assert [t.name for t in fig.data] == ["Completed", "One task left", "In progress",
-                                          "Not started"]
+    assert [t.name for t in fig.data] == ["Completed (100%)", "50–99%", "1–49%",
+                                          "Not started (0%)"]
     assert list(fig.layout.yaxis.ticktext) == ["Setup B", "Onboarding A"]
-    completed = fig.data[0]
-    assert list(completed.x) == [100.0, 25.0]
+    # Onboarding A: 0/4, 2/4, 3/4, 4/4 -> one user in 0%, two in 50–99%, one in 100%
+    assert list(fig.data[0].x) == [100.0, 25.0]
+    assert list(fig.data[1].x) == [0.0, 50.0]
     assert fig.layout.xaxis.title.text == "Users (%)"
+    assert fig.layout.xaxis.ticksuffix == "%"
     counts = charts.task_list_distribution(tasks_frame(), normalise=False)
     assert list(counts.data[0].x) == [2, 1]
     assert counts.layout.xaxis.title.text == "Users (count)"

@@ -34,11 +34,7 @@ from whatfix_data.charts.style import (
     is_empty_figure,
     period_label,
 )
-from whatfix_data.charts.task_lists import (
-    completion_by_segment,
-    progress_bucket,
-    task_list_distribution,
-)
+from whatfix_data.charts.task_lists import completion_by_segment, task_list_distribution
 from whatfix_data.charts.trends import (
     active_users_trend,
     completion_rate_trend,
@@ -72,7 +68,6 @@ __all__ = [
     "flows_completed_histogram",
     "is_empty_figure",
     "period_label",
-    "progress_bucket",
     "ranked_bars",
     "segment_engagement",
     "segment_membership",

@@ -374,17 +374,20 @@ def stacked_bars(
     noun: str = "items",
     subtitle: str | None = None,
     empty_message: str = "No data in this date range",
+    names: Sequence[Any] | None = None,
 ) -> go.Figure:
     """Horizontal stacked bars: one row per index entry, one stack part per column.
 
     `table` holds counts (index: raw names, columns: part labels in stacking order). With
-    `normalise` each row is shown as shares of 100 % (hover keeps the count).
+    `normalise` each row is shown as shares of 100 % (hover keeps the count). `names` labels
+    the rows when the index holds ids.
     """
     if table is None or table.empty or float(table.to_numpy().sum()) == 0:
         return style.empty_figure(title, empty_message, subtitle=subtitle)
     totals = table.sum(axis=1)
     keys = [f"row-{i}" for i in range(len(table))]
-    full = [style.escape_text(n) for n in table.index]
+    labels = list(table.index) if names is None else list(names)
+    full = [style.escape_text(n) for n in labels]
     fig = go.Figure()
     for part in table.columns:
         counts = [int(c) for c in table[part]]
@@ -403,8 +406,7 @@ def stacked_bars(
     style.apply_layout(fig, title, subtitle=subtitle, height=style.bar_height(len(table)))
     fig.update_layout(
         barmode="stack",
-        yaxis=style.category_axis(keys, [style.short_label(n) for n in table.index],
-                                  reverse=True),
+        yaxis=style.category_axis(keys, [style.short_label(n) for n in labels], reverse=True),
         xaxis=(style.percent_axis(value_title) if normalise
                else style.count_axis(value_title, float(totals.max()))),
     )

@@ -5,31 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from whatfix_data.analytics import tasks as task_analytics
 from whatfix_data.charts import style
 from whatfix_data.charts.builders import Measure, ranked_bars, stacked_bars
 from whatfix_data.charts.segments import segment_columns
 
 NO_TASKS = "No task-list activity in this date range"
-# Progress buckets in stacking order, coloured from "stuck" to "done".
-NOT_STARTED = "Not started"
-IN_PROGRESS = "In progress"
-ONE_LEFT = "One task left"
-COMPLETED = "Completed"
-BUCKET_COLOURS: dict[str, str] = {
-    COMPLETED: style.OKABE_ITO["bluish_green"],
-    ONE_LEFT: style.OKABE_ITO["sky_blue"],
-    IN_PROGRESS: style.OKABE_ITO["orange"],
-    NOT_STARTED: style.OKABE_ITO["vermillion"],
-}
-
-
-def progress_bucket(completed: int, total: int) -> str:
-    """Bucket of one user's progress; "one task left" is total - completed == 1 (outreach list)."""
-    if completed >= total:
-        return COMPLETED
-    if total - completed == 1:
-        return ONE_LEFT
-    return NOT_STARTED if completed == 0 else IN_PROGRESS
+# Buckets of analytics.tasks (0%, 1–49%, 50–99%, 100%), stacked from "done" to "not started" so
+# the completed share lines up on the left edge of every bar.
+BUCKET_COLOURS: dict[str, str] = dict(zip(
+    reversed(task_analytics.BUCKETS),
+    (style.OKABE_ITO["bluish_green"], style.OKABE_ITO["sky_blue"], style.OKABE_ITO["orange"],
+     style.OKABE_ITO["vermillion"]),
+    strict=True,
+))
+BUCKET_LABELS: dict[str, str] = {"0%": "Not started (0%)", "100%": "Completed (100%)"}
 
 
 def task_list_distribution(
@@ -37,20 +27,23 @@ def task_list_distribution(
 ) -> go.Figure:
     """Users per progress bucket for each task list, stacked (shares of 100 % by default).
 
-    Input: the `task-completion` frame (task_list_id, task_list_name, completed_tasks,
-    total_tasks), one row per user and task list.
+    Input: the `task-completion` frame; buckets are `analytics.tasks.distribution`. Lists with
+    the largest completed share come first.
     """
     title = "Progress on each task list"
-    if tasks is None or tasks.empty:
+    dist = task_analytics.distribution(tasks)
+    if dist.empty:
         return style.empty_figure(title, NO_TASKS, subtitle=subtitle)
-    buckets = [progress_bucket(int(c), int(t)) for c, t in
-               zip(tasks["completed_tasks"].fillna(0), tasks["total_tasks"].fillna(0), strict=True)]
-    names = tasks["task_list_name"].astype("string").fillna(tasks["task_list_id"].astype("string"))
-    table = pd.crosstab(names.to_numpy(), pd.Series(buckets).to_numpy())
-    table = table.reindex(columns=list(BUCKET_COLOURS), fill_value=0)
-    table = table.loc[table[COMPLETED].div(table.sum(axis=1)).sort_values(ascending=False).index]
+    table = dist.pivot_table(index="task_list_id", columns="bucket", values="users",
+                             aggfunc="sum", observed=False, fill_value=0)
+    table = table.reindex(columns=list(BUCKET_COLOURS), fill_value=0).astype(int)
+    completed_share = table[task_analytics.BUCKETS[-1]] / table.sum(axis=1)
+    table = table.loc[completed_share.sort_values(ascending=False, kind="stable").index]
+    names = dist.drop_duplicates("task_list_id").set_index("task_list_id")["task_list_name"]
+    table.columns = [BUCKET_LABELS.get(str(c), str(c)) for c in table.columns]
     return stacked_bars(
-        table, colours=BUCKET_COLOURS, title=title,
+        table, names=[names.get(i) for i in table.index],
+        colours={BUCKET_LABELS.get(b, b): c for b, c in BUCKET_COLOURS.items()}, title=title,
         value_title="Users (%)" if normalise else "Users (count)", normalise=normalise,
         noun="users", subtitle=subtitle, empty_message=NO_TASKS,
     )
@@ -61,8 +54,8 @@ def completion_by_segment(
 ) -> go.Figure:
     """Average task-list completion rate per segment, highest first.
 
-    Input: `segments.segment_breakdown(...)` (segment_id, name, task_completion_pct 0..100).
-    Segments without task rows (NA) are left out.
+    Input: `segments.segment_breakdown(...)` or `analytics.tasks.completion_by_segment(...)`
+    (segment_id, name, task_completion_pct 0..100). Segments without task rows are left out.
     """
     by_segment = segment_columns(by_segment)
     if by_segment is not None and len(by_segment):
