@@ -31,6 +31,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from whatfix_data import charts, datasets, exports, frames, images, windows
 from whatfix_data import segments as segment_rules
+from whatfix_data.analytics.kpis import format_value as format_kpi
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import SECRETS_TABLE, Settings, load_settings
 from whatfix_data.datasets import Dataset
@@ -489,12 +490,20 @@ def _column_label(name: str) -> str:
     """snake_case -> "Sentence case" with the unit: completion_rate_pct -> "Completion rate (%)"."""
     unit = ""
     base = name
-    for suffix, suffix_unit in (("_pct", " (%)"), ("_s", " (s)")):
+    for suffix, suffix_unit in (("_pct", " (%)"), ("_pts", " (pts)"), ("_s", " (s)")):
         if name.endswith(suffix):
             base, unit = name[: -len(suffix)], suffix_unit
             break
     words = base.replace("_", " ").strip()
     return (words[:1].upper() + words[1:] + unit) if words else name
+
+
+def _is_rate(series: pd.Series) -> bool:
+    """A share of 0..100 (progress bar), as opposed to a signed change in percent."""
+    if "change" in str(series.name) or not pd.api.types.is_numeric_dtype(series.dtype):
+        return False
+    known = series.dropna()
+    return known.empty or bool(known.between(0, 100).all())
 
 
 def column_config(frame: pd.DataFrame) -> dict[str, Any]:
@@ -503,10 +512,13 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     for name in frame.columns:
         label = _column_label(str(name))
         series = frame[name]
-        if str(name).endswith("_pct"):
+        if str(name).endswith("_pct") and _is_rate(series):
             config[name] = st.column_config.ProgressColumn(
                 label, min_value=0, max_value=100, format="%.1f%%"
             )
+        elif str(name).endswith(("_pct", "_pts")):  # changes: signed, may pass 100
+            unit = "%%" if str(name).endswith("_pct") else " pts"
+            config[name] = st.column_config.NumberColumn(label, format=f"%+.1f{unit}")
         elif isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
             series.dtype
         ):
@@ -679,19 +691,23 @@ def _delta_colour(delta: str | None, good: bool | None) -> str:
     return "normal" if rising == good else "inverse"
 
 
-def kpi_row(cards: list[Any]) -> None:
-    """KPI cards (label, value, delta, good, note — worded by the data layer) in one row."""
+def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
+    """KPI cards (``analytics.Kpi``: name, value_label, delta_label, good) in one row."""
     if not cards:
         st.info("No KPI could be computed for these filters.")
         return
     columns = st.columns(len(cards))
     for column, card in zip(columns, cards, strict=True):
+        delta = card.delta_label
+        note = None
+        if card.previous is not None and comparison_label:
+            note = f"{card.name} was {format_kpi(card.previous, card.unit)} {comparison_label}."
         column.metric(
-            md_escape(card.label),
-            card.value,
-            delta=card.delta or None,
-            delta_color=_delta_colour(card.delta, card.good),
-            help=card.note or None,
+            card.name,
+            card.value_label,
+            delta=delta,
+            delta_color=_delta_colour(delta, card.good),
+            help=note,
             border=True,
         )
 

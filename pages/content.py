@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from whatfix_data import analytics, charts
+from whatfix_data import charts
+from whatfix_data.analytics import content as content_stats
 
 DRAFT_AGE_DAYS = 90
 STALE_DAYS = 180
@@ -15,7 +16,7 @@ def inventory() -> None:
     """How many items of each type exist, stacked by status."""
     content = ui.load("content").frame
     ui.chart(charts.content_inventory(content, subtitle=f"{len(content)} items"), key="inventory")
-    counts = analytics.content_inventory(content)
+    counts = content_stats.inventory(content)
     ui.table(counts, key="inventory", title="Content inventory",
              empty="This account has no content yet.")
 
@@ -24,24 +25,26 @@ def hygiene(current: ui.Filters) -> None:
     """Published items nobody viewed, old drafts, and items nobody touched for months."""
     content = ui.load("content").frame
     today = ui.today()
-    lists = analytics.content_hygiene(
-        content, ui.load("self-help").frame, ui.load("flows").frame, today=today,
-        draft_age_days=DRAFT_AGE_DAYS, stale_days=STALE_DAYS,
+    lists = content_stats.hygiene(
+        content, today, self_help=ui.load("self-help").frame, flows=ui.load("flows").frame
+    )
+    unviewed, drafts, untouched = (
+        lists["published_no_views"], lists["stale_drafts"], lists["not_modified"]
     )
     unviewed_tab, drafts_tab, stale_tab = st.tabs([
-        f"Published, no views ({len(lists.unviewed)})",
-        f"Drafts older than {DRAFT_AGE_DAYS} days ({len(lists.old_drafts)})",
-        f"Not modified in {STALE_DAYS} days ({len(lists.not_modified)})",
+        f"Published, no views ({len(unviewed)})",
+        f"Drafts older than {DRAFT_AGE_DAYS} days ({len(drafts)})",
+        f"Not modified in {STALE_DAYS} days ({len(untouched)})",
     ])
     with unviewed_tab:
         st.caption(f"Published items with no view between {current.range_label}.")
-        ui.table(lists.unviewed, key="unviewed", title="Published items with no views",
+        ui.table(unviewed, key="unviewed", title="Published items with no views",
                  empty="Every published item had views in this range.")
     with drafts_tab:
-        ui.table(lists.old_drafts, key="old_drafts", title="Old drafts",
+        ui.table(drafts, key="old_drafts", title="Old drafts",
                  empty=f"No draft is older than {DRAFT_AGE_DAYS} days.")
     with stale_tab:
-        ui.table(lists.not_modified, key="not_modified", title="Items not modified",
+        ui.table(untouched, key="not_modified", title="Items not modified",
                  empty=f"Every item was modified in the last {STALE_DAYS} days.")
 
 

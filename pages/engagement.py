@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from whatfix_data import analytics, charts
+from whatfix_data import charts
+from whatfix_data.analytics import engagement as engagement_stats
 
 DEFAULT_DORMANT_DAYS = 30
 TOP_USERS = 15
@@ -41,7 +42,7 @@ def distributions(current: ui.Filters) -> None:
                  key="completed_hist")
     with top_tab:
         ui.chart(charts.top_users(engagement, limit=TOP_USERS, subtitle=subtitle), key="top_users")
-        ui.table(analytics.top_users(engagement, TOP_USERS), key="top_users",
+        ui.table(engagement_stats.top_users(engagement, TOP_USERS), key="top_users",
                  title="Top users", empty="Nobody was active in this range.")
 
 
@@ -52,9 +53,11 @@ def dormant(current: ui.Filters) -> None:
         value=DEFAULT_DORMANT_DAYS, step=1, key="dormant_days",
     )
     users = ui.for_segment(ui.load("end-users").frame)
-    dormant_users = analytics.dormant_users(users, today=ui.today(), days=int(days))
+    engagement = ui.for_segment(ui.load("engagement").frame)
+    as_of = current.date_range.end
+    dormant_users = engagement_stats.dormant_users(users, engagement, as_of, int(days))
     st.caption(f"{len(dormant_users)} of {len(users)} users were last seen more than "
-               f"{int(days)} days before {ui.today():%d %b %Y}.")
+               f"{int(days)} days before {as_of:%d %b %Y} (the end of the range), or never.")
     ui.table(dormant_users, key="dormant", title=f"Dormant users {int(days)} days",
              empty=f"Every user was active in the last {int(days)} days.")
 

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import analytics, charts
+from whatfix_data import charts
+from whatfix_data.analytics import flows as flow_stats
 
 TREND_METRICS = {"counts": "Views and completions", "completion_rate_pct": "Completion rate (%)"}
 
@@ -24,7 +25,8 @@ def flow_performance(current: ui.Filters) -> pd.DataFrame:
         ui.chart(charts.flow_completion_rate(flows, subtitle=subtitle), key="flow_rate")
     with time_tab:
         ui.chart(charts.flow_time_to_complete(flows, subtitle=subtitle), key="flow_time")
-    ui.table(flows, key="flows", title="Flow analytics", empty="No flow had views in this range.")
+    table = flow_stats.flow_table(flows, ui.load("content").frame)
+    ui.table(table, key="flows", title="Flow analytics", empty="No flow had views in this range.")
     return flows
 
 
@@ -48,13 +50,17 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
     if current.comparison_range is not None:
         previous = ui.load("flow-trend", current.comparison_range).frame
     content = ui.load("content").frame
-    edits = analytics.modification_dates(content, flow_id)
+    edits = flow_stats.modifications(content, flow_id)
     fig = charts.flow_trend(
         trend, flow_id, modifications=edits, metric=metric, previous=previous,
         previous_label=current.comparison_label or None, granularity=current.granularity,
         subtitle=current.range_label,
     )
-    ui.chart(fig, key="flow_trend", data=trend[trend["flow_id"] == flow_id])
+    ui.chart(fig, key="flow_trend", data=flow_stats.totals_by_window(trend, flow_id))
+    impacts = flow_stats.edit_impacts(trend, content)
+    st.markdown("**Completion rate before and after each edit in this range**")
+    ui.table(impacts, key="edit_impacts", title="Edit impact",
+             empty="No flow was edited inside this range with enough views around the edit.")
 
 
 def flow_comparison(current: ui.Filters, flows: pd.DataFrame) -> None:
@@ -63,7 +69,7 @@ def flow_comparison(current: ui.Filters, flows: pd.DataFrame) -> None:
         st.info("Choose a comparison in the sidebar to compare each flow with another period.")
         return
     previous = ui.load("flows", current.comparison_range).frame
-    compared = analytics.compare_flows(flows, previous)
+    compared = flow_stats.flow_comparison(flows, previous)
     metric = st.radio(
         "Metric", ["views", "completions", "completion_rate_pct"], horizontal=True,
         format_func=lambda m: {"views": "Views", "completions": "Completions",

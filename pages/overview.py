@@ -8,7 +8,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import analytics, charts
+from whatfix_data import charts
+from whatfix_data.analytics import engagement as engagement_stats
+from whatfix_data.analytics import flows as flow_stats
+from whatfix_data.analytics import kpis as kpi_stats
+from whatfix_data.analytics import self_help as self_help_stats
 
 KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
 PER_USER = {"engagement", "task-completion"}  # limited to the sidebar's segment
@@ -34,8 +38,7 @@ def kpi_cards(current: ui.Filters) -> None:
     before: Mapping[str, pd.DataFrame] | None = None
     if current.comparison_range is not None:
         before, _ = _frames(current.comparison_range)
-    cards = analytics.overview_kpis(now, before)
-    ui.kpi_row(cards)
+    ui.kpi_row(kpi_stats.kpis(now, before), current.comparison_label)
     ui.segment_note()
     for name, message in failed.items():
         st.error(f"{ui.DATASET_LABELS[name]}: {ui.md_escape(message)}")
@@ -43,16 +46,18 @@ def kpi_cards(current: ui.Filters) -> None:
 
 def trends(current: ui.Filters) -> None:
     """Flow activity, completion rate, active users and Self Help views per period."""
-    flow_trend = analytics.window_totals(ui.load("flow-trend").frame)
-    active = ui.load("engagement-trend").frame
-    self_help = analytics.window_totals(ui.load("self-help-trend").frame)
+    flow_trend = flow_stats.totals_by_window(ui.load("flow-trend").frame)
+    active = engagement_stats.active_users_by_window(ui.load("engagement-trend").frame)
+    self_help = self_help_stats.totals_by_window(ui.load("self-help-trend").frame)
     previous: dict[str, pd.DataFrame | None] = {"flows": None, "active": None, "self-help": None}
     if current.comparison_range is not None:
         other = current.comparison_range
         previous = {
-            "flows": analytics.window_totals(ui.load("flow-trend", other).frame),
-            "active": ui.load("engagement-trend", other).frame,
-            "self-help": analytics.window_totals(ui.load("self-help-trend", other).frame),
+            "flows": flow_stats.totals_by_window(ui.load("flow-trend", other).frame),
+            "active": engagement_stats.active_users_by_window(
+                ui.load("engagement-trend", other).frame
+            ),
+            "self-help": self_help_stats.totals_by_window(ui.load("self-help-trend", other).frame),
         }
     common = {"previous_label": current.comparison_label or None,
               "granularity": current.granularity, "subtitle": current.range_label}
@@ -75,10 +80,15 @@ def trends(current: ui.Filters) -> None:
 def best_and_worst(current: ui.Filters) -> None:
     """The flows with the best and the worst completion rate in the range."""
     flows = ui.load("flows").frame
-    best, worst = analytics.best_worst_flows(flows, BEST_WORST_N)
+    best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N)
     ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label), key="ov_best")
-    ui.table(analytics.best_worst_table(best, worst), key="ov_best_worst",
-             title="Best and worst flows", empty="No flow had views in this range.")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Best completion rate**")
+        ui.table(best, key="ov_best", title="Best flows", empty="Not enough flow views yet.")
+    with right:
+        st.markdown("**Worst completion rate**")
+        ui.table(worst, key="ov_worst", title="Worst flows", empty="Not enough flow views yet.")
 
 
 def main() -> None:

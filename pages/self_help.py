@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import analytics, charts
+from whatfix_data import charts
+from whatfix_data.analytics import self_help as self_help_stats
 
 
 def views_by_item_and_type(current: ui.Filters) -> pd.DataFrame:
@@ -17,17 +18,17 @@ def views_by_item_and_type(current: ui.Filters) -> pd.DataFrame:
         ui.chart(charts.self_help_by_item(self_help, subtitle=current.range_label), key="sh_item")
     with types_tab:
         ui.chart(charts.self_help_by_type(self_help, subtitle=current.range_label), key="sh_type")
-    ui.table(self_help, key="self_help", title="Self Help views",
+    ui.table(self_help_stats.by_item(self_help), key="self_help", title="Self Help views",
              empty="No Self Help content was viewed in this range.")
     return self_help
 
 
 def views_trend(current: ui.Filters) -> None:
     """Self Help views per period, with the comparison period as a dashed line."""
-    trend = analytics.window_totals(ui.load("self-help-trend").frame)
+    trend = self_help_stats.totals_by_window(ui.load("self-help-trend").frame)
     previous = None
     if current.comparison_range is not None:
-        previous = analytics.window_totals(
+        previous = self_help_stats.totals_by_window(
             ui.load("self-help-trend", current.comparison_range).frame
         )
     fig = charts.self_help_views_trend(
@@ -40,7 +41,7 @@ def views_trend(current: ui.Filters) -> None:
 def unviewed_items(self_help: pd.DataFrame) -> None:
     """Published Self Help items with no view in the range: candidates to fix or retire."""
     content = ui.load("content").frame
-    unviewed = analytics.published_without_views(content, self_help)
+    unviewed = self_help_stats.published_without_views(content, self_help, ui.load("flows").frame)
     st.caption(f"{len(unviewed)} published items had no Self Help view in this range.")
     ui.table(unviewed, key="sh_unviewed", title="Published items with no views",
              empty="Every published item had at least one view in this range.")

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import analytics, charts
-from whatfix_data import segments as segment_rules
+from whatfix_data import charts
+from whatfix_data.analytics import tasks as task_stats
 
 
 def distribution(current: ui.Filters, tasks: pd.DataFrame) -> None:
@@ -15,19 +15,19 @@ def distribution(current: ui.Filters, tasks: pd.DataFrame) -> None:
     normalise = st.toggle("Show shares (%) instead of user counts", value=True, key="tl_share")
     fig = charts.task_list_distribution(tasks, normalise=normalise, subtitle=current.range_label)
     ui.chart(fig, key="tl_distribution")
-    ui.table(analytics.task_list_summary(tasks), key="tl_summary", title="Task list summary",
+    ui.table(task_stats.summary(tasks), key="tl_summary", title="Task list summary",
              empty="No task-list activity in this range.")
 
 
 def per_user(tasks: pd.DataFrame) -> None:
     """Every user's progress on every task list."""
-    ui.table(tasks, key="tl_users", title="Per-user task progress",
+    ui.table(task_stats.progress(tasks), key="tl_users", title="Per-user task progress",
              empty="No task-list activity in this range.")
 
 
 def one_task_left(tasks: pd.DataFrame) -> None:
     """Users one task away from finishing a list: the cheapest outreach win."""
-    close = analytics.one_task_left(tasks)
+    close = task_stats.one_task_left(tasks)
     st.caption(f"{len(close)} users have exactly one task left on a task list.")
     ui.table(close, key="tl_one_left", title="One task left",
              empty="Nobody has exactly one task left in this range.")
@@ -35,8 +35,8 @@ def one_task_left(tasks: pd.DataFrame) -> None:
 
 def by_segment(current: ui.Filters) -> None:
     """Average task completion of each segment's members."""
-    breakdown = segment_rules.segment_breakdown(
-        ui.load("segments").frame, ui.membership(), None, ui.load("task-completion").frame
+    breakdown = task_stats.completion_by_segment(
+        ui.load("segments").frame, ui.membership(), ui.load("task-completion").frame
     )
     ui.chart(charts.completion_by_segment(breakdown,
                                           subtitle=current.range_label), key="tl_segments")

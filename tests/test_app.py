@@ -1,0 +1,157 @@
+"""app.py and ui.py through AppTest: navigation, global filters, URL sync, demo banner, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+
+import pytest
+from conftest import FIXED_TODAY, point_app_at
+
+from whatfix_data.simulator import SimulatorConfig, start_background
+
+pytestmark = pytest.mark.slow
+
+PAGES = (
+    "pages/overview.py",
+    "pages/flows.py",
+    "pages/self_help.py",
+    "pages/engagement.py",
+    "pages/task_lists.py",
+    "pages/segments.py",
+    "pages/content.py",
+    "pages/data_health.py",
+)
+
+
+def figures(at) -> list[dict]:
+    """The plotly figures of a run, as the JSON sent to the browser."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def figure_titles(at) -> list[str]:
+    """The titles of every chart of a run."""
+    return [fig["layout"].get("title", {}).get("text", "") for fig in figures(at)]
+
+
+def metric_values(at) -> dict[str, str]:
+    """KPI label -> shown value."""
+    return {m.label: m.value for m in at.metric}
+
+
+def assert_clean(at) -> None:
+    """No exception and no error box anywhere (main area or sidebar)."""
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_every_page_runs_without_error(app_env, open_page):
+    at = open_page()
+    assert_clean(at)
+    for page in PAGES[1:]:
+        at.switch_page(page)
+        at.run()
+        assert_clean(at)
+        assert at.title and at.title[0].value, page
+
+
+def test_filters_are_mirrored_in_the_url(app_env, open_page):
+    at = open_page()
+    assert at.query_params["range"] == ["last_30_days"]
+    assert at.query_params["compare"] == ["previous"]
+    at.selectbox(key="f_preset").select("last_90_days").run()
+    at.selectbox(key="f_compare").select("year").run()
+    assert at.query_params["range"] == ["last_90_days"]
+    assert at.query_params["compare"] == ["year"]
+
+
+def test_a_shared_link_restores_the_filters(app_env, open_page):
+    at = open_page(query={"range": "custom", "start": "2026-10-01", "end": "2026-10-31",
+                          "compare": "none", "gran": "week"})
+    assert_clean(at)
+    assert at.selectbox(key="f_preset").value == "custom"
+    assert at.date_input(key="f_start").value == date(2026, 10, 1)
+    assert at.date_input(key="f_end").value == date(2026, 10, 31)
+    assert at.selectbox(key="f_compare").value == "none"
+    assert at.selectbox(key="f_gran").value == "week"
+
+
+def test_filters_survive_a_page_switch(app_env, open_page):
+    at = open_page()
+    at.selectbox(key="f_preset").select("last_7_days").run()
+    at.switch_page("pages/flows.py")
+    at.run()
+    assert at.selectbox(key="f_preset").value == "last_7_days"
+    assert at.query_params["range"] == ["last_7_days"]
+
+
+def test_a_start_after_the_end_is_refused(app_env, open_page):
+    at = open_page()
+    at.selectbox(key="f_preset").select("custom").run()
+    at.date_input(key="f_start").set_value(date(2026, 11, 20))
+    at.date_input(key="f_end").set_value(date(2026, 11, 10)).run()
+    messages = " ".join(e.value for e in at.sidebar.error)
+    assert "after the end date" in messages
+    assert not at.exception
+
+
+def test_the_date_range_changes_the_numbers(app_env, open_page):
+    at = open_page()
+    month = metric_values(at)
+    at.selectbox(key="f_preset").select("last_7_days").run()
+    week = metric_values(at)
+    assert month.keys() == week.keys()
+    assert month["Flow views"] != week["Flow views"]
+
+
+def test_the_segment_filter_limits_per_user_numbers(app_env, open_page):
+    at = open_page()
+    everyone = metric_values(at)["Active users"]
+    options = at.selectbox(key="f_segment").options
+    assert len(options) > 1, "the demo account has segments"
+    at.selectbox(key="f_segment").select_index(1).run()
+    assert_clean(at)
+    assert metric_values(at)["Active users"] != everyone
+    assert at.query_params["segment"]
+
+
+def test_demo_mode_shows_the_banner(monkeypatch, open_page):
+    for name in [n for n in os.environ if n.startswith("WHATFIX_")]:
+        monkeypatch.delenv(name)
+    at = open_page()
+    banner = " ".join(i.value for i in at.info)
+    assert "Demo data" in banner
+    assert "WHATFIX_INTEGRATION_KEY" in banner and "secrets.toml" in banner
+    assert not at.exception
+
+
+def test_a_wrong_key_shows_what_to_do(monkeypatch, sim_server, demo_account, open_page):
+    point_app_at(monkeypatch, sim_server.base_url, demo_account, key="not-the-key")
+    at = open_page("pages/flows.py")
+    assert not at.exception
+    messages = " ".join(e.value for e in at.error)
+    assert "401" in messages and "WHATFIX_INTEGRATION_KEY" in messages
+    assert "not-the-key" not in messages
+
+
+@pytest.fixture(scope="module")
+def failing_server():
+    """A built-in server whose every request fails (fault mode)."""
+    server = start_background(SimulatorConfig(seed=3, users=200, today=FIXED_TODAY,
+                                              fault_rate=1.0))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_an_unavailable_api_shows_an_error_per_section(monkeypatch, failing_server, open_page):
+    point_app_at(monkeypatch, failing_server.base_url, failing_server.accounts[0])
+    monkeypatch.setenv("WHATFIX_RETRIES", "0")
+    at = open_page("pages/flows.py")
+    assert not at.exception
+    assert len(at.error) >= 2, "each section reports its own failure"
+    assert all("unavailable" in e.value.lower() or "try again" in e.value.lower()
+               for e in at.error)
+    assert at.title[0].value == "Flows", "the page itself still renders"

@@ -1,0 +1,30 @@
+"""pages/engagement.py through AppTest: active users trend, distributions, top and dormant users."""
+
+from __future__ import annotations
+
+import pytest
+from test_app import assert_clean, figure_titles
+
+pytestmark = pytest.mark.slow
+
+
+def dormant_caption(at) -> str:
+    return next(c.value for c in at.caption if "were last seen more than" in c.value)
+
+
+def test_engagement_page(app_env, open_page):
+    at = open_page("pages/engagement.py")
+    assert_clean(at)
+    titles = " | ".join(figure_titles(at)).lower()
+    assert "active users" in titles, titles
+    assert len(figure_titles(at)) >= 4
+    labels = [b.label for b in at.download_button]
+    assert labels.count("Download CSV") >= 2, "top users and dormant users download"
+
+
+def test_the_dormant_threshold_changes_the_list(app_env, open_page):
+    at = open_page("pages/engagement.py")
+    before = dormant_caption(at)
+    at.number_input(key="dormant_days").set_value(7).run()
+    assert_clean(at)
+    assert dormant_caption(at) != before

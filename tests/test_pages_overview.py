@@ -1,0 +1,30 @@
+"""pages/overview.py through AppTest: KPI cards with deltas, trends, best and worst flows."""
+
+from __future__ import annotations
+
+import pytest
+from test_app import assert_clean, figure_titles, metric_values
+
+pytestmark = pytest.mark.slow
+
+KPIS = {"Flow views", "Flow completions", "Completion rate", "Active users", "Self-help views",
+        "Task lists completed"}
+
+
+def test_overview_shows_kpis_trends_and_best_flows(app_env, open_page):
+    at = open_page("pages/overview.py")
+    assert_clean(at)
+    assert set(metric_values(at)) == KPIS
+    assert all(m.delta for m in at.metric), "deltas against the previous period"
+    assert "%" in metric_values(at)["Completion rate"]
+    titles = " | ".join(figure_titles(at))
+    for expected in ("views", "completion rate", "active users", "self help", "best"):
+        assert expected in titles.lower(), titles
+    labels = [b.label for b in at.download_button]
+    assert "PNG" in labels and "SVG" in labels and "Download XLSX" in labels
+
+
+def test_no_comparison_means_no_deltas(app_env, open_page):
+    at = open_page("pages/overview.py", query={"compare": "none"})
+    assert_clean(at)
+    assert not any(m.delta for m in at.metric)

@@ -1,0 +1,19 @@
+"""pages/segments.py through AppTest: rules as sentences, userCount beside local membership."""
+
+from __future__ import annotations
+
+import pytest
+from test_app import assert_clean, figure_titles
+
+pytestmark = pytest.mark.slow
+
+
+def test_segments_page(app_env, open_page):
+    at = open_page("pages/segments.py")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert {"rules", "user_count", "local_count"} <= set(table.columns)
+    assert table["rules"].str.len().gt(0).all()
+    assert not table["rules"].str.contains(r"\{", regex=True).any(), "sentences, not JSON"
+    titles = " | ".join(figure_titles(at)).lower()
+    assert "usercount" in titles and "segment" in titles, titles
