@@ -25,6 +25,9 @@ CREATE = "create"
 UPDATE = "update"
 UNCHANGED = "unchanged"
 ACTIONS: tuple[str, ...] = (CREATE, UPDATE, UNCHANGED)
+NO_EMAIL_MESSAGE = (
+    "email is missing: this userId is not in Whatfix yet, and a new end user needs an email."
+)
 JOINS = "joins"
 LEAVES = "leaves"
 SEGMENT_CHANGE_COLUMNS: tuple[str, ...] = (
@@ -104,7 +107,9 @@ def _row_action(
     body = {"userId": user_id, "attributes": merged}
     final_email = email if email is not None else now_email
     final_name = name if name is not None else now_name
-    body.update({f: v for f, v in (("email", final_email), ("name", final_name)) if v is not None})
+    # A user created without an email has "" (or NA): sending that back would be refused.
+    body.update({f: v for f, v in (("email", final_email), ("name", final_name))
+                 if isinstance(v, str) and v})
     return UPDATE, fields, changed, body
 
 
@@ -129,29 +134,37 @@ def build_plan(
         "changed_attributes": pd.Series([r[2] for r in results], dtype=object),
         "body": pd.Series([r[3] for r in results], dtype=object),
     })
-    actions, too_big = _split_oversized(actions)
-    invalid = pd.concat([validation.invalid, too_big], ignore_index=True)
+    actions, refused = _split_unsendable(actions)
+    invalid = pd.concat([validation.invalid, refused], ignore_index=True)
     invalid = invalid.sort_values("row", kind="stable").reset_index(drop=True)
     changes, moves = segment_impact(actions, current, segments)
     return Plan(actions=actions, invalid=invalid, segment_changes=changes, segment_moves=moves,
                 total_rows=validation.total_rows)
 
 
-def _split_oversized(actions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows whose merged record would exceed MAX_ATTRIBUTES become invalid: never sent."""
+def _split_unsendable(actions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows the API would refuse whatever we do become invalid (never sent): a new user without
+    an email, or a record that would exceed MAX_ATTRIBUTES once merged with the current one."""
     sizes = np.array([len(b.get("attributes", {})) for b in actions["body"]], dtype=int)
     over = sizes > MAX_ATTRIBUTES
-    if not over.any():
+    no_email = np.array([a == CREATE and not b.get("email")
+                         for a, b in zip(actions["action"], actions["body"], strict=True)],
+                        dtype=bool)
+    refused = over | no_email
+    if not refused.any():
         return actions, pd.DataFrame(columns=["row", "user_id", "message"])
+    messages = [
+        NO_EMAIL_MESSAGE if missing else
+        f"with the user's current attributes the user would have {n} attributes; the API "
+        f"accepts at most {MAX_ATTRIBUTES}."
+        for missing, n in zip(no_email[refused], sizes[refused], strict=True)
+    ]
     invalid = pd.DataFrame({
-        "row": actions.loc[over, "row"].to_numpy(),
-        "user_id": actions.loc[over, "user_id"].to_numpy(),
-        "message": [
-            f"with the user's current attributes the user would have {n} attributes; the API "
-            f"accepts at most {MAX_ATTRIBUTES}." for n in sizes[over]
-        ],
+        "row": actions.loc[refused, "row"].to_numpy(),
+        "user_id": actions.loc[refused, "user_id"].to_numpy(),
+        "message": messages,
     })
-    return actions.loc[~over].reset_index(drop=True), invalid
+    return actions.loc[~refused].reset_index(drop=True), invalid
 
 
 # --------------------------------------------------------------------------- segment impact

@@ -1,10 +1,11 @@
 """Row validation before anything is sent: every problem with its row number, valid rows typed.
 
 Checks (vectorised over columns, not a Python loop per row): missing userId, control characters
-in a userId, the same userId on two rows (all its rows are refused: which one is right is not
-ours to guess), an invalid email, more than MAX_ATTRIBUTES attributes, cells a spreadsheet would
-run as a formula, text that could not be decoded (wrong encoding), and rows with more cells than
-the header (their columns are shifted). A row with any problem is invalid and never sent.
+in a userId or one longer than the API accepts, the same userId on two rows (all its rows are
+refused: which one is right is not ours to guess), an invalid email, more than MAX_ATTRIBUTES
+attributes, cells a spreadsheet would run as a formula, text that could not be decoded (wrong
+encoding), and rows with more cells than the header (their columns are shifted). A row with any
+problem is invalid and never sent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from whatfix_data.user_sync.values import type_column
 
 # The API's limit on custom attributes per end user.
 MAX_ATTRIBUTES = 50
+# Longer ids are refused by the API (400): refuse them here, before anything is sent.
+MAX_USER_ID_LENGTH = 200
 # Pragmatic email shape (the HTML living standard's, plus a dot in the domain).
 EMAIL_PATTERN = (
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -115,6 +118,9 @@ def _check_user_ids(ids: pd.Series, rows: np.ndarray, collect: _Collector) -> No
     collect.add(missing, USER_ID_FIELD, "userId is missing: every row needs one.")
     control = ids.str.contains(CONTROL_PATTERN, regex=True).to_numpy(dtype=bool)
     collect.add(control, USER_ID_FIELD, "userId contains control characters (tab, line break).")
+    too_long = (ids.str.len() > MAX_USER_ID_LENGTH).to_numpy(dtype=bool)
+    collect.add(too_long, USER_ID_FIELD,
+                f"userId is longer than {MAX_USER_ID_LENGTH} characters, the API's limit.")
     doubled = (ids.duplicated(keep=False) & ~pd.Series(missing, index=ids.index)).to_numpy()
     if doubled.any():
         by_id = pd.Series(rows[doubled]).groupby(ids.to_numpy()[doubled]).agg(list)
