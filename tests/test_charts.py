@@ -563,3 +563,76 @@ def test_figures_render_to_png(tmp_path):
         assert width == 2 * EXPORT_WIDTH
         assert height == 2 * fig.layout.height, name
         assert len(data) > 10_000, name  # a blank image compresses to a few hundred bytes
+
+
+# ---------------------------------------------------------------------------------------------
+# Real frames from the built-in server (real HTTP): every chart builds from the data layer's
+# typed frames and shows the numbers the frames hold.
+
+
+REAL_RANGE = (date(2026, 9, 1), date(2026, 11, 26))
+
+
+@pytest.fixture(scope="module")
+def real(make_settings):
+    """The dashboard datasets of REAL_RANGE and its previous period, as plain frames."""
+    from whatfix_data.client import WhatfixClient
+    from whatfix_data.datasets import load_dashboard, load_trend
+    from whatfix_data.windows import DateRange
+
+    with WhatfixClient(make_settings()) as client:
+        data = load_dashboard(client, DateRange(*REAL_RANGE), "week", comparison="previous")
+        frames_before = {name: d.frame for name, d in data.comparison.items()}
+        frames_before["flow-trend"] = load_trend(client, "flows", data.comparison_range,
+                                                 "week").frame
+    frames_now = {name: d.frame for name, d in data.current.items()}
+    return frames_now, frames_before, data.comparison_range
+
+
+def test_real_flow_charts_show_the_frames_numbers(real):
+    from whatfix_data import analytics
+
+    now, before, previous_range = real
+    flows = now["flows"]
+    fig = charts.flow_views_completions(flows)
+    shown = dict(zip(fig.data[0].y, fig.data[0].x, strict=True))
+    expected = flows.set_index("flow_id")["views"]
+    assert shown and all(expected[k] == v for k, v in shown.items())
+    assert list(fig.data[0].x) == sorted(fig.data[0].x, reverse=True)
+    totals = analytics.flows.totals_by_window(now["flow-trend"])
+    trend = charts.flow_activity_trend(
+        totals, previous=analytics.flows.totals_by_window(before["flow-trend"]),
+        previous_label=charts.period_label("Previous period", previous_range.start,
+                                           previous_range.end), granularity="week")
+    assert sum(trend.data[0].y) == int(flows["views"].sum())
+    assert len(trend.data) == 4
+    flow_id = flows.sort_values("views").iloc[-1]["flow_id"]
+    edits = analytics.flows.modifications(now["content"], flow_id)
+    one = charts.flow_trend(now["flow-trend"], flow_id, modifications=edits)
+    assert sum(one.data[0].y) == int(expected[flow_id])
+    compared = analytics.flow_comparison(flows, before["flows"])
+    rates = charts.flow_comparison(compared, metric="completion_rate_pct")
+    assert not charts.is_empty_figure(rates)
+    best, worst = analytics.best_and_worst_flows(flows)
+    assert len(charts.best_worst_flows(best, worst).data) == 2
+
+
+def test_real_other_charts_are_drawn(real):
+    from whatfix_data import analytics
+
+    now, _, _ = real
+    engagement = now["engagement"]
+    hist = charts.content_viewed_histogram(engagement)
+    assert sum(hist.data[0].y) == len(engagement)
+    assert sum(charts.flows_completed_histogram(engagement).data[0].y) == len(engagement)
+    assert len(charts.top_users(engagement).data[0].x) == 15
+    assert charts.active_users_trend(now["engagement-trend"]).data[0].y
+    by_type = charts.self_help_by_type(now["self-help"])
+    assert sum(by_type.data[0].x) == int(now["self-help"]["views"].sum())
+    views = analytics.self_help.totals_by_window(now["self-help-trend"])
+    views_fig = charts.self_help_views_trend(views)
+    assert sum(views_fig.data[0].y) == int(now["self-help"]["views"].sum())
+    tasks = charts.task_list_distribution(now["task-completion"], normalise=False)
+    assert sum(sum(t.x) for t in tasks.data) == len(now["task-completion"])
+    inventory = charts.content_inventory(now["content"])
+    assert sum(sum(t.x) for t in inventory.data) == len(now["content"])
