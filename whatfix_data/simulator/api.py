@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -181,7 +181,7 @@ class ApiService:
     # ----- shared parameter parsing ------------------------------------------------------------
     def _date_range(self, query: dict[str, str]) -> tuple[date, date]:
         end = _date(query, "endDate") or self._today
-        start = _date(query, "startDate") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        start = _date(query, "startDate") or _days_before(end, DEFAULT_RANGE_DAYS - 1)
         if start > end:
             raise ApiError(400, f"startDate {start} is after endDate {end}")
         return start, end
@@ -306,6 +306,11 @@ def _date(query: dict[str, str], name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, f"{name} must be an ISO date YYYY-MM-DD, got {raw[:40]!r}") from None
+
+
+def _days_before(day: date, days: int) -> date:
+    """`day - days`, clamped at the first representable date."""
+    return date.fromordinal(max(day.toordinal() - days, 1))
 
 
 def _ranged(rows: list[dict[str, Any]], start: date, end: date) -> dict[str, Any]:

@@ -105,6 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str],
               cut: int | None = None) -> None:
         """Write a response; `cut` sends only that many body bytes, then drops the connection."""
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            # HTTP/0.9 replies have no status line; answer such (malformed) requests in HTTP/1.0
+            self.request_version = "HTTP/1.0"
+            self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
