@@ -59,6 +59,7 @@ RECONCILIATION_COLUMNS: tuple[str, ...] = (
     "matches",
 )
 LIST_SEPARATOR = ","
+PERCENT = 100.0
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _TRUE_FALSE = {"true": True, "false": False}
 
@@ -512,15 +513,26 @@ def _tasks_by_segment(member_frame: pd.DataFrame, tasks: pd.DataFrame | None) ->
                 "task_lists_completed": pd.Series([], dtype="Int64"),
             }
         )
-    rows = tasks[["user_id", "completion_rate_pct"]]
+    rows = tasks[["user_id"]].copy()
+    rows["completion_rate_pct"] = _task_progress_pct(tasks)
     joined = member_frame.merge(rows, on="user_id", how="inner")
-    joined["done"] = joined["completion_rate_pct"] >= 100
+    joined["done"] = (joined["completion_rate_pct"] >= PERCENT).fillna(False).astype(bool)
     grouped = joined.groupby("segment_id", observed=True).agg(
         task_rows=("user_id", "size"),
         task_completion_pct=("completion_rate_pct", "mean"),
         task_lists_completed=("done", "sum"),
     )
     return grouped.reset_index()
+
+
+def _task_progress_pct(tasks: pd.DataFrame) -> pd.Series:
+    """Progress of each task row: completed / total tasks, else the API's completion rate."""
+    rate = tasks["completion_rate_pct"].astype("Float64")
+    if "completed_tasks" not in tasks or "total_tasks" not in tasks:
+        return rate
+    total = tasks["total_tasks"].astype("Float64")
+    from_counts = tasks["completed_tasks"].astype("Float64") * PERCENT / total.where(total > 0)
+    return from_counts.fillna(rate)
 
 
 def _fill_breakdown(out: pd.DataFrame) -> pd.DataFrame:

@@ -109,7 +109,7 @@ def last_activity(end_users: pd.DataFrame | None, engagement: pd.DataFrame | Non
         latest.rename("engaged_at"), left_on="user_id", right_index=True, how="outer"
     )
     extra_emails = eng.drop_duplicates("user_id").set_index("user_id")["email"]
-    merged["email"] = merged["email"].fillna(merged["user_id"].map(extra_emails))
+    merged["email"] = merged["email"].fillna(merged["user_id"].map(extra_emails).astype("string"))
     stamps = merged[["last_seen_at", "engaged_at"]]
     merged["last_active_at"] = stamps.max(axis=1).astype("datetime64[ns, UTC]")
     return merged[["user_id", "email", "name", "last_active_at"]].reset_index(drop=True)
