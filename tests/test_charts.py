@@ -332,6 +332,12 @@ def test_completion_rate_and_active_users_trends():
     assert users.layout.yaxis.tickformat == ",d"
 
 
+def test_many_weeks_label_every_other_window():
+    fig = charts.flow_activity_trend(windows_frame(date(2026, 9, 7), 13), granularity="week")
+    assert len(fig.layout.xaxis.tickvals) == 7
+    assert list(fig.layout.xaxis.tickvals) == list(fig.data[0].x)[::2]
+
+
 def test_long_trend_keeps_automatic_ticks():
     fig = charts.active_users_trend(windows_frame(date(2026, 9, 1), 60, days=1))
     assert fig.layout.xaxis.tickvals is None

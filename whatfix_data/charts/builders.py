@@ -33,7 +33,8 @@ WINDOW_AXIS_TITLES = {"day": "Day", "week": "Week starting", "month": "Month sta
 DAYS_IN_WEEK = 7
 BIN_FILL = 0.9   # share of a bin its bar fills: a thin gap keeps neighbouring bins apart
 HIST_TICKS = 10  # about this many labelled ticks on a binned axis (on bin edges)
-MAX_WINDOW_TICKS = 14  # up to this many windows, every window gets its own labelled tick
+MAX_WINDOW_TICKS = 14  # daily trends longer than this use plotly's automatic date ticks
+TARGET_TICKS = 8       # at most this many labelled window ticks (every 2nd, 3rd... window)
 MANY_POINTS = 40
 LONE_POINTS = 2  # above this many windows, markers shrink so the line stays readable
 PARTIAL_NOTE = " (partial window)"
@@ -243,12 +244,12 @@ def trend_lines(
 
 
 def window_ticks(x: list[str], axis_title: str) -> dict[str, Any]:
-    """One tick per window when there are few (plotly's own ticks fall between weeks/months).
-
-    Many windows keep plotly's automatic ticks, which never overlap.
-    """
-    if len(x) > MAX_WINDOW_TICKS:
+    """Ticks on window starts (plotly's own fall between weeks/months), at most TARGET_TICKS
+    of them so labels stay horizontal; many daily windows keep plotly's automatic ticks."""
+    if axis_title == WINDOW_AXIS_TITLES["day"] and len(x) > MAX_WINDOW_TICKS:
         return {}
+    step = -(-len(x) // TARGET_TICKS)  # ceiling division
+    x = x[::step]
     stamps = [pd.Timestamp(v) for v in x]
     if axis_title == WINDOW_AXIS_TITLES["month"]:
         text = [f"{s:%b %Y}" for s in stamps]
