@@ -39,6 +39,7 @@ class SimControl:
 
     fault_rate: float = 0.0
     seed: int = 0
+    fault_kinds: tuple[str, ...] = FAULT_KINDS  # tests may narrow this to one kind
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _by_operation: Counter = field(default_factory=Counter)
     _by_status: Counter = field(default_factory=Counter)
@@ -118,7 +119,7 @@ class SimControl:
         with self._lock:
             if self.fault_rate <= 0 or self._random.random() >= self.fault_rate:
                 return None
-            kind = self._random.choice(FAULT_KINDS)
+            kind = self._random.choice(self.fault_kinds)
             self._faults[kind] += 1
             return kind
 
