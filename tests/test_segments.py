@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from whatfix_data import segments as seg
+from whatfix_data.frames import to_frame
 
 
 def rule(attribute: str, operator: str, value: object) -> dict:
@@ -296,3 +298,39 @@ def test_sentences():
     assert seg.rule_sentence(rule("x", "regex", "a")) == "X (unknown operator 'regex') 'a'"
     assert seg.rules_sentence([]) == "All users"
     assert seg.rule_sentence("junk") == "(invalid rule)"
+
+
+# ----------------------------------------------------------------------------- built-in server
+
+
+def _pages(session, url: str) -> list[dict]:
+    records, page = [], 1
+    while True:
+        body = session.get(url, params={"page": page, "pageSize": 100}, timeout=30).json()
+        records += body["data"]
+        if page >= body["pagination"]["totalPages"]:
+            return records
+        page += 1
+
+
+def test_local_membership_reconciles_with_the_servers_user_count(sim_server, demo_account):
+    with requests.Session() as session:
+        session.headers.update(
+            {
+                "x-whatfix-integration-key": demo_account.integration_key,
+                "x-whatfix-user": demo_account.user_email,
+            }
+        )
+        base = f"{sim_server.base_url}/{demo_account.account_id}"
+        users = to_frame("end-users", _pages(session, base + "/end-users")).frame
+        segments = to_frame("segments", _pages(session, base + "/segments")).frame
+    recon = seg.reconcile(segments, seg.membership(users, segments))
+    assert len(recon) == len(segments) > 0
+    assert recon["matches"].all(), recon[~recon["matches"]].to_string()
+    table = seg.segment_table(segments, seg.membership(users, segments))
+    assert table["rules"].notna().all() and list(table.columns[:4]) == [
+        "segment_id",
+        "name",
+        "rules",
+        "description",
+    ]
