@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+import requests
 from tqdm import tqdm
 
 from whatfix_data import user_sync
@@ -67,8 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="write the preview (row, userId, action, detail) as CSV")
     parser.add_argument("--mapping", action="append", default=[], metavar="OPTION",
                         help="change the guessed mapping: userId=COLUMN, email=COLUMN, "
-                        "name=COLUMN, ATTRIBUTE=COLUMN, -COLUMN (ignore), COLUMN:text "
-                        "(no typing); repeatable")
+                        "name=COLUMN, ATTRIBUTE=COLUMN, COLUMN:text (no typing); repeatable")
+    parser.add_argument("--ignore", action="append", default=[], metavar="COLUMN",
+                        help="a column not to send; repeatable")
     parser.add_argument("--concurrency", type=int, default=None, metavar="N",
                         help="requests in flight (default: WHATFIX_MAX_CONCURRENCY)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -84,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except WhatfixError as exc:
         print(exc.user_message, file=sys.stderr)
+        return EXIT_FAILURE
+    except requests.RequestException as exc:  # before OSError: requests' errors derive from it
+        print(f"The connection to the Whatfix API broke ({type(exc).__name__}); nothing was "
+              "sent. Try again in a minute.", file=sys.stderr)
         return EXIT_FAILURE
     except OSError as exc:
         print(f"Cannot write a file: {exc}", file=sys.stderr)
@@ -106,7 +112,8 @@ def _sync(args: argparse.Namespace) -> int:
         print("--concurrency must be at least 1.", file=sys.stderr)
         return EXIT_USAGE
     table = user_sync.read_path(args.file)
-    mapping = user_sync.parse_mapping_options(args.mapping, user_sync.guess_mapping(table.columns))
+    options = [*args.mapping, *(f"-{column}" for column in args.ignore)]
+    mapping = user_sync.parse_mapping_options(options, user_sync.guess_mapping(table.columns))
     validation = user_sync.validate(table, mapping)
     _print_validation(table, mapping, validation)
     settings = load_settings(read_secrets_file(), os.environ)

@@ -11,10 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import requests
 
 from whatfix_data import frames
 from whatfix_data.client import KIND_LIST, FetchMeta, WhatfixClient
 from whatfix_data.datasets import PATH_END_USERS, PATH_SEGMENTS
+from whatfix_data.errors import ApiUnavailableError
+
+BROKEN_CONNECTION = (
+    "The connection to the Whatfix API broke while the current end users were being read. "
+    "Nothing was sent; try again in a minute."
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,11 @@ class CurrentState:
 
 
 def _fresh(client: WhatfixClient, path: str, dataset: str, id_field: str):
-    result = client.get_all_pages(path, kind=KIND_LIST, id_field=id_field, refresh=True)
+    try:
+        result = client.get_all_pages(path, kind=KIND_LIST, id_field=id_field, refresh=True)
+    except requests.RequestException as exc:
+        # The client maps HTTP failures to WhatfixError; a body cut mid-read can still escape.
+        raise ApiUnavailableError(BROKEN_CONNECTION, operation=path) from exc
     return frames.to_frame(dataset, result.records).frame, result.meta
 
 
