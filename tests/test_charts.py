@@ -248,6 +248,9 @@ def test_flow_trend_marks_modifications_inside_the_range():
     lines = [s for s in fig.layout.shapes if s.name == "content-modified"]
     assert [s.x0 for s in lines] == ["2026-09-23"]  # the January edit is outside the range
     assert any("Edited 23 Sep" in t for t in annotation_texts(fig))
+    late = charts.flow_trend(trend, "f0", modifications=[date(2026, 10, 17)])
+    label = next(a for a in late.layout.annotations if a.name == "content-modified")
+    assert label.xanchor == "right"  # near the right edge: drawn leftwards, never clipped
     assert fig.layout.xaxis.title.text == "Week starting"
 
 

@@ -18,6 +18,7 @@ RATE = Measure("completion_rate_pct", "Completion rate", style.OKABE_ITO["bluish
 MOD_LINE_COLOUR = style.OKABE_ITO["reddish_purple"]
 # Annotation heights (paper units) alternate so edits close together do not print over each other.
 MOD_LABEL_HEIGHTS = (1.0, 0.92, 0.84)
+LABEL_FLIP_AT = 0.8  # share of the x range after which an edit label sits left of its line
 METRIC_TITLES = {
     "views": ("Views", "Views (count)", "count"),
     "completions": ("Completions", "Completions (count)", "count"),
@@ -123,14 +124,18 @@ def add_modification_markers(
     last = pd.Timestamp(max(rows.get("window_end", rows["window_start"]))).normalize()
     stamps = sorted({_day(m) for m in modifications if m is not None and not pd.isna(m)})
     inside = [s for s in stamps if first <= s <= last]
+    span = max((last - first).days, 1)
     for i, stamp in enumerate(inside):
         day = stamp.strftime("%Y-%m-%d")
+        # Labels near the right edge grow leftwards, so they are never cut off.
+        near_end = (stamp - first).days / span > LABEL_FLIP_AT
         fig.add_shape(type="line", xref="x", yref="paper", x0=day, x1=day, y0=0, y1=1,
                       line={"color": MOD_LINE_COLOUR, "width": 1.5, "dash": "dot"},
                       name="content-modified")
         fig.add_annotation(x=day, xref="x", yref="paper",
                            y=MOD_LABEL_HEIGHTS[i % len(MOD_LABEL_HEIGHTS)], yanchor="top",
-                           xanchor="left", showarrow=False, text=f"Edited {stamp:%d %b}",
+                           xanchor="right" if near_end else "left", showarrow=False,
+                           text=f"Edited {stamp.day} {stamp:%b}",
                            font={"size": 11, "color": MOD_LINE_COLOUR},
                            bgcolor="rgba(255,255,255,0.8)", name="content-modified")
     earlier = [s for s in stamps if s < first]
