@@ -236,3 +236,64 @@ def test_xlsx_empty_frame_still_has_its_header() -> None:
     sheet = _read_sheet(to_xlsx_bytes(frame, "Flows"))
     assert [cell.value for cell in sheet[1]] == list(frame.columns)
     assert sheet.max_row == 1
+
+
+# --------------------------------------------------------------------------- data from the API
+
+
+def test_hostile_names_from_the_api_are_neutralised_in_csv_and_xlsx(
+    make_sim_server, make_settings
+) -> None:
+    """Users upserted with formula-like names come back from GET /end-users, typed by frames;
+    both downloads neutralise them while dates stay dates."""
+    from whatfix_data.client import WhatfixClient
+    from whatfix_data.datasets import load_end_users
+
+    server = make_sim_server(users=20)
+    with WhatfixClient(make_settings(server=server)) as client:
+        for index, name in enumerate(HOSTILE_NAMES):
+            status, _ = client.put_end_user(
+                f"hostile-{index}",
+                {"email": f"hostile{index}@acme.example", "name": name,
+                 "attributes": {"department": name}},
+            )
+            assert status in (200, 201)
+        users = load_end_users(client).frame
+    hostile = users[users["user_id"].str.startswith("hostile-")].reset_index(drop=True)
+    assert sorted(hostile["name"]) == sorted(HOSTILE_NAMES)
+
+    rows = _read_csv_rows(to_csv_bytes(hostile))
+    header = rows[0]
+    names = [row[header.index("name")] for row in rows[1:]]
+    assert sorted(names) == sorted("'" + name for name in HOSTILE_NAMES)
+    # Nested attributes are JSON text ('{"department": ...}'), which never starts a formula.
+    assert all(row[header.index("attributes")].startswith("{") for row in rows[1:])
+
+    sheet = _read_sheet(to_xlsx_bytes(hostile, "End users"))
+    xlsx_header = [cell.value for cell in sheet[1]]
+    name_col = xlsx_header.index("name") + 1
+    xlsx_names = [sheet.cell(row=r, column=name_col).value for r in range(2, sheet.max_row + 1)]
+    assert sorted(xlsx_names) == sorted("'" + name for name in HOSTILE_NAMES)
+    created = sheet.cell(row=2, column=xlsx_header.index("created_at") + 1)
+    assert isinstance(created.value, datetime)
+    assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_flows_from_the_api_keep_numbers_typed(make_settings) -> None:
+    """The flows dataset of the session server: counts stay integers, rates become percents."""
+    from whatfix_data.client import WhatfixClient
+    from whatfix_data.datasets import load_flows
+    from whatfix_data.windows import DateRange
+
+    with WhatfixClient(make_settings()) as client:
+        flows = load_flows(client, DateRange(date(2026, 10, 1), date(2026, 10, 31))).frame
+    assert len(flows) > 0
+    sheet = _read_sheet(to_xlsx_bytes(flows, "Flows"))
+    header = [cell.value for cell in sheet[1]]
+    views = sheet.cell(row=2, column=header.index("views") + 1)
+    rate = sheet.cell(row=2, column=header.index("completion_rate_pct") + 1)
+    assert isinstance(views.value, int)
+    assert rate.number_format == PERCENT_FORMAT
+    assert rate.value == pytest.approx(float(flows.loc[0, "completion_rate_pct"]) / 100)
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(flows)))
+    assert back["views"].tolist() == flows["views"].astype(int).tolist()

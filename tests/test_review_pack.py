@@ -275,3 +275,123 @@ def test_missing_chromium_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) ->
 def test_format_cell(column: str, value: object, text: str) -> None:
     assert format_cell(column, value) == text
 
+
+
+# --------------------------------------------------------------------------- real data
+
+
+OCTOBER = (datetime(2026, 10, 1).date(), datetime(2026, 10, 31).date())
+# Overview 5 + Flows 3 (one is the comparison chart) + Self Help 2 + Engagement 2 + Task Lists 2.
+CHARTS_WITH_COMPARISON = 14
+KEY_TABLES = 3
+MADE_AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def client(make_settings):
+    from whatfix_data.client import WhatfixClient
+
+    with WhatfixClient(make_settings()) as session_client:
+        yield session_client
+
+
+@pytest.fixture(scope="module")
+def october():
+    from whatfix_data.windows import DateRange
+
+    return DateRange(*OCTOBER)
+
+
+@pytest.fixture(scope="module")
+def october_data(client, october):
+    from whatfix_data.review_pack import load_review_data
+
+    return load_review_data(client, october, "previous")
+
+
+@pytest.fixture(scope="module")
+def real_deck(client, october) -> bytes:
+    from whatfix_data.review_pack import build_review_pack
+
+    return build_review_pack(client, october, "previous", "pptx", generated_at=MADE_AT)
+
+
+def test_real_deck_has_every_section_chart_takeaway_and_table(real_deck, october_data) -> None:
+    from whatfix_data import analytics
+
+    deck = Presentation(io.BytesIO(real_deck))
+    slides = list(deck.slides)
+    assert len(slides) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES
+    sections = [next(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+                for slide in slides[2:]]
+    assert sections[:CHARTS_WITH_COMPARISON] == (
+        ["OVERVIEW"] * 5 + ["FLOWS"] * 3 + ["SELF HELP"] * 2 + ["ENGAGEMENT"] * 2
+        + ["TASK LISTS"] * 2
+    )
+    for slide in slides[2 : 2 + CHARTS_WITH_COMPARISON]:
+        texts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        assert len(texts[1]) > 20  # a takeaway sentence, computed from the data
+        assert sum(1 for s in slide.shapes if s.shape_type == 13) == 1
+    # The KPI slide shows the same numbers as analytics on the same data.
+    kpis = analytics.compute_kpis(
+        {k: v for k, v in october_data.current.items()},
+        {k: v for k, v in october_data.comparison.items()},
+    )
+    kpi_text = " ".join(s.text_frame.text for s in slides[1].shapes if s.has_text_frame)
+    for kpi in kpis:
+        assert kpi.value_label in kpi_text
+        assert kpi.delta_label in kpi_text
+    table_titles = [[s.text_frame.text for s in slide.shapes if s.has_text_frame]
+                    for slide in slides[-KEY_TABLES:]]
+    assert any("Top flows" in " ".join(t) for t in table_titles)
+    assert any("one task left" in " ".join(t) for t in table_titles)
+    assert any("Segment breakdown" in " ".join(t) for t in table_titles)
+    assert all(any(s.has_table for s in slide.shapes) for slide in slides[-KEY_TABLES:])
+
+
+def test_real_deck_renders_in_libreoffice(real_deck, tmp_path: Path) -> None:
+    deck = tmp_path / "review.pptx"
+    deck.write_bytes(real_deck)
+    pdf = convert_to_pdf(deck, tmp_path)
+    expected = 2 + CHARTS_WITH_COMPARISON + KEY_TABLES
+    assert pdf_pages(pdf) == expected
+    pages = render_pages(pdf, tmp_path)
+    spreads = [chart_area_stddev(page) for page in pages]
+    print("\nreal deck chart-area stddev:", [round(s, 1) for s in spreads])
+    for index in range(2, 2 + CHARTS_WITH_COMPARISON):
+        assert spreads[index] > MIN_CHART_STDDEV, f"slide {index + 1} looks blank"
+
+
+def test_build_from_loaded_data_makes_no_request_and_matches_the_pdf_pages(
+    client, october, october_data, tmp_path: Path
+) -> None:
+    from whatfix_data.review_pack import build_from_data
+
+    before = client.network_requests
+    pdf_bytes = build_from_data(october_data, october, account="acme-demo",
+                                comparison="previous", fmt="pdf", generated_at=MADE_AT)
+    assert client.network_requests == before  # the page's datasets are reused as they are
+    pdf = tmp_path / "review.pdf"
+    pdf.write_bytes(pdf_bytes)
+    assert pdf_pages(pdf) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES
+    assert "acme-demo" in pdf_text(pdf, 1)
+    assert "1 Oct 2026 – 31 Oct 2026" in pdf_text(pdf, 1)
+
+
+def test_real_zip_without_comparison(client, october) -> None:
+    from whatfix_data.review_pack import build_review_pack, pack_stem
+
+    steps: list[tuple[int, int]] = []
+    data = build_review_pack(client, october, "none", "zip",
+                             progress=lambda d, t: steps.append((d, t)))
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    root = pack_stem("acme-demo", october)
+    names = archive.namelist()
+    charts_count = CHARTS_WITH_COMPARISON - 1  # no comparison chart
+    assert sum(n.endswith(".png") for n in names) == charts_count
+    assert sum(n.endswith(".svg") for n in names) == charts_count
+    assert {f"{root}/tables/top-flows.csv", f"{root}/tables/segment-breakdown.csv",
+            f"{root}/tables/task-lists-one-task-left.csv", f"{root}/tables/kpis.csv"} <= set(names)
+    readme = archive.read(f"{root}/README.txt").decode()
+    assert "No comparison" in readme
+    assert steps[-1][0] == steps[-1][1]  # progress ends at its total

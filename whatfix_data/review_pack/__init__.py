@@ -1,5 +1,160 @@
 """The review pack: a PowerPoint deck, a PDF or a ZIP for one account, period and comparison.
 
 ``model`` holds what the pack says, ``assemble`` computes it from the dashboard's datasets
-(KPIs, charts with takeaways, key tables), and ``deck`` / ``pdf`` / ``bundle`` render it.
+(KPIs, charts with takeaways, key tables), ``deck`` / ``pdf`` / ``bundle`` render it and
+``build`` renders the chart images once for all three.
+
+Two entry points:
+
+* :func:`build_review_pack` loads everything through the client, then builds (CLI, dashboard);
+* :func:`build_from_data` builds from an already loaded ``datasets.DashboardData`` (a page that
+  has loaded its datasets reuses them).
+
+Both need Chromium for the chart images and raise
+:class:`~whatfix_data.images.ChromiumMissingError` (with the fix) when it is missing.
 """
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
+
+from whatfix_data import datasets
+from whatfix_data.client import WhatfixClient
+from whatfix_data.datasets import DashboardData, Dataset
+from whatfix_data.review_pack.assemble import collect_content
+from whatfix_data.review_pack.build import (
+    FORMATS,
+    MEDIA_TYPES,
+    Progress,
+    Steps,
+    check_format,
+    render_pack,
+    render_steps,
+)
+from whatfix_data.review_pack.model import ReviewContent
+from whatfix_data.windows import DateRange, comparison_range, default_granularity
+
+# Trends of the comparison period, so the Overview trend slides draw the previous line too.
+COMPARED_TRENDS: dict[str, str] = {
+    "flow-trend": "flows",
+    "self-help-trend": "self-help",
+    "engagement-trend": "engagement",
+}
+ASSEMBLE_STEPS = 1
+
+__all__ = [
+    "FORMATS",
+    "MEDIA_TYPES",
+    "Progress",
+    "ReviewContent",
+    "build_from_data",
+    "build_review_pack",
+    "load_review_data",
+    "pack_file_name",
+    "pack_stem",
+]
+
+
+def pack_stem(account: str, date_range: DateRange) -> str:
+    """E.g. ``whatfix-review_acme-demo_2026-10-01_2026-10-31`` (also the ZIP's folder)."""
+    safe_account = "".join(c if c.isalnum() or c in "-_." else "-" for c in account)
+    return f"whatfix-review_{safe_account}_{date_range.slug()}"
+
+
+def pack_file_name(account: str, date_range: DateRange, fmt: str) -> str:
+    """E.g. ``whatfix-review_acme-demo_2026-10-01_2026-10-31.pptx``."""
+    return f"{pack_stem(account, date_range)}.{check_format(fmt)}"
+
+
+def _load_steps(compare: bool) -> int:
+    base = len(datasets.DASHBOARD_DATASETS)
+    return base + (len(datasets.COMPARED_DATASETS) + len(COMPARED_TRENDS) if compare else 0)
+
+
+def load_review_data(
+    client: WhatfixClient,
+    date_range: DateRange,
+    comparison: str = "previous",
+    granularity: str | None = None,
+    progress: Progress | None = None,
+) -> DashboardData:
+    """Every dataset the pack needs: the dashboard's, plus the comparison period's trends."""
+    granularity = granularity or default_granularity(date_range)
+    previous = comparison_range(date_range, comparison)
+    steps = Steps(_load_steps(previous is not None), progress)
+    data = datasets.load_dashboard(
+        client, date_range, granularity, comparison, progress=lambda _d, _t: steps.advance()
+    )
+    if previous is None:
+        return data
+
+    def trend(name: str) -> Dataset:
+        result = datasets.load_trend(client, COMPARED_TRENDS[name], previous, granularity)
+        steps.advance()
+        return result
+
+    with ThreadPoolExecutor(len(COMPARED_TRENDS), thread_name_prefix="whatfix-pack") as pool:
+        trends = dict(zip(COMPARED_TRENDS, pool.map(trend, COMPARED_TRENDS), strict=True))
+    return replace(data, comparison={**data.comparison, **trends})
+
+
+def build_from_data(
+    data: DashboardData,
+    date_range: DateRange,
+    *,
+    account: str,
+    comparison: str = "previous",
+    fmt: str = "pptx",
+    granularity: str | None = None,
+    progress: Progress | None = None,
+    generated_at: datetime | None = None,
+) -> bytes:
+    """The pack's bytes from loaded data; ``progress(done, total)`` after each step."""
+    fmt = check_format(fmt)
+    granularity = granularity or default_granularity(date_range)
+    steps = Steps(ASSEMBLE_STEPS, progress)
+    content = collect_content(data, date_range, account=account, comparison=comparison,
+                              granularity=granularity, generated_at=generated_at)
+    steps.total += render_steps(content, fmt)
+    steps.advance()
+    return render_pack(content, fmt, steps, root=pack_stem(account, date_range))
+
+
+def build_review_pack(
+    client: WhatfixClient,
+    date_range: DateRange,
+    comparison: str = "previous",
+    fmt: str = "pptx",
+    progress: Progress | None = None,
+    *,
+    granularity: str | None = None,
+    generated_at: datetime | None = None,
+) -> bytes:
+    """Load the period (and its comparison) through ``client`` and build the pack.
+
+    ``comparison`` is "previous", "year" or "none"; ``fmt`` "pptx", "pdf" or "zip".
+    ``progress(done, total)`` is called after every loaded dataset, then every build step (the
+    total grows once, when the number of charts is known).
+    """
+    fmt = check_format(fmt)
+    compare = comparison_range(date_range, comparison) is not None
+    load_total = _load_steps(compare)
+
+    def loading(done: int, _total: int) -> None:
+        # The build's step count is known only once the content is assembled: until then the
+        # total counts the loading steps plus a minimal build.
+        if progress is not None:
+            progress(done, load_total + ASSEMBLE_STEPS + 1)
+
+    data = load_review_data(client, date_range, comparison, granularity, loading)
+
+    def building(done: int, total: int) -> None:
+        if progress is not None:
+            progress(load_total + done, load_total + total)
+
+    return build_from_data(
+        data, date_range, account=client.settings.account_id, comparison=comparison, fmt=fmt,
+        granularity=granularity, progress=building, generated_at=generated_at,
+    )

@@ -7,6 +7,7 @@ images.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,11 +37,14 @@ class Steps:
 
     def __init__(self, total: int, progress: Progress | None, done: int = 0) -> None:
         self.total, self.done, self._progress = total, done, progress
+        # Datasets load on several threads: the lock keeps the reported counts in order.
+        self._lock = threading.Lock()
 
     def advance(self, count: int = 1) -> None:
-        self.done = min(self.total, self.done + count)
-        if self._progress is not None:
-            self._progress(self.done, self.total)
+        with self._lock:
+            self.done = min(self.total, self.done + count)
+            if self._progress is not None:
+                self._progress(self.done, self.total)
 
 
 def render_steps(content: ReviewContent, fmt: str) -> int:

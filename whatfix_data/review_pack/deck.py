@@ -31,6 +31,7 @@ from whatfix_data.review_pack.model import (
     ReviewContent,
     TableItem,
     column_weights,
+    headline_size,
     kpi_columns,
     numeric_columns,
     table_cells,
@@ -49,9 +50,6 @@ BODY_TOP = Inches(1.75)
 FOOTER_TOP = Inches(7.05)
 BODY_BOTTOM = FOOTER_TOP - Inches(0.1)
 
-HEADLINE_PT = 24
-HEADLINE_LONG_PT = 20
-HEADLINE_LONG_CHARS = 90  # past this a takeaway needs the smaller size to stay on two lines
 
 KPI_GAP = Inches(0.25)
 KPI_CARD_H = Inches(2.3)
@@ -103,8 +101,8 @@ def _frame(slide: Slide, content: ReviewContent, section: str, headline: str, pa
     """Section label, headline and footer shared by every content slide."""
     _text(slide, (MARGIN, SECTION_TOP, CONTENT_W, Inches(0.3)), section.upper(), size=12,
           colour=ACCENT, bold=True)
-    size = HEADLINE_LONG_PT if len(headline) > HEADLINE_LONG_CHARS else HEADLINE_PT
-    _text(slide, (MARGIN, HEADLINE_TOP, CONTENT_W, HEADLINE_H), headline, size=size, bold=True)
+    _text(slide, (MARGIN, HEADLINE_TOP, CONTENT_W, HEADLINE_H), headline,
+          size=headline_size(headline), bold=True)
     line = _unstyled(
         slide.shapes.add_connector(1, MARGIN, FOOTER_TOP, SLIDE_W - MARGIN, FOOTER_TOP)
     )

@@ -23,8 +23,13 @@ TABLE_ROWS_SHOWN = 12
 CELL_MAX_CHARS = 48
 ELLIPSIS = "…"
 MAX_KPI_COLUMNS = 4
+# (longest headline in characters, point size), first match wins.
+HEADLINE_SIZES: tuple[tuple[int, int], ...] = ((80, 24), (130, 20))
+HEADLINE_MIN_PT = 16
 MIN_COL_CHARS = 6
 MAX_COL_CHARS = 40
+COL_PADDING_CHARS = 2  # cell margins, in characters
+BOLD_WIDTH_FACTOR = 1.2  # bold header glyphs are wider than body text
 MISSING_CELL = "–"
 
 # Colours shared by the deck and the PDF (Okabe-Ito accents, as in the charts).
@@ -161,6 +166,15 @@ def table_cells(item: TableItem, max_rows: int = TABLE_ROWS_SHOWN) -> list[list[
     return [header, *body]
 
 
+def headline_size(text: str) -> int:
+    """Point size of a slide headline: smaller for long takeaways, so they stay within the
+    headline box (two lines at most on a 16:9 slide)."""
+    for max_chars, size in HEADLINE_SIZES:
+        if len(text) <= max_chars:
+            return size
+    return HEADLINE_MIN_PT
+
+
 def kpi_columns(count: int) -> int:
     """Cards per row on the KPI slide: one row up to four, else two balanced rows (6 -> 3 + 3)."""
     return max(1, count if count <= MAX_KPI_COLUMNS else min(MAX_KPI_COLUMNS, -(-count // 2)))
@@ -170,9 +184,17 @@ def column_weights(cells: list[list[str]]) -> list[int]:
     """Relative column widths: each column's longest text, bounded so no column vanishes or
     swallows the table. The deck and the PDF both size their tables with this."""
     return [
-        min(MAX_COL_CHARS, max(MIN_COL_CHARS, *(len(row[i]) for row in cells)))
+        min(MAX_COL_CHARS, max(MIN_COL_CHARS, _header_chars(cells[0][i]),
+                               *(len(row[i]) for row in cells[1:])))
+        + COL_PADDING_CHARS
         for i in range(len(cells[0]))
     ]
+
+
+def _header_chars(header: str) -> int:
+    """Room a bold header needs: its longest word must not break, and it may wrap once."""
+    longest_word = max((len(word) for word in header.split()), default=0)
+    return max(int(longest_word * BOLD_WIDTH_FACTOR), -(-len(header) // 2))
 
 
 def numeric_columns(frame: pd.DataFrame) -> set[int]:

@@ -35,6 +35,7 @@ from whatfix_data.review_pack.model import (
     ReviewContent,
     TableItem,
     column_weights,
+    headline_size,
     kpi_columns,
     numeric_columns,
     table_cells,
@@ -112,8 +113,8 @@ class _Pdf:
     def frame(self, section: str, headline: str) -> None:
         self.paragraph(section.upper(), MARGIN, SECTION_TOP, CONTENT_W, size=12, colour=ACCENT,
                        bold=True)
-        size = 20 if len(headline) > 90 else 24
-        self.paragraph(headline, MARGIN, HEADLINE_TOP, CONTENT_W, size=size, bold=True)
+        self.paragraph(headline, MARGIN, HEADLINE_TOP, CONTENT_W, size=headline_size(headline),
+                       bold=True)
         canvas = self.canvas
         canvas.setStrokeColor(_colour(RULE))
         canvas.setLineWidth(0.75)

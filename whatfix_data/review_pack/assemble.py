@@ -1,0 +1,292 @@
+"""From the dashboard's datasets to the pack's content: KPIs, charts with takeaways, key tables.
+
+Every number comes from ``whatfix_data.analytics`` (and ``segments``), every figure from
+``whatfix_data.charts`` and every sentence from ``analytics.takeaways``: this module only picks
+and orders them, so the pack says exactly what the pages say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from whatfix_data import analytics, charts, frames, segments
+from whatfix_data.analytics import takeaways
+from whatfix_data.analytics.kpis import Kpi
+from whatfix_data.datasets import DashboardData
+from whatfix_data.review_pack.model import ChartItem, KpiItem, ReviewContent, TableItem
+from whatfix_data.windows import DateRange
+
+# Bars per ranked chart on a slide (the pages show up to 30; a slide stays readable with 12).
+SLIDE_TOP_N = 12
+BEST_WORST_N = 5
+KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
+COMPARISON_WORDS = {"previous": "the previous period", "year": "the same period last year"}
+
+TOP_FLOW_COLUMNS = ["flow_name", "views", "completions", "completion_rate_pct",
+                    "avg_time_to_complete_s"]
+TASK_COLUMNS = ["task_list_name", "users", "completed_users", "completed_pct",
+                "avg_progress_pct", "one_task_left"]
+SEGMENT_COLUMNS = ["name", "members", "active_users", "active_pct", "content_viewed_per_member",
+                   "flows_completed_per_member", "task_completion_pct"]
+
+
+class _Data:
+    """Frames of the current and comparison period by dataset name (empty when not loaded)."""
+
+    def __init__(self, data: DashboardData) -> None:
+        self.current, self.previous = data.current, data.comparison
+        self.has_comparison = data.comparison_range is not None
+
+    def now(self, name: str) -> pd.DataFrame | None:
+        dataset = self.current.get(name)
+        return None if dataset is None else dataset.frame
+
+    def before(self, name: str) -> pd.DataFrame | None:
+        dataset = self.previous.get(name)
+        return None if dataset is None else dataset.frame
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def comparison_label(mode: str, comparison_range: DateRange | None) -> str:
+    """E.g. "vs the previous period (1 Sep 2026 – 30 Sep 2026)", or "No comparison"."""
+    if comparison_range is None:
+        return "No comparison"
+    words = COMPARISON_WORDS.get(mode, "the comparison period")
+    return f"vs {words} ({comparison_range.label()})"
+
+
+def _kpi_item(kpi: Kpi, compared: bool) -> KpiItem:
+    note = None
+    if compared and kpi.previous is not None:
+        note = f"was {analytics.kpis.format_value(kpi.previous, kpi.unit)}"
+    return KpiItem(kpi.name, kpi.value_label, kpi.delta_label, kpi.good, note)
+
+
+def _kpi_or_trend(
+    kpi: Kpi, compared: bool, windows: pd.DataFrame, column: str, noun: str, vs: str
+) -> str:
+    """The KPI's change when there is a comparison, else the series' peak window."""
+    if compared and kpi.delta is not None:
+        return takeaways.kpi_sentence(kpi, vs)
+    return takeaways.trend_sentence(windows, column, noun)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str) -> list[ChartItem]:
+    flow_now = analytics.flows.totals_by_window(d.now("flow-trend"))
+    flow_before = analytics.flows.totals_by_window(d.before("flow-trend")) if d.has_comparison \
+        else None
+    active_now = analytics.engagement.active_users_by_window(d.now("engagement-trend"))
+    active_before = (analytics.engagement.active_users_by_window(d.before("engagement-trend"))
+                     if d.has_comparison else None)
+    help_now = analytics.self_help.totals_by_window(d.now("self-help-trend"))
+    help_before = (analytics.self_help.totals_by_window(d.before("self-help-trend"))
+                   if d.has_comparison else None)
+    flows = d.now("flows")
+    best, worst = analytics.best_and_worst_flows(flows, BEST_WORST_N)
+    compared = d.has_comparison
+    return [
+        ChartItem("Overview", "Flow activity",
+                  charts.flow_activity_trend(flow_now, previous=_or_none(flow_before), **common),
+                  _kpi_or_trend(kpis["flow_views"], compared, flow_now, "views", "flow views",
+                                vs), "flow-activity-trend"),
+        ChartItem("Overview", "Completion rate",
+                  charts.completion_rate_trend(flow_now, previous=_or_none(flow_before),
+                                               **common),
+                  _kpi_or_trend(kpis["completion_rate"], compared, flow_now,
+                                "completion_rate_pct", "the completion rate", vs),
+                  "completion-rate-trend"),
+        ChartItem("Overview", "Active users",
+                  charts.active_users_trend(active_now, previous=_or_none(active_before),
+                                            **common),
+                  _kpi_or_trend(kpis["active_users"], compared, active_now, "active_users",
+                                "active users", vs), "active-users-trend"),
+        ChartItem("Overview", "Self Help views",
+                  charts.self_help_views_trend(help_now, previous=_or_none(help_before),
+                                               **common),
+                  _kpi_or_trend(kpis["self_help_views"], compared, help_now, "views",
+                                "self-help views", vs), "self-help-views-trend"),
+        ChartItem("Overview", "Best and worst flows",
+                  charts.best_worst_flows(best, worst, subtitle=common["subtitle"]),
+                  takeaways.flows_sentence(_frame(flows, "flows"), best, worst),
+                  "best-worst-flows"),
+    ]
+
+
+def _flows(d: _Data, kpis: dict[str, Kpi], subtitle: str, vs: str) -> list[ChartItem]:
+    flows = _frame(d.now("flows"), "flows")
+    impacts = analytics.edit_impacts(d.now("flow-trend"), d.now("content"))
+    edit = takeaways.edit_sentence(impacts)
+    items = [
+        ChartItem("Flows", "Views and completions",
+                  charts.flow_views_completions(flows, limit=SLIDE_TOP_N, subtitle=subtitle),
+                  takeaways.kpi_sentence(kpis["flow_completions"], vs), "flow-views-completions"),
+        ChartItem("Flows", "Completion rate by flow",
+                  charts.flow_completion_rate(flows, limit=SLIDE_TOP_N, subtitle=subtitle),
+                  edit or takeaways.kpi_sentence(kpis["completion_rate"], vs),
+                  "flow-completion-rate"),
+    ]
+    if d.has_comparison:
+        compared = analytics.flow_comparison(flows, d.before("flows"))
+        items.append(ChartItem(
+            "Flows", "Flows vs the comparison period",
+            charts.flow_comparison(compared, metric="views", current_label="This period",
+                                   previous_label=vs[:1].upper() + vs[1:], limit=SLIDE_TOP_N,
+                                   subtitle=subtitle),
+            takeaways.kpi_sentence(kpis["flow_views"], vs), "flow-comparison"))
+    return items
+
+
+def _self_help(d: _Data, subtitle: str) -> list[ChartItem]:
+    frame = _frame(d.now("self-help"), "self-help")
+    by_item = analytics.self_help.by_item(frame)
+    by_type = analytics.self_help.by_type(frame)
+    help_trend = analytics.self_help.totals_by_window(d.now("self-help-trend"))
+    return [
+        ChartItem("Self Help", "Views per item",
+                  charts.self_help_by_item(frame, limit=SLIDE_TOP_N, subtitle=subtitle),
+                  takeaways.self_help_sentence(by_item, by_type), "self-help-by-item"),
+        ChartItem("Self Help", "Views per type",
+                  charts.self_help_by_type(frame, subtitle=subtitle),
+                  takeaways.trend_sentence(help_trend, "views", "self-help views"),
+                  "self-help-by-type"),
+    ]
+
+
+def _engagement(d: _Data, kpis: dict[str, Kpi], date_range: DateRange,
+                subtitle: str) -> list[ChartItem]:
+    engagement = _frame(d.now("engagement"), "engagement")
+    days = analytics.engagement.DORMANT_AFTER_DAYS
+    dormant = analytics.engagement.dormant_users(d.now("end-users"), engagement,
+                                                 as_of=date_range.end, days=days)
+    active = kpis["active_users"].value
+    active_trend = analytics.engagement.active_users_by_window(d.now("engagement-trend"))
+    return [
+        ChartItem("Engagement", "Content viewed per user",
+                  charts.content_viewed_histogram(engagement, subtitle=subtitle),
+                  takeaways.engagement_sentence(int(active or 0), dormant, days),
+                  "content-viewed-histogram"),
+        ChartItem("Engagement", "Most engaged users",
+                  charts.top_users(engagement, subtitle=subtitle),
+                  takeaways.trend_sentence(active_trend, "active_users", "active users"),
+                  "top-users"),
+    ]
+
+
+def _task_lists(tasks: pd.DataFrame, summary: pd.DataFrame, breakdown: pd.DataFrame,
+                subtitle: str) -> list[ChartItem]:
+    return [
+        ChartItem("Task Lists", "Progress on each task list",
+                  charts.task_list_distribution(tasks, subtitle=subtitle),
+                  takeaways.tasks_sentence(summary), "task-list-progress"),
+        ChartItem("Task Lists", "Completion by segment",
+                  charts.completion_by_segment(breakdown, subtitle=subtitle),
+                  takeaways.segments_sentence(breakdown), "completion-by-segment"),
+    ]
+
+
+def _breakdown(d: _Data, tasks: pd.DataFrame) -> pd.DataFrame:
+    seg = _frame(d.now("segments"), "segments")
+    members = segments.membership(_frame(d.now("end-users"), "end-users"), seg)
+    return segments.segment_breakdown(seg, members, d.now("engagement"), tasks)
+
+
+def _tables(flows: pd.DataFrame, content: pd.DataFrame | None, summary: pd.DataFrame,
+            breakdown: pd.DataFrame) -> list[TableItem]:
+    top = analytics.flows.flow_table(flows, content)
+    return [
+        TableItem("Flows", "Top flows by views", _columns(top, TOP_FLOW_COLUMNS), "top-flows"),
+        TableItem("Task Lists", "Task lists: completion and users with one task left",
+                  _columns(summary, TASK_COLUMNS), "task-lists-one-task-left",
+                  takeaways.tasks_sentence(summary)),
+        TableItem("Segments", "Segment breakdown",
+                  _columns(breakdown.sort_values("members", ascending=False), SEGMENT_COLUMNS),
+                  "segment-breakdown", takeaways.segments_sentence(breakdown)),
+    ]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _frame(frame: pd.DataFrame | None, dataset: str) -> pd.DataFrame:
+    """The frame, or the dataset's empty frame when it was not loaded."""
+    return frames.empty_frame(dataset) if frame is None else frame
+
+
+def _or_none(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    return None if frame is None or frame.empty else frame
+
+
+def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
+    """The wanted columns that exist, in order (robust to an analytics column being renamed)."""
+    return frame[[c for c in wanted if c in frame.columns]].reset_index(drop=True)
+
+
+def _notes(d: _Data) -> list[str]:
+    """Data-quality remarks: values set aside by frames, and answers served from a stale cache."""
+    datasets = [*d.current.values(), *d.previous.values()]
+    findings = sum(len(ds.findings) for ds in datasets)
+    notes = []
+    if findings:
+        notes.append(f"{findings:,} values from the API were impossible or malformed (e.g. a "
+                     "negative count) and were left out of the numbers.")
+    stale = sorted({ds.name for ds in datasets if ds.meta.stale})
+    if stale:
+        notes.append("The API did not answer for " + ", ".join(stale) + ": these numbers come "
+                     "from the last cached answer.")
+    return notes
+
+
+def collect_content(
+    data: DashboardData,
+    date_range: DateRange,
+    *,
+    account: str,
+    comparison: str = "previous",
+    granularity: str | None = None,
+    generated_at: datetime | None = None,
+    progress: Callable[[], None] | None = None,
+) -> ReviewContent:
+    """Everything the pack shows for the loaded ``data`` (``datasets.load_dashboard`` output)."""
+    d = _Data(data)
+    vs = COMPARISON_WORDS.get(comparison, "the comparison period")
+    kpi_list = analytics.compute_kpis(
+        {k: d.now(k) for k in KPI_DATASETS if d.now(k) is not None},
+        {k: d.before(k) for k in KPI_DATASETS if d.before(k) is not None}
+        if d.has_comparison else None,
+    )
+    kpis = {k.key: k for k in kpi_list}
+    subtitle = date_range.label()
+    common = {"previous_label": comparison_label(comparison, data.comparison_range)
+              if d.has_comparison else None, "granularity": granularity, "subtitle": subtitle}
+    tasks = _frame(d.now("task-completion"), "task-completion")
+    summary = analytics.tasks.summary(tasks)
+    breakdown = _breakdown(d, tasks)
+    chart_items = [
+        *_overview(d, kpis, common, vs),
+        *_flows(d, kpis, subtitle, vs),
+        *_self_help(d, subtitle),
+        *_engagement(d, kpis, date_range, subtitle),
+        *_task_lists(tasks, summary, breakdown, subtitle),
+    ]
+    if progress is not None:
+        progress()
+    return ReviewContent(
+        account=account,
+        period_label=date_range.label(),
+        comparison_label=comparison_label(comparison, data.comparison_range),
+        generated_at=generated_at or datetime.now(UTC),
+        kpis=[_kpi_item(k, d.has_comparison) for k in kpi_list],
+        charts=chart_items,
+        tables=_tables(_frame(d.now("flows"), "flows"), d.now("content"), summary, breakdown),
+        notes=_notes(d),
+    )
+
