@@ -59,6 +59,7 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_MAX_S = 10.0
 STALE_MAX_S = 365 * 24 * 3600  # how old a cached copy may be when served during an outage
+NO_STORE = "no-store"
 CREDENTIAL_PROBE_PATH = "/segments"
 CREDENTIAL_PROBE_PARAMS = {"page": 1, "pageSize": 1}
 USER_AGENT = f"whatfix-dashboard/{__version__}"
@@ -223,6 +224,8 @@ class WhatfixClient:
         self.network_requests = 0
         if verify:
             self.verify_credentials(force=True)
+        else:  # trusted by the caller (e.g. just checked elsewhere): next check after the interval
+            self._last_check = time.monotonic()
 
     def __repr__(self) -> str:
         return (
@@ -295,10 +298,14 @@ class WhatfixClient:
         kwargs: dict[str, Any] = {"params": dict(params or {}), "timeout": timeout}
         if body is not None:
             kwargs["json"] = body
-        if headers:
-            kwargs["headers"] = dict(headers)
-        if expire_after is not None:
+        extra = dict(headers or {})
+        if expire_after == DO_NOT_CACHE:
+            # requests-cache's DO_NOT_CACHE skips the read but still writes; no-store skips both.
+            extra["Cache-Control"] = NO_STORE
+        elif expire_after is not None:
             kwargs["expire_after"] = expire_after
+        if extra:
+            kwargs["headers"] = extra
         if refresh:
             kwargs["force_refresh"] = True
         with self._gate:

@@ -1,0 +1,129 @@
+"""Cache policy: expiry per request kind, per-account keys, private key-free SQLite file."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from datetime import date
+
+import pytest
+import requests
+
+from whatfix_data.cache import (
+    DO_NOT_CACHE,
+    NEVER_EXPIRE,
+    expire_after_for,
+    make_key_fn,
+)
+from whatfix_data.client import WhatfixClient
+from whatfix_data.errors import AuthenticationError
+
+TODAY = date(2026, 11, 27)
+PAST = {"startDate": "2026-10-01", "endDate": "2026-10-31"}
+WITH_TODAY = {"startDate": "2026-11-01", "endDate": "2026-11-27"}
+FLOWS = "/analytics/flows"
+
+
+def _fixed_today() -> date:
+    return TODAY
+
+
+def test_expiry_per_kind(make_settings) -> None:
+    settings = make_settings(ttl_today_s=900, ttl_lists_s=3600)
+    assert expire_after_for("window", PAST, settings, TODAY) == NEVER_EXPIRE
+    assert expire_after_for("window", WITH_TODAY, settings, TODAY) == 900
+    assert expire_after_for("window", {"endDate": "2027-01-01"}, settings, TODAY) == 900
+    assert expire_after_for("window", {}, settings, TODAY) == 900  # open end: up to now
+    assert expire_after_for("list", {"page": 3}, settings, TODAY) == 3600
+    assert expire_after_for("live", None, settings, TODAY) == DO_NOT_CACHE
+    with pytest.raises(ValueError, match="unknown request kind"):
+        expire_after_for("forever", None, settings, TODAY)
+
+
+def test_cache_key_depends_on_scope_not_on_the_key_header() -> None:
+    url = "http://127.0.0.1:1/api/v1/acme/analytics/flows?startDate=2026-10-01"
+    one = requests.Request("GET", url, headers={"x-whatfix-integration-key": "a"}).prepare()
+    two = requests.Request("GET", url, headers={"x-whatfix-integration-key": "b"}).prepare()
+    scoped_a, scoped_b = make_key_fn("base|acme|fp-a"), make_key_fn("base|acme|fp-b")
+    assert scoped_a(one) == scoped_a(two)  # the header itself is not what separates entries...
+    assert scoped_a(one) != scoped_b(one)  # ...the scope (with the key fingerprint) is
+
+
+def _entries_by_url(client: WhatfixClient) -> dict[str, object]:
+    return {response.url: response for response in client.cache.responses.values()}
+
+
+def test_past_windows_never_expire_today_and_lists_do(make_settings) -> None:
+    with WhatfixClient(make_settings(), today=_fixed_today) as client:
+        client.get_json(FLOWS, PAST)
+        client.get_json(FLOWS, WITH_TODAY)
+        client.get_all_pages("/segments", kind="list", id_field="segmentId")
+        entries = _entries_by_url(client)
+    past = next(r for u, r in entries.items() if "endDate=2026-10-31" in u)
+    today = next(r for u, r in entries.items() if "endDate=2026-11-27" in u)
+    listed = next(r for u, r in entries.items() if "/segments" in u)
+    assert past.expires is None
+    assert 800 < (today.expires - today.created_at).total_seconds() <= 900
+    assert 3500 < (listed.expires - listed.created_at).total_seconds() <= 3600
+
+
+def test_sqlite_file_is_private_and_holds_no_credentials(tmp_path, make_settings, demo_account):
+    cache_file = tmp_path / "fresh" / "folder" / "http_cache.sqlite"
+    with WhatfixClient(make_settings(cache=str(cache_file)), today=_fixed_today) as client:
+        client.get_json(FLOWS, PAST)
+        client.get_all_pages("/end-users", kind="list", id_field="userId")
+    assert stat.S_IMODE(os.stat(cache_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(cache_file.parent).st_mode) == 0o700
+    raw = b"".join(path.read_bytes() for path in cache_file.parent.iterdir())
+    assert len(raw) > 100_000  # the responses are really in there
+    assert demo_account.integration_key.encode() not in raw
+    assert b"REDACTED" in raw  # requests-cache replaced the auth headers of stored requests
+
+
+def test_a_second_client_reads_the_same_file(tmp_path, make_settings) -> None:
+    cache_file = tmp_path / "http_cache.sqlite"
+    with WhatfixClient(make_settings(cache=str(cache_file))) as first:
+        fresh = first.get_json(FLOWS, PAST)
+    with WhatfixClient(make_settings(cache=str(cache_file))) as second:
+        cached = second.get_json(FLOWS, PAST)
+    assert not fresh.meta.from_cache
+    assert cached.meta.from_cache and cached.meta.network_requests == 0
+    assert cached.payload == fresh.payload
+
+
+def test_another_key_never_gets_a_response_cached_for_this_one(tmp_path, make_settings):
+    cache_file = str(tmp_path / "shared.sqlite")
+    with WhatfixClient(make_settings(cache=cache_file)) as owner:
+        owner.get_json(FLOWS, PAST)
+    intruder = make_settings(cache=cache_file, integration_key="wf-guessed-key")
+    with WhatfixClient(intruder, verify=False) as client, pytest.raises(AuthenticationError):
+        client.get_json(FLOWS, PAST)  # same URL, same file: still asks the API, gets 401
+
+
+def test_revoked_key_gets_its_401_not_cached_data(make_sim_server, make_settings, demo_account):
+    sim_server = make_sim_server()
+    settings = make_settings(server=sim_server, credential_check_s=1)
+    client = WhatfixClient(settings)
+    try:
+        client.get_json(FLOWS, PAST)
+        assert client.get_json(FLOWS, PAST).meta.from_cache
+        sim_server.revoke_key(demo_account.integration_key)
+        with pytest.raises(AuthenticationError):
+            WhatfixClient(settings)  # checked live on creation
+        time.sleep(1.05)
+        with pytest.raises(AuthenticationError) as caught:
+            client.get_json(FLOWS, PAST)  # periodic re-check beats the never-expiring copy
+        assert demo_account.integration_key not in str(caught.value)
+    finally:
+        client.close()
+
+
+def test_memory_and_off_backends(make_settings) -> None:
+    with WhatfixClient(make_settings(cache="memory")) as client:
+        client.get_json(FLOWS, PAST)
+        assert client.get_json(FLOWS, PAST).meta.from_cache
+    with WhatfixClient(make_settings(cache="off")) as client:
+        client.get_json(FLOWS, PAST)
+        again = client.get_json(FLOWS, PAST)
+        assert not again.meta.from_cache and again.meta.network_requests == 1

@@ -1,0 +1,75 @@
+"""Redis cache backend against a real redis-server: shared between processes, no credentials."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from whatfix_data.cache import REDIS_NAMESPACE
+from whatfix_data.client import WhatfixClient
+
+PAST = {"startDate": "2026-09-01", "endDate": "2026-09-30"}
+FLOWS = "/analytics/flows"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Runs in a fresh interpreter: same settings, same Redis, one past-window request.
+SECOND_PROCESS = textwrap.dedent(
+    """
+    import json, sys
+    from whatfix_data.client import WhatfixClient
+    from whatfix_data.config import Settings
+
+    settings = Settings(**json.loads(sys.argv[1]))
+    with WhatfixClient(settings, verify=False) as client:
+        result = client.get_json("/analytics/flows", json.loads(sys.argv[2]))
+    print(json.dumps({"from_cache": result.meta.from_cache,
+                      "network": client.network_requests,
+                      "flows": len(result.payload["data"])}))
+    """
+)
+
+
+@pytest.fixture()
+def redis_settings(make_settings, redis_url):
+    settings = make_settings(cache=redis_url)
+    with WhatfixClient(settings, verify=False) as client:
+        client.cache.clear()  # only our namespace: a clean slate for each test
+    return settings
+
+
+def _settings_json(settings) -> str:
+    fields = {name: getattr(settings, name) for name in settings.__dataclass_fields__}
+    return json.dumps(fields)
+
+
+def test_a_second_process_finds_the_first_ones_responses(sim_server, redis_settings):
+    with WhatfixClient(redis_settings, verify=False) as first:
+        fresh = first.get_json(FLOWS, PAST)
+    assert not fresh.meta.from_cache
+    before = sim_server.stats()
+    completed = subprocess.run(
+        [sys.executable, "-c", SECOND_PROCESS, _settings_json(redis_settings), json.dumps(PAST)],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=60, check=True,
+    )
+    outcome = json.loads(completed.stdout.strip().splitlines()[-1])
+    after = sim_server.stats()
+    assert outcome == {"from_cache": True, "network": 0, "flows": len(fresh.payload["data"])}
+    assert after["requests"] == before["requests"]  # the API saw nothing from process two
+
+
+def test_redis_values_hold_no_credentials(redis_settings, demo_account):
+    with WhatfixClient(redis_settings) as client:
+        client.get_json(FLOWS, PAST)
+        client.get_all_pages("/segments", kind="list", id_field="segmentId")
+        connection = client.cache.responses.connection
+        keys = connection.keys(f"{REDIS_NAMESPACE}*")
+        values = [connection.get(key) or b"" for key in keys if connection.type(key) == b"string"]
+    assert len(values) >= 2
+    for value in values:
+        assert demo_account.integration_key.encode() not in value
+    assert any(b"REDACTED" in value for value in values)

@@ -1,0 +1,209 @@
+"""HTTP client against the built-in server: auth, pagination, retries, errors, stale fallback."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from whatfix_data.client import PAGE_SIZE, WhatfixClient
+from whatfix_data.errors import (
+    ApiUnavailableError,
+    AuthenticationError,
+    BadResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    WhatfixError,
+)
+from whatfix_data.simulator import SimulatorConfig, start_background
+
+TODAY = date(2026, 11, 27)
+PAST = {"startDate": "2026-10-01", "endDate": "2026-10-31"}
+WITH_TODAY = {"startDate": "2026-11-20", "endDate": "2026-11-27"}
+FLOWS = "/analytics/flows"
+USERS = 2000
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fixed_today() -> date:
+    return TODAY
+
+
+@pytest.fixture(scope="module")
+def state_server():
+    """A private server for tests that set scenarios or revoke keys (sim_server stays pristine)."""
+    server = start_background(SimulatorConfig(seed=7, users=USERS, today=TODAY))
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def clean_server(state_server):
+    """The private server with counters, scenarios and revoked keys reset around the test."""
+    state_server.reset()
+    yield state_server
+    state_server.reset()
+
+
+@pytest.fixture()
+def own_server():
+    """A private server (a test may stop it or inject faults)."""
+    server = start_background(SimulatorConfig(seed=7, users=300, today=TODAY))
+    yield server
+    server.stop()
+
+
+def test_both_auth_headers_are_required_and_sent(make_settings) -> None:
+    with WhatfixClient(make_settings()) as client:
+        assert client.get_json(FLOWS, PAST).payload["data"]
+    with pytest.raises(AuthenticationError):
+        WhatfixClient(make_settings(user="someone-else@acme.example"))
+
+
+def test_all_pages_are_complete_and_fetched_once(clean_server, make_settings) -> None:
+    with WhatfixClient(make_settings(server=clean_server)) as client:
+        result = client.get_all_pages("/end-users", kind="list", id_field="userId")
+    ids = [record["userId"] for record in result.records]
+    assert len(ids) == len(set(ids)) == USERS
+    assert result.meta.total_count == USERS and result.meta.rows == USERS
+    pages = USERS // PAGE_SIZE
+    assert result.meta.requests == pages
+    stats = clean_server.stats()
+    assert stats["byOperation"]["listEndUsers"] == pages
+    assert stats["requests"] == pages + 1  # + the live credential check
+
+
+def test_cached_repeat_makes_no_request(clean_server, make_settings) -> None:
+    with WhatfixClient(make_settings(server=clean_server)) as client:
+        first = client.get_all_pages("/end-users", kind="list", id_field="userId")
+        before = clean_server.stats()["requests"]
+        second = client.get_all_pages("/end-users", kind="list", id_field="userId")
+    assert clean_server.stats()["requests"] == before
+    assert second.meta.from_cache and second.meta.network_requests == 0
+    assert second.records == first.records
+
+
+def test_total_that_moves_between_pages_is_refetched(clean_server, make_settings) -> None:
+    with WhatfixClient(make_settings(server=clean_server)) as client:
+        clean_server.set_scenario("total_drift", operation="listEndUsers")
+        result = client.get_all_pages("/end-users", kind="list", id_field="userId")
+    ids = [record["userId"] for record in result.records]
+    assert len(ids) == len(set(ids)) == result.meta.total_count
+    assert clean_server.stats()["byOperation"]["listEndUsers"] > USERS // PAGE_SIZE
+
+
+def test_non_json_and_truncated_bodies_are_clear_errors(clean_server, make_settings) -> None:
+    for scenario in ("non_json", "truncated_json"):
+        clean_server.set_scenario(scenario, operation="getFlowAnalytics")
+        settings = make_settings(server=clean_server)
+        with WhatfixClient(settings) as client, pytest.raises(BadResponseError) as caught:
+            client.get_json(FLOWS, PAST)
+        assert "not valid JSON" in caught.value.user_message or "incomplete" in str(caught.value)
+        with WhatfixClient(settings) as client:  # nothing garbled was cached
+            clean_server.set_scenario(None)
+            assert client.get_json(FLOWS, PAST).payload["data"]
+
+
+def test_other_account_is_forbidden_and_wrong_base_url_not_found(make_settings, sim_server):
+    with pytest.raises(PermissionDeniedError, match="403"):
+        WhatfixClient(make_settings(account_id="globex-demo"))  # acme's key, globex's data
+    wrong_base = sim_server.base_url.replace("/api/v1", "/api/v9")
+    with pytest.raises(NotFoundError, match="WHATFIX_BASE_URL"):
+        WhatfixClient(make_settings(base_url=wrong_base))
+
+
+def test_messages_and_logs_never_contain_the_key(clean_server, make_settings, demo_account,
+                                                 caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    clean_server.revoke_key(demo_account.integration_key)
+    with pytest.raises(AuthenticationError) as caught:
+        WhatfixClient(make_settings(server=clean_server))
+    message = caught.value.user_message
+    assert "401" in message and "WHATFIX_INTEGRATION_KEY" in message
+    assert demo_account.integration_key not in message
+    assert demo_account.integration_key not in caplog.text
+    client = WhatfixClient(make_settings(server=clean_server), verify=False)
+    assert demo_account.integration_key not in repr(client)
+    client.close()
+
+
+def test_faults_are_retried_to_the_exact_same_data(make_settings, sim_server) -> None:
+    faulty = start_background(SimulatorConfig(seed=7, users=USERS, today=TODAY, fault_rate=0.2))
+    try:
+        with WhatfixClient(make_settings(server=faulty, retries=6)) as client:
+            users = client.get_all_pages("/end-users", kind="list", id_field="userId")
+            flows = client.get_json(FLOWS, PAST).payload
+        faults = faulty.stats()["faults"]
+    finally:
+        faulty.stop()
+    with WhatfixClient(make_settings()) as client:
+        clean_users = client.get_all_pages("/end-users", kind="list", id_field="userId")
+        clean_flows = client.get_json(FLOWS, PAST).payload
+    assert sum(faults.values()) > 0  # faults really happened
+    assert users.records == clean_users.records
+    assert flows == clean_flows
+
+
+@pytest.fixture()
+def server_process():
+    """`python -m whatfix_data simulate` in its own process: killing it is a real outage."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "whatfix_data", "simulate", "--port", "0", "--users", "300",
+         "--today", TODAY.isoformat()],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO_ROOT,
+    )
+    base_url = process.stdout.readline().strip()
+    yield process, base_url
+    process.kill()
+    process.wait(timeout=10)
+
+
+def test_outage_serves_stale_copy_with_its_age(server_process, make_settings) -> None:
+    process, base_url = server_process
+    settings = make_settings(base_url=base_url, ttl_today_s=1, retries=1)
+    with WhatfixClient(settings, today=_fixed_today) as client:
+        fresh = client.get_json(FLOWS, WITH_TODAY)
+        client.get_json(FLOWS, PAST)
+        process.kill()
+        process.wait(timeout=10)
+        time.sleep(1.1)  # the today-window copy has expired
+        stale = client.get_json(FLOWS, WITH_TODAY)
+        past = client.get_json(FLOWS, PAST)
+        with pytest.raises(ApiUnavailableError):
+            client.get_all_pages("/segments", kind="list", id_field="segmentId")
+    assert stale.payload == fresh.payload
+    assert stale.meta.stale and stale.meta.from_cache and stale.meta.age_s >= 1
+    assert past.meta.from_cache and not past.meta.stale  # past windows are simply cached
+
+
+def test_rejected_key_is_never_answered_from_a_stale_copy(clean_server, make_settings,
+                                                           demo_account) -> None:
+    settings = make_settings(server=clean_server, ttl_today_s=1, credential_check_s=0)
+    with WhatfixClient(settings, today=_fixed_today) as client:
+        client.get_json(FLOWS, WITH_TODAY)
+        clean_server.revoke_key(demo_account.integration_key)
+        time.sleep(1.1)
+        with pytest.raises(AuthenticationError):
+            client.get_json(FLOWS, WITH_TODAY)
+
+
+def test_upsert_creates_updates_and_reports_rejections(own_server, make_settings) -> None:
+    with WhatfixClient(make_settings(server=own_server)) as client:
+        created, body = client.put_end_user("new-user-1", {"email": "n1@acme.example",
+                                                           "attributes": {"role": "PM"}})
+        updated, _ = client.put_end_user("new-user-1", {"attributes": {"role": "Admin"}})
+        rejected, error = client.put_end_user("new-user-2", {"attributes": "not an object"})
+    assert (created, updated, rejected) == (201, 200, 400)
+    assert body["userId"] == "new-user-1"
+    assert error.get("message")
+
+
+def test_every_error_is_a_whatfix_error_with_a_message() -> None:
+    error = AuthenticationError()
+    assert isinstance(error, WhatfixError)
+    assert str(error) == error.user_message and "401" in str(error)

@@ -1,0 +1,179 @@
+"""Dataset loaders against the built-in server: fixed columns, consistent trends, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from whatfix_data import frames
+from whatfix_data.client import WhatfixClient
+from whatfix_data.datasets import (
+    COMPARED_DATASETS,
+    DASHBOARD_DATASETS,
+    DATASETS,
+    load_dashboard,
+    load_dataset,
+    load_engagement,
+    load_flows,
+    load_popular_flows,
+    load_popular_flows_csv,
+    load_self_help,
+    load_trend,
+)
+from whatfix_data.errors import BadResponseError
+from whatfix_data.simulator import SimulatorConfig, start_background
+from whatfix_data.windows import DateRange, split_range
+
+TODAY = date(2026, 11, 27)
+RANGE = DateRange(date(2026, 9, 1), date(2026, 11, 26))
+SHORT = DateRange(date(2026, 10, 5), date(2026, 10, 25))
+
+
+@pytest.fixture(scope="module")
+def client(make_settings):
+    with WhatfixClient(make_settings()) as shared:
+        yield shared
+
+
+@pytest.fixture(scope="module")
+def state_server():
+    """A private server for the scenario tests (the shared sim_server stays as generated)."""
+    server = start_background(SimulatorConfig(seed=7, users=2000, today=TODAY))
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def uncached(make_settings, state_server):
+    """A client of the private server without cache; scenarios cleared around the test."""
+    state_server.reset()
+    with WhatfixClient(make_settings(server=state_server, cache="off")) as fresh:
+        yield fresh
+    state_server.reset()
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_every_dataset_has_its_fixed_columns(client, name: str) -> None:
+    dataset = load_dataset(client, name, SHORT, "week")
+    assert dataset.name == name
+    assert list(dataset.frame.columns) == frames.columns(name)
+    assert len(dataset.frame) > 0
+    assert dataset.meta.rows in (None, len(dataset.frame)) or name.endswith("trend")
+
+
+def test_flow_trend_adds_up_to_the_whole_range(client) -> None:
+    whole = load_flows(client, RANGE).frame.set_index("flow_id")
+    trend = load_trend(client, "flows", RANGE, "week")
+    windows = split_range(RANGE, "week")
+    assert trend.frame["window_label"].nunique() == len(windows)
+    assert trend.frame["partial"].any()  # 1 Sep 2026 is a Tuesday: first week is partial
+    summed = trend.frame.groupby("flow_id")[["views", "completions"]].sum()
+    assert summed["views"].to_dict() == whole["views"].to_dict()
+    assert summed["completions"].to_dict() == whole["completions"].to_dict()
+
+
+def test_self_help_trend_adds_up_to_the_whole_range(client) -> None:
+    whole = load_self_help(client, RANGE).frame.set_index("content_id")["views"]
+    trend = load_trend(client, "self-help", RANGE, "month").frame
+    assert trend.groupby("content_id")["views"].sum().to_dict() == whole.to_dict()
+
+
+def test_engagement_trend_counts_active_users_per_window(client) -> None:
+    progress: list[tuple[int, int]] = []
+    trend = load_trend(client, "engagement", SHORT, "week",
+                       progress=lambda done, total: progress.append((done, total)))
+    windows = split_range(SHORT, "week")
+    assert list(trend.frame.columns) == [*frames.columns("engagement-trend")[:4], "active_users"]
+    assert len(trend.frame) == len(windows) == progress[-1][0] == progress[-1][1]
+    for window, active in zip(windows, trend.frame["active_users"], strict=True):
+        assert active == len(load_engagement(client, window.date_range).frame) > 0
+    assert trend.meta.requests == len(windows)  # one cheap request per window
+
+
+def test_popular_flows_csv_is_the_apis_own_file(client) -> None:
+    raw = load_popular_flows_csv(client, SHORT)
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+    ranked = load_popular_flows(client, SHORT).frame
+    assert len(rows) == len(ranked)
+    assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
+    name_column = next(name for name in rows[0] if "name" in name.lower())
+    assert [row[name_column] for row in rows] == list(ranked["flow_name"])
+
+
+def test_empty_account_gives_empty_typed_frames(make_settings) -> None:
+    with WhatfixClient(make_settings(account=2)) as empty:
+        for name in ("end-users", "content", "segments", "flows", "engagement", "flow-trend"):
+            dataset = load_dataset(empty, name, SHORT, "week")
+            assert dataset.frame.empty
+            assert list(dataset.frame.columns) == frames.columns(name)
+
+
+def test_dashboard_loads_current_and_previous_period(client) -> None:
+    data = load_dashboard(client, SHORT, "week", comparison="previous")
+    assert set(data.current) == set(DASHBOARD_DATASETS)
+    assert set(data.comparison) == set(COMPARED_DATASETS)
+    assert data.comparison_range == DateRange(date(2026, 9, 14), date(2026, 10, 4))
+    assert data.comparison["flows"].frame["views"].sum() > 0
+
+
+def _assert_never_wrong(bad: pd.DataFrame, good: pd.DataFrame) -> None:
+    """Every value present in `bad` equals the clean value: missing is allowed, wrong is not."""
+    assert list(bad.columns) == list(good.columns)
+    assert len(bad) == len(good)
+    for column in bad.columns:
+        for mine, truth in zip(bad[column], good[column], strict=True):
+            if mine is None or mine is pd.NA or mine is pd.NaT:
+                continue
+            if isinstance(mine, float) and math.isnan(mine):
+                continue
+            assert mine == truth, f"{column}: {mine!r} != {truth!r}"
+
+
+@pytest.mark.parametrize(
+    "scenario", ["missing_fields", "extra_fields", "wrong_types", "impossible_values"]
+)
+@pytest.mark.parametrize("operation", ["getFlowAnalytics", "getEndUserEngagement"])
+def test_bad_records_end_in_a_correct_frame(uncached, state_server, scenario, operation) -> None:
+    loader = load_flows if operation == "getFlowAnalytics" else load_engagement
+    good = loader(uncached, SHORT)
+    state_server.set_scenario(scenario, operation=operation)
+    bad = loader(uncached, SHORT)
+    _assert_never_wrong(bad.frame, good.frame)
+    if scenario == "extra_fields":
+        pd.testing.assert_frame_equal(bad.frame, good.frame)
+    if scenario == "impossible_values":
+        assert bad.findings, "impossible values must be reported"
+
+
+@pytest.mark.parametrize("scenario", ["non_json", "truncated_json"])
+def test_unreadable_bodies_are_clear_errors(uncached, state_server, scenario) -> None:
+    state_server.set_scenario(scenario, operation="getSelfHelpAnalytics")
+    with pytest.raises(BadResponseError):
+        load_self_help(uncached, SHORT)
+
+
+def test_total_drift_never_loses_or_doubles_a_row(uncached, state_server) -> None:
+    good = load_engagement(uncached, RANGE).frame
+    state_server.set_scenario("total_drift", operation="getEndUserEngagement")
+    drifted = load_engagement(uncached, RANGE).frame
+    assert drifted["user_id"].is_unique
+    assert set(good["user_id"]) <= set(drifted["user_id"])  # nothing lost...
+    assert len(drifted) == len(good) + 1  # ...and the record that arrived is counted once
+
+
+def test_twenty_percent_faults_give_the_same_totals(make_settings, client) -> None:
+    faulty = start_background(SimulatorConfig(seed=7, users=2000, today=TODAY, fault_rate=0.2))
+    try:
+        with WhatfixClient(make_settings(server=faulty, retries=6)) as flaky:
+            noisy = {name: load_dataset(flaky, name, SHORT, "week").frame
+                     for name in ("flows", "engagement", "task-completion", "flow-trend")}
+        assert sum(faulty.stats()["faults"].values()) > 0
+    finally:
+        faulty.stop()
+    for name, frame in noisy.items():
+        pd.testing.assert_frame_equal(frame, load_dataset(client, name, SHORT, "week").frame)
