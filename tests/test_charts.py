@@ -273,6 +273,8 @@ def test_flow_trend_unknown_flow_is_empty_state():
     fig = charts.flow_trend(flow_trend_frame(), "nope")
     assert charts.is_empty_figure(fig)
     assert "No views of nope" in annotation_texts(fig)[0]
+    hostile = charts.flow_trend(flow_trend_frame(), "<b>id</b>")
+    assert annotation_texts(hostile)[0] == "No views of &lt;b&gt;id&lt;/b&gt; in this date range"
 
 
 def test_flow_comparison_previous_is_lighter_and_labelled():

@@ -242,13 +242,16 @@ def apply_layout(
 
 
 def empty_figure(title: str, message: str, *, subtitle: str | None = None) -> go.Figure:
-    """A titled figure whose plot area says why there is nothing to draw."""
+    """A titled figure whose plot area says why there is nothing to draw.
+
+    `message` is plotly text written by us: escape any API name put into it (escape_text).
+    """
     fig = go.Figure()
     apply_layout(fig, title, subtitle=subtitle, height=MIN_HEIGHT_PX, show_legend=False)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.add_annotation(
-        text=escape_text(message),
+        text=message,
         xref="paper",
         yref="paper",
         x=0.5,
