@@ -5,11 +5,14 @@ A few figures are also rendered to PNG with kaleido (under pytest's tmp dir) to 
 
 from __future__ import annotations
 
+import html
 from datetime import date, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from whatfix_data import charts
 from whatfix_data.charts import style
@@ -647,3 +650,19 @@ def test_real_other_charts_are_drawn(real):
     assert sum(sum(t.x) for t in tasks.data) == len(now["task-completion"])
     inventory = charts.content_inventory(now["content"])
     assert sum(sum(t.x) for t in inventory.data) == len(now["content"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Property: whatever a name holds, the axis shows it literally (escaped, never markup)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=80), min_size=1, max_size=6))
+def test_any_name_is_shown_literally(names):
+    flows = flows_frame(len(names)).assign(flow_name=pd.array(names, dtype="string"))
+    fig = charts.flow_completion_rate(flows)
+    for shown, customdata in zip(fig.layout.yaxis.ticktext, fig.data[0].customdata, strict=True):
+        assert "<" not in shown and ">" not in shown
+        assert "<" not in customdata[0] and ">" not in customdata[0]
+        full = html.unescape(customdata[0])
+        assert html.unescape(shown).rstrip("…") in full or full == style.UNNAMED
