@@ -317,3 +317,15 @@ def test_out_of_range_and_infinite_numbers_are_reported():
     assert pd.isna(result.frame["views"].iloc[0])
     assert pd.isna(result.frame["avg_time_to_complete_s"].iloc[0])
     assert {f.field for f in result.findings} == {"views", "avg_time_to_complete_s"}
+
+
+def test_findings_are_capped_per_field_with_a_summary():
+    records = [
+        {"flowId": f"f{i}", "views": "lots"} for i in range(frames.MAX_FINDINGS_PER_FIELD + 30)
+    ]
+    result = to_frame("flows", records)
+    assert len(result.findings) == frames.MAX_FINDINGS_PER_FIELD + 1
+    summary = result.findings[-1]
+    assert summary.field == "views" and summary.value == "30"
+    assert summary.problem == "30 more rows with problems in this field (not listed)"
+    assert result.frame["views"].isna().all()

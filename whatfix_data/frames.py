@@ -52,6 +52,8 @@ CONTENT_STATUSES: tuple[str, ...] = ("Draft", "Published", "Archived")
 # (the API rounds rates; 0.5 covers rounding to a whole percent).
 RATE_TOLERANCE_PCT = 0.51
 MAX_VALUE_CHARS = 120
+# Findings listed per field of one dataset; beyond it they are counted in one summary finding.
+MAX_FINDINGS_PER_FIELD = 500
 # Counts beyond this are not believable and would overflow int64 (and float precision) anyway.
 MAX_WHOLE_NUMBER = 2**53
 TREND_PREFIX: tuple[str, ...] = ("window_start", "window_end", "window_label", "partial")
@@ -191,21 +193,60 @@ class FrameResult:
 
 
 class _Context:
-    """Collects findings for one dataset; row keys are resolved lazily (only for bad rows)."""
+    """Collects findings for one dataset; row keys are resolved lazily (only for bad rows).
+
+    At most MAX_FINDINGS_PER_FIELD findings are kept per field; the rest are counted and
+    summarised in one extra finding, so a broken feed cannot flood the report (or the time).
+    """
 
     def __init__(self, dataset: str, raw_keys: list[list[Any]]) -> None:
         self.dataset = dataset
         self._raw_keys = raw_keys
         self.findings: list[Finding] = []
+        self._per_field: dict[str, int] = {}
 
     def row_key(self, row: int) -> str:
         parts = [_short(column[row]) for column in self._raw_keys if not _missing(column[row])]
         return "/".join(parts) if parts else f"row {row + 1}"
 
     def add(self, row: int, column: str, value: Any, problem: str) -> None:
-        self.findings.append(
-            Finding(self.dataset, self.row_key(row), column, _short(value), problem)
-        )
+        seen = self._per_field.get(column, 0) + 1
+        self._per_field[column] = seen
+        if seen <= MAX_FINDINGS_PER_FIELD:
+            self.findings.append(
+                Finding(self.dataset, self.row_key(row), column, _short(value), problem)
+            )
+
+    def report(
+        self,
+        rows: np.ndarray,
+        column: str,
+        value: Callable[[int], Any],
+        problem: str | Callable[[int], str],
+    ) -> None:
+        """Findings for many rows; only the rows that fit under the cap are formatted."""
+        room = max(0, MAX_FINDINGS_PER_FIELD - self._per_field.get(column, 0))
+        for row in rows[:room]:
+            text = problem(int(row)) if callable(problem) else problem
+            self.add(int(row), column, value(int(row)), text)
+        skipped = max(0, len(rows) - room)
+        self._per_field[column] = self._per_field.get(column, 0) + skipped
+
+    def finish(self) -> list[Finding]:
+        """The findings, plus one summary per field whose findings were cut."""
+        for column, seen in self._per_field.items():
+            if seen > MAX_FINDINGS_PER_FIELD:
+                more = seen - MAX_FINDINGS_PER_FIELD
+                self.findings.append(
+                    Finding(
+                        self.dataset,
+                        "-",
+                        column,
+                        str(more),
+                        f"{more} more rows with problems in this field (not listed)",
+                    )
+                )
+        return self.findings
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -280,16 +321,28 @@ def _numeric(values: list[Any], col: Col, ctx: _Context, whole: bool) -> pd.Seri
     present = ~raw.map(_missing).to_numpy(dtype=bool)
     failed = present & parsed.isna().to_numpy(dtype=bool)
     expected = "a whole number" if whole else "a number"
-    for row in np.flatnonzero(failed):
-        ctx.add(int(row), col.name, values[row], f"expected {expected}, got {values[row]!r}")
+    ctx.report(
+        np.flatnonzero(failed),
+        col.name,
+        values.__getitem__,
+        lambda row: f"expected {expected}, got {values[row]!r}",
+    )
     if not whole:
         return parsed
     fraction = (parsed.notna() & (parsed != parsed.round())).fillna(False)
     too_big = (parsed.abs() > MAX_WHOLE_NUMBER).fillna(False)
-    for row in np.flatnonzero(fraction.to_numpy(dtype=bool)):
-        ctx.add(int(row), col.name, values[row], "expected a whole number")
-    for row in np.flatnonzero(too_big.to_numpy(dtype=bool)):
-        ctx.add(int(row), col.name, values[row], "number out of range")
+    ctx.report(
+        np.flatnonzero(fraction.to_numpy(dtype=bool)),
+        col.name,
+        values.__getitem__,
+        "expected a whole number",
+    )
+    ctx.report(
+        np.flatnonzero(too_big.to_numpy(dtype=bool)),
+        col.name,
+        values.__getitem__,
+        "number out of range",
+    )
     return parsed.mask(fraction | too_big).round().astype("Int64")
 
 
@@ -336,8 +389,9 @@ def _to_ts(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
         parsed = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
     parsed = parsed.astype("datetime64[ns, UTC]")
     failed = parsed.isna().to_numpy(dtype=bool) & ~np.array([_missing(v) for v in values], bool)
-    for row in np.flatnonzero(failed):
-        ctx.add(int(row), col.name, values[row], "expected an ISO 8601 date-time")
+    ctx.report(
+        np.flatnonzero(failed), col.name, values.__getitem__, "expected an ISO 8601 date-time"
+    )
     return parsed.reset_index(drop=True)
 
 
@@ -401,8 +455,7 @@ def _null_out(frame: pd.DataFrame, mask: np.ndarray, columns: Iterable[str]) -> 
 
 
 def _report(ctx: _Context, frame: pd.DataFrame, mask: np.ndarray, column: str, problem: str):
-    for row in np.flatnonzero(mask):
-        ctx.add(int(row), column, frame[column].iat[row], problem)
+    ctx.report(np.flatnonzero(mask), column, frame[column].iat.__getitem__, problem)
 
 
 def _check_non_negative(frame: pd.DataFrame, ctx: _Context) -> None:
@@ -432,10 +485,12 @@ def _check_rate_triple(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None
     part, whole = frame[part_name], frame[whole_name]
     over = (part > whole).fillna(False).to_numpy(dtype=bool)
     if over.any():
-        for row in np.flatnonzero(over):
-            ctx.add(
-                int(row), part_name, part.iat[row], f"{part_name} > {whole_name} ({whole.iat[row]})"
-            )
+        ctx.report(
+            np.flatnonzero(over),
+            part_name,
+            part.iat.__getitem__,
+            lambda row: f"{part_name} > {whole_name} ({whole.iat[row]})",
+        )
         _null_out(frame, over, [part_name, rate_name])
     part, rate = frame[part_name], frame[rate_name]
     positive = whole.where(whole > 0)
@@ -443,9 +498,12 @@ def _check_rate_triple(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None
     zero_whole = (whole == 0).fillna(False) & (rate != 0).fillna(False)
     off = ((expected - rate).abs() > RATE_TOLERANCE_PCT).fillna(False) | zero_whole
     off_mask = off.to_numpy(dtype=bool)
-    for row in np.flatnonzero(off_mask):
+
+    def mismatch(row: int) -> str:
         shown = "n/a" if pd.isna(expected.iat[row]) else f"{expected.iat[row]:.1f}"
-        ctx.add(int(row), rate_name, rate.iat[row], f"rate does not match counts ({shown})")
+        return f"rate does not match counts ({shown})"
+
+    ctx.report(np.flatnonzero(off_mask), rate_name, rate.iat.__getitem__, mismatch)
     if off_mask.any():
         _null_out(frame, off_mask, [rate_name])
 
@@ -453,12 +511,11 @@ def _check_rate_triple(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None
 def _check_keys(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None:
     keys = list(KEYS[dataset])
     missing = frame[keys[0]].isna().to_numpy(dtype=bool)
-    for row in np.flatnonzero(missing):
-        ctx.add(int(row), keys[0], None, "missing id")
+    ctx.report(np.flatnonzero(missing), keys[0], lambda row: None, "missing id")
     present = frame.loc[~missing, keys]
     duplicated = present.duplicated(keep="first")
-    for row in present.index[duplicated.to_numpy(dtype=bool)]:
-        ctx.add(int(row), keys[-1], frame[keys[-1]].iat[int(row)], "duplicate id")
+    rows = np.asarray(present.index[duplicated.to_numpy(dtype=bool)], dtype=int)
+    ctx.report(rows, keys[-1], frame[keys[-1]].iat.__getitem__, "duplicate id")
 
 
 # --------------------------------------------------------------------------- public API
@@ -512,7 +569,7 @@ def to_frame(dataset: str, records: Iterable[Any] | None) -> FrameResult:
     _check_rate_range(frame, ctx)
     _check_rate_triple(frame, ctx, dataset)
     _check_keys(frame, ctx, dataset)
-    return FrameResult(frame, ctx.findings)
+    return FrameResult(frame, ctx.finish())
 
 
 def _with_rank(record: dict[str, Any], position: int) -> dict[str, Any]:
