@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
@@ -53,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, type=Path,
                         help="output file, or folder for 'all'")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--verbose", action="store_true",
+                        help="log retries and cache decisions on stderr")
     parser.set_defaults(run=run)
 
 
@@ -135,8 +138,17 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_logging(verbose: bool) -> None:
+    """Library warnings (retries, stale copies) only with --verbose: the outcome is one line."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    else:
+        logging.getLogger().addHandler(logging.NullHandler())
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the export; one line on stderr and a non-zero code on any failure."""
+    _configure_logging(args.verbose)
     try:
         return _export(args)
     except InvalidDateRange as exc:

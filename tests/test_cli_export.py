@@ -1,0 +1,124 @@
+"""`python -m whatfix_data export`: demo mode, a separate faulty server, JSON, one-line failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from whatfix_data.datasets import DATASETS
+from whatfix_data.windows import DateRange, split_range
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CLI_TIMEOUT_S = 240
+# A past range relative to the real today, which both the demo server and `simulate` default to.
+_YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
+START, END = (_YESTERDAY - timedelta(days=41)).isoformat(), _YESTERDAY.isoformat()
+
+
+def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment without any WHATFIX_* setting, a private HOME, and `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHATFIX_")}
+    env.update(HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT), XDG_CACHE_HOME="")
+    env.update(extra)
+    return env
+
+
+def _export(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "whatfix_data", "export", *args],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=CLI_TIMEOUT_S,
+    )
+
+
+@pytest.fixture()
+def faulty_server_url():
+    """`python -m whatfix_data simulate --port 0 --fault-rate 0.2`, started separately."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "whatfix_data", "simulate", "--port", "0", "--fault-rate", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO_ROOT,
+    )
+    base_url = process.stdout.readline().strip()
+    assert base_url.startswith("http://127.0.0.1:")
+    yield base_url
+    process.kill()
+    process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_export_all_demo_and_faulty_server_give_identical_files(tmp_path, faulty_server_url):
+    demo_dir, server_dir = tmp_path / "demo", tmp_path / "server"
+    demo = _export(tmp_path, _clean_env(tmp_path), "all", "--start", START, "--end", END,
+                   "--granularity", "week", "--out", str(demo_dir))
+    assert demo.returncode == 0, demo.stderr
+    assert "demo account" in demo.stderr
+    server_env = _clean_env(
+        tmp_path, WHATFIX_BASE_URL=faulty_server_url, WHATFIX_ACCOUNT_ID="acme-demo",
+        WHATFIX_INTEGRATION_KEY="wf-demo-key-acme", WHATFIX_USER="pm@acme.example",
+        WHATFIX_CACHE="off", WHATFIX_RETRIES="8",
+    )
+    served = _export(tmp_path, server_env, "all", "--start", START, "--end", END,
+                     "--granularity", "week", "--out", str(server_dir))
+    assert served.returncode == 0, served.stderr
+    names = sorted(f"{name}.csv" for name in DATASETS)
+    assert sorted(p.name for p in demo_dir.iterdir()) == names
+    for name in names:
+        mine, theirs = (demo_dir / name).read_bytes(), (server_dir / name).read_bytes()
+        assert mine == theirs, f"{name} differs between demo mode and the faulty server"
+        assert mine.count(b"\r\n") > 1, f"{name} has no data rows"
+
+
+def test_json_export_of_one_dataset(tmp_path, make_settings) -> None:
+    settings = make_settings()
+    env = _clean_env(tmp_path, WHATFIX_BASE_URL=settings.base_url,
+                     WHATFIX_ACCOUNT_ID=settings.account_id,
+                     WHATFIX_INTEGRATION_KEY=settings.integration_key,
+                     WHATFIX_USER=settings.user, WHATFIX_CACHE="memory")
+    out = tmp_path / "trend.json"
+    done = _export(tmp_path, env, "flow-trend", "--start", "2026-10-01", "--end", "2026-10-31",
+                   "--granularity", "week", "--format", "json", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    expected = split_range(DateRange(date(2026, 10, 1), date(2026, 10, 31)), "week")
+    assert {row["window_label"] for row in rows} == {window.label for window in expected}
+    assert "2026-W44 (partial)" in {window.label for window in expected}
+    assert all(row["window_start"] <= row["window_end"] for row in rows)
+    assert all(isinstance(row["views"], int) for row in rows if row["views"] is not None)
+
+
+def _single_error_line(result: subprocess.CompletedProcess) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_failures_end_with_one_line_and_a_non_zero_code(tmp_path, make_settings) -> None:
+    settings = make_settings()
+    good = {"WHATFIX_BASE_URL": settings.base_url, "WHATFIX_ACCOUNT_ID": settings.account_id,
+            "WHATFIX_USER": settings.user, "WHATFIX_CACHE": "off"}
+    args = ("flows", "--start", "2026-10-01", "--end", "2026-10-31", "--quiet",
+            "--out", str(tmp_path / "flows.csv"))
+    cases = {
+        "rejected (401)": _clean_env(tmp_path, **good, WHATFIX_INTEGRATION_KEY="wf-wrong-key"),
+        "Incomplete Whatfix credentials": _clean_env(tmp_path, WHATFIX_ACCOUNT_ID="acme-demo"),
+        "unavailable": _clean_env(tmp_path, **{**good, "WHATFIX_BASE_URL":
+                                               "http://127.0.0.1:9/api/v1"},
+                                  WHATFIX_INTEGRATION_KEY=settings.integration_key,
+                                  WHATFIX_RETRIES="1", WHATFIX_BACKOFF_S="0.01"),
+    }
+    for expected, env in cases.items():
+        result = _export(tmp_path, env, *args)
+        assert result.returncode == 1
+        line = _single_error_line(result)
+        assert line.startswith("Error: ") and expected in line
+        assert "wf-wrong-key" not in line
+    bad_date = _export(tmp_path, _clean_env(tmp_path), "flows", "--start", "2026-13-01",
+                       "--end", "2026-10-31", "--out", str(tmp_path / "x.csv"), "--quiet")
+    assert bad_date.returncode == 2 and "YYYY-MM-DD" in _single_error_line(bad_date)
+    assert not (tmp_path / "flows.csv").exists()
