@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
-from whatfix_data import datasets
+from whatfix_data import datasets, images
 from whatfix_data.client import WhatfixClient
 from whatfix_data.datasets import DashboardData, Dataset
 from whatfix_data.review_pack.assemble import collect_content
@@ -113,6 +113,7 @@ def build_from_data(
 ) -> bytes:
     """The pack's bytes from loaded data; ``progress(done, total)`` after each step."""
     fmt = check_format(fmt)
+    images.find_chromium()
     granularity = granularity or default_granularity(date_range)
     steps = Steps(ASSEMBLE_STEPS, progress)
     content = collect_content(data, date_range, account=account, comparison=comparison,
@@ -139,6 +140,7 @@ def build_review_pack(
     total grows once, when the number of charts is known).
     """
     fmt = check_format(fmt)
+    images.find_chromium()  # fail before minutes of loading, not after
     compare = comparison_range(date_range, comparison) is not None
     load_total = _load_steps(compare)
 

@@ -1,0 +1,133 @@
+"""`python -m whatfix_data report --start --end [--compare] --format pptx|pdf|zip --out FILE`.
+
+The review pack from the command line, for scheduled use (cron) without a browser. Same
+configuration as the app (Streamlit secrets file, then WHATFIX_* variables; demo mode when no
+credentials). The file is written to a temporary name beside the target and renamed at the end,
+so a scheduled job never leaves a half-written deck behind. Progress goes to stderr; any failure
+ends with one line on stderr and exit code 1 (2 for bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from tqdm import tqdm
+
+from whatfix_data.client import WhatfixClient
+from whatfix_data.config import load_settings, read_secrets_file
+from whatfix_data.errors import WhatfixError
+from whatfix_data.windows import DateRange, InvalidDateRange
+
+COMPARISONS = ("previous", "year", "none")
+FORMATS = ("pptx", "pdf", "zip")
+GRANULARITIES = ("day", "week", "month")
+DEFAULT_FORMAT = "pptx"
+NEW_FILE_MODE = 0o666
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `report` subcommand."""
+    parser = subparsers.add_parser(
+        "report",
+        help="build the review pack (PowerPoint, PDF or ZIP) for a date range",
+        description="Build the review pack: KPIs with deltas, every chart of Overview, Flows, "
+        "Self Help, Engagement and Task Lists with a takeaway, and the key tables. With no "
+        "credentials configured, the built-in demo account is used. Needs Chromium for charts.",
+    )
+    parser.add_argument("--start", required=True, help="first day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--compare", choices=COMPARISONS, default="previous",
+                        help="comparison period (default: previous, the same number of days "
+                        "just before)")
+    parser.add_argument("--format", choices=FORMATS, default=None, dest="fmt",
+                        help="pptx, pdf or zip (default: from the --out suffix, else pptx)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output file, or an existing folder (default: "
+                        "whatfix-review_<account>_<start>_<end>.<format> in the current folder)")
+    parser.add_argument("--granularity", choices=GRANULARITIES, default=None,
+                        help="window size of the trend charts (default: by range length)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def _format(args: argparse.Namespace) -> str:
+    """--format, else the --out suffix when it names a format, else pptx."""
+    if args.fmt:
+        return args.fmt
+    suffix = args.out.suffix.lower().lstrip(".") if args.out else ""
+    return suffix if suffix in FORMATS else DEFAULT_FORMAT
+
+
+def _target(args: argparse.Namespace, account: str, date_range: DateRange, fmt: str) -> Path:
+    from whatfix_data.review_pack import pack_file_name
+
+    if args.out is None:
+        return Path.cwd() / pack_file_name(account, date_range, fmt)
+    if args.out.is_dir():
+        return args.out / pack_file_name(account, date_range, fmt)
+    return args.out
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write beside the target, then rename: readers see the old file or the whole new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        # mkstemp creates the file private (0600); give it the mode any new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, NEW_FILE_MODE & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _report(args: argparse.Namespace) -> int:
+    # Imported here: python-pptx and reportlab load only for this command.
+    from whatfix_data.review_pack import build_review_pack
+
+    date_range = DateRange.from_iso(args.start, args.end)
+    fmt = _format(args)
+    settings = load_settings(read_secrets_file(), os.environ)
+    if settings.demo:
+        print("No Whatfix credentials configured: reporting on the built-in demo account.",
+              file=sys.stderr)
+    target = _target(args, settings.account_id, date_range, fmt)
+    with WhatfixClient(settings) as client, tqdm(
+        total=1, unit="step", file=sys.stderr, disable=args.quiet, desc="Building review pack"
+    ) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        data = build_review_pack(client, date_range, args.compare, fmt, progress,
+                                 granularity=args.granularity)
+    _write_atomically(target, data)
+    print(f"Wrote {target} ({len(data) / 1024:,.0f} KiB)", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build and write the pack; one line on stderr and a non-zero code on any failure."""
+    try:
+        return _report(args)
+    except InvalidDateRange as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except WhatfixError as exc:
+        print(f"Error: {exc.user_message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:
+        print(f"Error: cannot write {exc.filename or args.out}: {exc.strerror}.", file=sys.stderr)
+        return EXIT_FAILURE
