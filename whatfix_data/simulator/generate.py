@@ -340,6 +340,12 @@ def _target_url(host: str, row: dict) -> str:
     return f"{host}/{_slug(row['name'])}/*"
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort-based: faster than np.unique's hashing for big int arrays)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
+
+
 @dataclass
 class _Chunk:
     """Activity of one chunk of users before reduction."""
@@ -371,7 +377,7 @@ def _active_days(rng: np.random.Generator, users: UserTable, lo: int, hi: int,
     draw = cum_weights[np.repeat(created, count)] + rng.random(user.size) * np.repeat(span, count)
     day = np.clip(np.searchsorted(cum_weights, draw, side="right") - 1,
                   np.repeat(created, count), np.repeat(end, count))
-    keys = np.unique(user * days + day)
+    keys = _sorted_unique(user * days + day)
     return keys // days, keys % days
 
 
@@ -383,7 +389,7 @@ def _task_events(rng: np.random.Generator, users: UserTable, content: ContentTab
     out: list[tuple[np.ndarray, ...]] = []
     if au.size == 0:
         return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
-    members = np.unique(au)
+    members = _sorted_unique(au)
     end = np.searchsorted(akey, (members + 1) * days)
     roles = users.columns["role"]
     manager = np.array(["Manager" in r for r in roles[0]])[roles[1][members]]
@@ -430,10 +436,16 @@ def _content_events(rng: np.random.Generator, content: ContentTable, active: tup
     user, day, item = user[live], day[live], item[live]
     rate = np.asarray([EXTRA_VIEW_RATE[t] for t in content.types])
     views = 1 + rng.poisson(rate[item])
-    p_done = np.where(day >= content.change_day[item], content.p_after[item],
-                      content.p_before[item])
-    completions = rng.binomial(views, p_done)
-    seconds = completions * content.mean_time[item] * rng.lognormal(0.0, 0.3, item.size)
+    completions = np.zeros(item.size, dtype=np.int64)
+    seconds = np.zeros(item.size)
+    flows = np.flatnonzero(content.p_before[item] > 0)  # only flows can be completed
+    f_item, f_day = item[flows], day[flows]
+    p_done = np.where(f_day >= content.change_day[f_item], content.p_after[f_item],
+                      content.p_before[f_item])
+    completions[flows] = rng.binomial(views[flows], p_done)
+    done = flows[completions[flows] > 0]
+    seconds[done] = (completions[done] * content.mean_time[item[done]]
+                     * rng.lognormal(0.0, 0.3, done.size))
     t_user, t_list, t_day, _ = tasks
     t_item = np.asarray(content.task_lists, dtype=np.int64)[t_list] if t_list.size else t_list
     return (np.concatenate([user, t_user]), np.concatenate([day, t_day]),
@@ -453,11 +465,16 @@ def _chunk(rng: np.random.Generator, users: UserTable, content: ContentTable, lo
     totals[0] += np.bincount(flat, weights=views, minlength=cells)
     totals[1] += np.bincount(flat, weights=completions, minlength=cells)
     totals[2] += np.bincount(flat, weights=seconds, minlength=cells)
-    keys, inverse = np.unique(user * days + day, return_inverse=True)
+    key = user * days + day
+    order = np.argsort(key, kind="stable")  # mostly sorted already: only task events move
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else key
+    keys = key[starts]
     ud_user, ud_day = keys // days, keys % days
     np.maximum.at(users.last_active_day, ud_user, ud_day.astype(np.int16))
-    return _Chunk(ud_user, ud_day, np.bincount(inverse, weights=views),
-                  np.bincount(inverse, weights=completions), *tasks)
+    ud_views = np.add.reduceat(views[order], starts) if key.size else views
+    ud_completions = np.add.reduceat(completions[order], starts) if key.size else completions
+    return _Chunk(ud_user, ud_day, ud_views, ud_completions, *tasks)
 
 
 def _reduce(chunks: list[_Chunk], totals: list[np.ndarray], content: ContentTable, days: int,
