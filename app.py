@@ -15,18 +15,21 @@ import ui
 APP_DIR = Path(__file__).parent
 PAGE_TITLE = "Whatfix analytics"
 
-# Section -> pages (file, title, icon). The sidebar navigation shows exactly these entries.
-NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
-    "Overview": [("pages/overview.py", "Overview", ":material/dashboard:")],
-    "Flows": [("pages/flows.py", "Flows", ":material/route:")],
-    "Self Help": [("pages/self_help.py", "Self Help", ":material/help:")],
-    "Engagement": [("pages/engagement.py", "Engagement", ":material/group:")],
-    "Task Lists": [("pages/task_lists.py", "Task Lists", ":material/checklist:")],
-    "Segments": [("pages/segments.py", "Segments", ":material/category:")],
-    "Content": [("pages/content.py", "Content", ":material/inventory_2:")],
+# Section -> pages (file, title, icon, URL path). The sidebar navigation shows exactly these.
+# URL paths deliberately differ from the file names: Streamlit still has a legacy mode for a
+# `pages/` folder that, on the first run of a process (and on every AppTest run), would run a
+# page whose URL equals its file name on its own, without this script's sidebar and filters.
+NAVIGATION: dict[str, list[tuple[str, str, str, str]]] = {
+    "Overview": [("pages/overview.py", "Overview", ":material/dashboard:", "home")],
+    "Flows": [("pages/flows.py", "Flows", ":material/route:", "flow-analytics")],
+    "Self Help": [("pages/self_help.py", "Self Help", ":material/help:", "self-help")],
+    "Engagement": [("pages/engagement.py", "Engagement", ":material/group:", "user-engagement")],
+    "Task Lists": [("pages/task_lists.py", "Task Lists", ":material/checklist:", "task-lists")],
+    "Segments": [("pages/segments.py", "Segments", ":material/category:", "user-segments")],
+    "Content": [("pages/content.py", "Content", ":material/inventory_2:", "content-inventory")],
     "Admin": [
-        ("pages/data_health.py", "Data Health", ":material/monitor_heart:"),
-        ("pages/user_sync.py", "User Sync", ":material/sync:"),
+        ("pages/data_health.py", "Data Health", ":material/monitor_heart:", "data-health"),
+        ("pages/user_sync.py", "User Sync", ":material/sync:", "user-sync"),
     ],
 }
 
@@ -36,8 +39,8 @@ def build_navigation() -> dict[str, list[st.Page]]:
     sections: dict[str, list[st.Page]] = {}
     for section, entries in NAVIGATION.items():
         pages = [
-            st.Page(path, title=title, icon=icon, default=path == "pages/overview.py")
-            for path, title, icon in entries
+            st.Page(path, title=title, icon=icon, url_path=url, default=url == "home")
+            for path, title, icon, url in entries
             if (APP_DIR / path).exists()
         ]
         if pages:

@@ -270,7 +270,8 @@ def _segment_input() -> tuple[str | None, str | None]:
             for sid, name in zip(frame["segment_id"], frame["name"], strict=True)
             if pd.notna(sid)
         }
-    except WhatfixError:
+    except Exception:  # WhatfixError or a data-layer bug: the filter is optional, never fatal
+        LOGGER.warning("Segment list unavailable for the sidebar filter", exc_info=True)
         st.caption("Segments could not be loaded: the segment filter is off.")
     options = [ALL_USERS, *names]
     if st.session_state.get(K_SEGMENT) not in options:

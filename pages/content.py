@@ -26,11 +26,10 @@ def hygiene(current: ui.Filters) -> None:
     content = ui.load("content").frame
     today = ui.today()
     lists = content_stats.hygiene(
-        content, today, self_help=ui.load("self-help").frame, flows=ui.load("flows").frame
+        content, ui.load("self-help").frame, ui.load("flows").frame, as_of=today,
+        draft_age_days=DRAFT_AGE_DAYS, stale_days=STALE_DAYS,
     )
-    unviewed, drafts, untouched = (
-        lists["published_no_views"], lists["stale_drafts"], lists["not_modified"]
-    )
+    unviewed, drafts, untouched = lists.unviewed, lists.old_drafts, lists.not_modified
     unviewed_tab, drafts_tab, stale_tab = st.tabs([
         f"Published, no views ({len(unviewed)})",
         f"Drafts older than {DRAFT_AGE_DAYS} days ({len(drafts)})",

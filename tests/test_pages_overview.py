@@ -18,7 +18,7 @@ def test_overview_shows_kpis_trends_and_best_flows(app_env, open_page):
     assert all(m.delta for m in at.metric), "deltas against the previous period"
     assert "%" in metric_values(at)["Completion rate"]
     titles = " | ".join(figure_titles(at))
-    for expected in ("views", "completion rate", "active users", "self help", "best"):
+    for expected in ("views", "completion rate", "active users", "self-help", "best"):
         assert expected in titles.lower(), titles
     labels = [b.label for b in at.download_button]
     assert "PNG" in labels and "SVG" in labels and "Download XLSX" in labels
