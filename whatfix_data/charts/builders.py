@@ -38,6 +38,7 @@ TARGET_TICKS = 8       # at most this many labelled window ticks (every 2nd, 3rd
 MANY_POINTS = 40
 LONE_POINTS = 2  # above this many windows, markers shrink so the line stays readable
 PARTIAL_NOTE = " (partial window)"
+PARTIAL_LEGEND = "Partial window (cut short by the range)"
 
 
 @dataclass(frozen=True)
@@ -192,11 +193,25 @@ def _window_notes(frame: pd.DataFrame) -> list[str]:
             for lbl, p in zip(labels, partial.fillna(False), strict=True)]
 
 
-def _marker_symbols(frame: pd.DataFrame) -> list[str]:
-    """Hollow markers for partial windows, so an incomplete last week does not look like a drop."""
-    if "partial" not in frame:
-        return ["circle"] * len(frame)
-    return ["circle-open" if bool(p) is True else "circle" for p in frame["partial"].fillna(False)]
+def _partial_rings(frame: pd.DataFrame, x: list[str], measures: Sequence[Measure]) -> go.Scatter:
+    """Rings around the points of partial windows, with one legend entry that explains them,
+    so a short last week does not read as a drop."""
+    partial = (frame["partial"].fillna(False).astype(bool).tolist() if "partial" in frame
+               else [False] * len(frame))
+    xs: list[str] = []
+    ys: list[Any] = []
+    for measure in measures:
+        values = style.plain_values(frame[measure.column])
+        for xi, value, cut in zip(x, values, partial, strict=True):
+            if cut and value is not None:
+                xs.append(xi)
+                ys.append(value)
+    return go.Scatter(
+        x=xs, y=ys, mode="markers", name=PARTIAL_LEGEND, hoverinfo="skip",
+        marker={"symbol": "circle-open", "size": _marker_size(len(x)) + 8,
+                "color": style.NEUTRAL_COLOUR, "line": {"width": 2}},
+        meta={"partial_windows": True},
+    )
 
 
 def trend_lines(
@@ -226,11 +241,13 @@ def trend_lines(
     for measure in measures:
         values = style.plain_values(frame[measure.column])
         max_value = max([max_value, *(v for v in values if v is not None)])
-        fig.add_trace(_line_trace(measure, x, values, _window_notes(frame),
-                                  _marker_symbols(frame), kind))
+        fig.add_trace(_line_trace(measure, x, values, _window_notes(frame), kind))
     if previous is not None and not previous.empty:
         max_value = max(max_value, _add_previous(fig, previous, x, measures, kind,
                                                  previous_label or "Comparison period"))
+    rings = _partial_rings(frame, x, measures)
+    if rings.x:
+        fig.add_trace(rings)  # last: its legend entry closes the list
     style.apply_layout(fig, title, subtitle=subtitle,
                        show_legend=len(fig.data) > 1)
     axis_title = window_axis_title(frame, granularity)
@@ -271,7 +288,6 @@ def _line_trace(
     x: list[str],
     values: list[Any],
     notes: list[str],
-    symbols: list[str],
     kind: ValueKind,
 ) -> go.Scatter:
     """A current-period line with per-window hover labels."""
@@ -281,8 +297,7 @@ def _line_trace(
         mode="lines+markers",
         name=measure.label,
         line={"color": measure.colour, "width": 2.5},
-        marker={"symbol": symbols, "color": measure.colour,
-                "size": _marker_size(len(x))},
+        marker={"color": measure.colour, "size": _marker_size(len(x))},
         customdata=[[n] for n in notes],
         hovertemplate=(f"{measure.label}: {hover_value(kind, 'y')}"
                        " · %{customdata[0]}<extra></extra>"),
