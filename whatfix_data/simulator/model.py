@@ -85,7 +85,10 @@ class AccountData:
         self._segment_cache: tuple[int, list[int]] | None = None
         self._range_cache: OrderedDict[tuple, Any] = OrderedDict()
         self._day_strings = [(self.data.start + timedelta(days=i)) for i in range(self.data.days)]
-        self._seconds_per_key = self.data.users.active_sec
+        act, every_day = self.data.activity, np.arange(self.data.days + 1)
+        # index of the first record of each day in the day-sorted arrays (and the end)
+        self._ud_bounds = np.searchsorted(act.ud_day, every_day, side="left")
+        self._te_bounds = np.searchsorted(act.te_day, every_day, side="left")
 
     # ----- dates -------------------------------------------------------------------------------
     def day_range(self, start: date, end: date) -> DayRange:
@@ -264,13 +267,11 @@ class AccountData:
         if span.empty or act.ud_day.size == 0:
             empty = np.zeros(0, dtype=np.int64)
             return EngagementRows(empty, empty, empty, empty)
-        lo = np.searchsorted(act.ud_day, span.lo, side="left")
-        hi = np.searchsorted(act.ud_day, span.hi, side="right")
+        lo, hi = self._ud_bounds[span.lo], self._ud_bounds[span.hi + 1]
         users = act.ud_user[lo:hi]
         views = np.bincount(users, weights=act.ud_views[lo:hi], minlength=n)
         completions = np.bincount(users, weights=act.ud_completions[lo:hi], minlength=n)
-        last = np.full(n, -1, dtype=np.int64)
-        np.maximum.at(last, users, act.ud_day[lo:hi].astype(np.int64))
+        last = _last_day(act.ud_user, self._ud_bounds, span, n)
         active = np.flatnonzero(views > 0)
         return EngagementRows(active, views[active].astype(np.int64),
                               completions[active].astype(np.int64), last[active])
@@ -294,14 +295,11 @@ class AccountData:
         if span.empty or act.te_day.size == 0:
             empty = np.zeros(0, dtype=np.int64)
             return TaskRows(empty, empty, empty)
-        lo = np.searchsorted(act.te_day, span.lo, side="left")
-        hi = np.searchsorted(act.te_day, span.hi, side="right")
-        window = act.te_key[lo:hi].astype(np.int64)
-        keys = np.unique(window)
+        hi = self._te_bounds[span.hi + 1]
         size = self.data.users.count * max(len(self.data.content.task_lists), 1)
+        last = _last_day(act.te_key, self._te_bounds, span, size)
+        keys = np.flatnonzero(last >= 0)  # pairs with activity in the range, in key order
         done = np.bincount(act.te_key[:hi], weights=act.te_done[:hi], minlength=size)
-        last = np.full(size, -1, dtype=np.int64)
-        np.maximum.at(last, window, act.te_day[lo:hi].astype(np.int64))
         return TaskRows(keys, done[keys].astype(np.int64), last[keys])
 
     def task_record(self, rows: TaskRows, position: int) -> dict[str, Any]:
@@ -352,6 +350,18 @@ class AccountData:
             mask[index] = rules.segment_matches(segment_rules, record.get("attributes") or {})
         extra = sum(rules.segment_matches(segment_rules, r.get("attributes") or {}) for r in new)
         return int(mask.sum()) + int(extra)
+
+
+def _last_day(ids: np.ndarray, bounds: np.ndarray, span: DayRange, size: int) -> np.ndarray:
+    """Per id, the last day of the span on which it has a record (-1 if none).
+
+    Day by day in increasing order, so later days overwrite earlier ones; within one day every
+    write carries the same value, so repeated ids are harmless.
+    """
+    last = np.full(size, -1, dtype=np.int64)
+    for day in range(span.lo, span.hi + 1):
+        last[ids[bounds[day]:bounds[day + 1]]] = day
+    return last
 
 
 def _plain(value: Any) -> Any:

@@ -80,6 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
     """One connection; keep-alive (HTTP/1.1); all methods go through `_dispatch`."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK stall)
     server_version = "WhatfixSimulator/1.0"
     sys_version = ""
     timeout = IDLE_TIMEOUT_S
