@@ -5,7 +5,7 @@ Pages and the review pack call these; nothing here fetches data or imports Strea
 """
 
 from whatfix_data.charts import style
-from whatfix_data.charts.builders import Measure, distribution_bars, ranked_bars, trend_lines
+from whatfix_data.charts.builders import Measure, distribution_bars, ranked_bars
 from whatfix_data.charts.content import content_inventory
 from whatfix_data.charts.engagement import (
     content_viewed_histogram,
@@ -35,6 +35,7 @@ from whatfix_data.charts.style import (
     period_label,
 )
 from whatfix_data.charts.task_lists import completion_by_segment, task_list_distribution
+from whatfix_data.charts.timeline import trend_lines
 from whatfix_data.charts.trends import (
     active_users_trend,
     completion_rate_trend,

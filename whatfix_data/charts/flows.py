@@ -9,7 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from whatfix_data.charts import style
-from whatfix_data.charts.builders import Measure, ranked_bars, trend_lines
+from whatfix_data.charts.builders import Measure, ranked_bars
+from whatfix_data.charts.timeline import trend_lines
 
 NO_FLOWS = "No flow views in this date range"
 VIEWS = Measure("views", "Views", style.OKABE_ITO["blue"])

@@ -10,7 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from whatfix_data.charts import style
-from whatfix_data.charts.builders import Measure, trend_lines
+from whatfix_data.charts.builders import Measure
+from whatfix_data.charts.timeline import trend_lines
 
 VIEWS = Measure("views", "Flow views", style.OKABE_ITO["blue"])
 COMPLETIONS = Measure("completions", "Flow completions", style.OKABE_ITO["orange"])
