@@ -85,7 +85,7 @@ def test_impossible_values_stay_out_of_kpis():
         [
             {"flowId": "ok", "views": 10, "completions": 5},
             {"flowId": "neg", "views": -50},
-                {"flowId": "over", "views": 10, "completions": 900},
+            {"flowId": "over", "views": 10, "completions": 900},
         ],
     )
     got = by_key(kpis({"flows": flows}))  # a FrameResult works as well as a frame

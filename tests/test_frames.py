@@ -292,7 +292,7 @@ def records(draw, dataset: str):
     return draw(st.lists(st.one_of(record, JSONISH), max_size=8))
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), dataset=st.sampled_from(list(EXPECTED)))
 def test_any_jsonish_records_give_the_fixed_columns_and_never_raise(data, dataset):
     items = data.draw(records(dataset))
@@ -329,3 +329,17 @@ def test_findings_are_capped_per_field_with_a_summary():
     assert summary.field == "views" and summary.value == "30"
     assert summary.problem == "30 more rows with problems in this field (not listed)"
     assert result.frame["views"].isna().all()
+
+
+def test_out_of_range_timestamps_are_reported_not_raised():
+    result = to_frame(
+        "end-users",
+        [
+            {"userId": "a", "createdAt": "-1"},
+            {"userId": "b", "createdAt": "0001-01-01T00:00:00Z"},
+            {"userId": "c", "createdAt": "2026-11-27T10:00:00+02:00"},
+        ],
+    )
+    assert result.frame["created_at"].isna().tolist() == [True, True, False]
+    assert result.frame["created_at"].iloc[2] == pd.Timestamp("2026-11-27T08:00:00Z")
+    assert [f.row_key for f in result.findings] == ["a", "b"]

@@ -52,6 +52,9 @@ CONTENT_STATUSES: tuple[str, ...] = ("Draft", "Published", "Archived")
 # (the API rounds rates; 0.5 covers rounding to a whole percent).
 RATE_TOLERANCE_PCT = 0.51
 MAX_VALUE_CHARS = 120
+# Timestamps outside the datetime64[ns] range become NA with a finding.
+TS_MIN = pd.Timestamp("1678-01-01", tz="UTC")
+TS_MAX = pd.Timestamp("2261-12-31", tz="UTC")
 # Findings listed per field of one dataset; beyond it they are counted in one summary finding.
 MAX_FINDINGS_PER_FIELD = 500
 # Counts beyond this are not believable and would overflow int64 (and float precision) anyway.
@@ -382,17 +385,32 @@ def _to_float(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
 
 def _to_ts(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
     texts = [v if isinstance(v, str) else None for v in values]
-    series = pd.Series(texts, dtype=object)
-    try:
-        parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
-    except (ValueError, TypeError):  # pragma: no cover - defensive: fall back to mixed parsing
-        parsed = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
-    parsed = parsed.astype("datetime64[ns, UTC]")
+    parsed = _parse_timestamps(pd.Series(texts, dtype=object))
     failed = parsed.isna().to_numpy(dtype=bool) & ~np.array([_missing(v) for v in values], bool)
     ctx.report(
         np.flatnonzero(failed), col.name, values.__getitem__, "expected an ISO 8601 date-time"
     )
     return parsed.reset_index(drop=True)
+
+
+def _parse_timestamps(texts: pd.Series) -> pd.Series:
+    """ISO 8601 strings -> datetime64[ns, UTC]; unparseable or out-of-range values become NaT."""
+    try:
+        parsed = pd.to_datetime(texts, utc=True, errors="coerce", format="ISO8601")
+    except (ValueError, TypeError, OverflowError):  # defensive: one value at a time
+        parsed = pd.Series([_one_timestamp(t) for t in texts], dtype="datetime64[ns, UTC]")
+    # pandas may parse at second resolution; years outside the nanosecond range (e.g. "-1")
+    # cannot be held in the column's dtype and are not believable anyway.
+    in_range = (parsed >= TS_MIN) & (parsed <= TS_MAX)
+    return parsed.where(in_range.fillna(False)).astype("datetime64[ns, UTC]")
+
+
+def _one_timestamp(text: Any) -> pd.Timestamp | None:
+    try:
+        stamp = pd.to_datetime(text, utc=True, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return stamp if TS_MIN <= stamp <= TS_MAX else None
 
 
 def _to_cat(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
