@@ -16,6 +16,7 @@ from conftest import sim_headers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from whatfix_data import segments as segment_rules
 from whatfix_data.simulator import SimServer, SimulatorConfig, start_background
 
 TODAY = date(2026, 11, 27)
@@ -212,30 +213,6 @@ def _by_pair(rows: list[dict]) -> dict[tuple[str, str], dict]:
     return {(r["userId"], r["taskListId"]): r for r in rows}
 
 
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _matches(rule: dict, attributes: dict) -> bool:
-    """Independent reading of the documented rule semantics (docs/SIMULATOR.md)."""
-    value = _text(attributes.get(rule["attribute"]))
-    operator, target = rule["operator"], rule["value"]
-    if value is None:
-        return operator in ("notEquals", "notIn")
-    options = [_text(v) for v in target] if isinstance(target, list) else [_text(target)]
-    return {
-        "equals": lambda: value == _text(target), "notEquals": lambda: value != _text(target),
-        "contains": lambda: _text(target) in value,
-        "startsWith": lambda: value.startswith(_text(target)),
-        "endsWith": lambda: value.endswith(_text(target)),
-        "in": lambda: value in options, "notIn": lambda: value not in options,
-    }[operator]()
-
-
 @pytest.mark.parametrize("index", range(len(SEEDS)))
 @pytest.mark.parametrize("account_index", [0, 1])
 def test_segment_user_count_is_the_number_of_matching_users(servers, index, account_index):
@@ -253,7 +230,7 @@ def test_segment_user_count_is_the_number_of_matching_users(servers, index, acco
     assert operators == {"equals", "notEquals", "contains", "startsWith", "endsWith", "in",
                          "notIn"}, account.account_id
     for segment in segments:
-        expected = sum(all(_matches(r, u["attributes"]) for r in segment["rules"]) for u in users)
+        expected = sum(segment_rules.matches(u["attributes"], segment["rules"]) for u in users)
         assert segment["userCount"] == expected, segment["name"]
         assert 0 < segment["userCount"] < len(users)
 

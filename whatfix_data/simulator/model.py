@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from whatfix_data.simulator import catalog, rules
+from whatfix_data import segments as segment_logic
+from whatfix_data.simulator import catalog
 from whatfix_data.simulator.config import AccountProfile
 from whatfix_data.simulator.generate import SELF_HELP_TYPES, GeneratedAccount, generate_account
 
@@ -333,23 +334,41 @@ class AccountData:
                 for s, c in zip(self.data.segments, counts, strict=True)]
 
     def _segment_count(self, segment_rules: list[dict[str, Any]]) -> int:
+        """Users matching every rule, by the semantics of `whatfix_data.segments`.
+
+        Generated users share one attribute layout, so each rule is evaluated once per distinct
+        value of its column (categories), then spread over the users by their codes.
+        """
         users = self.data.users
         mask = np.ones(users.count, dtype=bool)
-        for rule in segment_rules:
-            column = users.columns.get(str(rule["attribute"]))
-            if column is None:
-                mask &= rule["operator"] in rules.NEGATIVE_OPERATORS
+        for raw in segment_rules:
+            rule = segment_logic.parse_rule(raw)
+            if rule is None:
+                mask[:] = False
+                break
+            column = self._column(rule.attribute)
+            if column is None:  # nobody has the attribute: the missing-value result for all
+                mask &= segment_logic.value_matches(rule.operator, None, rule.value)
                 continue
             categories, codes = column
-            table = np.asarray(rules.category_mask(rule, [_plain(c) for c in categories]))
+            table = np.asarray([segment_logic.value_matches(rule.operator, _plain(c), rule.value)
+                                for c in categories], dtype=bool)
             mask &= table[codes]
         with self._lock:
             overrides = list(self._overrides.items())
             new = list(self._new_users.values())
         for index, record in overrides:
-            mask[index] = rules.segment_matches(segment_rules, record.get("attributes") or {})
-        extra = sum(rules.segment_matches(segment_rules, r.get("attributes") or {}) for r in new)
+            mask[index] = segment_logic.matches(record.get("attributes") or {}, segment_rules)
+        extra = sum(segment_logic.matches(r.get("attributes") or {}, segment_rules) for r in new)
         return int(mask.sum()) + int(extra)
+
+    def _column(self, name: str) -> tuple[list, np.ndarray] | None:
+        """An attribute column, found like `segments.lookup_attribute` does (exact, then case)."""
+        columns = self.data.users.columns
+        if name in columns:
+            return columns[name]
+        folded = name.casefold()
+        return next((c for key, c in columns.items() if key.casefold() == folded), None)
 
 
 def _last_day(ids: np.ndarray, bounds: np.ndarray, span: DayRange, size: int) -> np.ndarray:
