@@ -26,6 +26,7 @@ from whatfix_data.user_sync.outcomes import (
     AuditLog,
     OutcomeRecorder,
 )
+from whatfix_data.user_sync.preview import CREATE as ACTION_CREATE
 from whatfix_data.user_sync.preview import UNCHANGED as ACTION_UNCHANGED
 from whatfix_data.user_sync.preview import Plan
 
@@ -44,6 +45,11 @@ IN_FLIGHT = (
     "Upload the failed rows again (a row already applied is then reported unchanged)."
 )
 UNCHANGED_MESSAGE = "Already up to date: no request sent."
+# The outcome follows the API's status; this says why a user new at preview time was "updated".
+RETRIED_CREATE = (
+    "The user was new at preview time, but the API answered 200: an earlier attempt of this "
+    "request (retried after a network fault) had already created it"
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class _Job:
     changed: str
     fields: list[str]
     attributes: list[str]
+    action: str
 
 
 def _changed_text(fields: list[str], attributes: list[str]) -> str:
@@ -90,10 +97,11 @@ def _changed_text(fields: list[str], attributes: list[str]) -> str:
 def _jobs(plan: Plan) -> list[_Job]:
     to_send = plan.to_send
     return [
-        _Job(int(row), str(uid), body, _changed_text(fields, attrs), list(fields), list(attrs))
-        for row, uid, body, fields, attrs in zip(
+        _Job(int(row), str(uid), body, _changed_text(fields, attrs), list(fields), list(attrs),
+             str(action))
+        for row, uid, body, fields, attrs, action in zip(
             to_send["row"], to_send["user_id"], to_send["body"], to_send["changed_fields"],
-            to_send["changed_attributes"], strict=True,
+            to_send["changed_attributes"], to_send["action"], strict=True,
         )
     ]
 
@@ -107,6 +115,8 @@ def _send(put: Put, job: _Job) -> tuple[str, str, int | None]:
     except Exception as exc:  # a bug or transport surprise must not lose the row
         return FAILED, f"Unexpected error while sending ({type(exc).__name__}).", None
     outcome = STATUS_OUTCOMES.get(status)
+    if outcome == UPDATED and job.action == ACTION_CREATE:
+        return outcome, RETRIED_CREATE + (f" ({job.changed})" if job.changed else ""), status
     if outcome is not None:
         return outcome, job.changed, status
     message = payload.get("message") if isinstance(payload, dict) else None
