@@ -366,7 +366,8 @@ def test_revoked_key_gets_401_until_reset(make_sim_server):
 
 
 @pytest.mark.parametrize("body", [{"scenario": "bogus"}, {"scenario": "non_json", "operation": 3},
-                                  [1]])
+                                  {"scenario": "non_json", "operation": "listThings"},
+                                  {"scenario": "non_json", "account": "nobody"}, [1]])
 def test_bad_control_bodies_are_400(sim_server, body):
     response = requests.post(f"{sim_server.root_url}/__sim__/scenario", json=body,
                              timeout=TIMEOUT)

@@ -237,7 +237,7 @@ def _statuses(rng: np.random.Generator, kind: str, count: int) -> list[str]:
     statuses = np.where(draw < DRAFT_SHARE, "Draft",
                         np.where(draw < DRAFT_SHARE + ARCHIVED_SHARE, "Archived", "Published"))
     if count >= 3:  # every type with enough items shows all three statuses
-        for position, status in ((-1, "Draft"), (-2, "Archived")):
+        for position, status in ((0, "Published"), (-1, "Draft"), (-2, "Archived")):
             if status not in statuses:
                 statuses[position] = status
     return [str(s) for s in statuses]

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from whatfix_data.simulator import scenarios
 from whatfix_data.simulator.api import (
     API_PREFIX,
+    ROUTES,
     ApiError,
     ApiRequest,
     ApiResponse,
@@ -256,9 +257,12 @@ class _Handler(BaseHTTPRequestHandler):
         operation, account = body.get("operation"), body.get("account")
         if scenario is not None and scenario not in SCENARIOS:
             raise ApiError(400, f"scenario must be one of {', '.join(SCENARIOS)} or null")
+        known = {"operation": {op for _, _, op in ROUTES},
+                 "account": {a.account_id for a in self.state.accounts}}
         for field_name, value in (("operation", operation), ("account", account)):
-            if value is not None and not isinstance(value, str):
-                raise ApiError(400, f"{field_name} must be a string or null")
+            if value is not None and value not in known[field_name]:
+                choices = ", ".join(sorted(known[field_name]))
+                raise ApiError(400, f"{field_name} must be null or one of {choices}")
         control.set_scenario(scenario, operation, account)
         return {"scenario": scenario, "operation": operation, "account": account}
 
