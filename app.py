@@ -15,23 +15,21 @@ import ui
 APP_DIR = Path(__file__).parent
 PAGE_TITLE = "Whatfix analytics"
 
-# Section -> pages (file, title, icon, URL path). The sidebar navigation shows exactly these.
-# URL paths deliberately differ from the file names: Streamlit still has a legacy mode for a
-# `pages/` folder that, on the first run of a process (and on every AppTest run), would run a
-# page whose URL equals its file name on its own, without this script's sidebar and filters.
-NAVIGATION: dict[str, list[tuple[str, str, str, str]]] = {
-    "Overview": [("pages/overview.py", "Overview", ":material/dashboard:", "home")],
-    "Flows": [("pages/flows.py", "Flows", ":material/route:", "flow-analytics")],
-    "Self Help": [("pages/self_help.py", "Self Help", ":material/help:", "self-help")],
-    "Engagement": [("pages/engagement.py", "Engagement", ":material/group:", "user-engagement")],
-    "Task Lists": [("pages/task_lists.py", "Task Lists", ":material/checklist:", "task-lists")],
-    "Segments": [("pages/segments.py", "Segments", ":material/category:", "user-segments")],
-    "Content": [("pages/content.py", "Content", ":material/inventory_2:", "content-inventory")],
+# Section -> pages (file, title, icon). The sidebar navigation shows exactly these entries.
+NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
+    "Overview": [("pages/overview.py", "Overview", ":material/dashboard:")],
+    "Flows": [("pages/flows.py", "Flows", ":material/route:")],
+    "Self Help": [("pages/self_help.py", "Self Help", ":material/help:")],
+    "Engagement": [("pages/engagement.py", "Engagement", ":material/group:")],
+    "Task Lists": [("pages/task_lists.py", "Task Lists", ":material/checklist:")],
+    "Segments": [("pages/segments.py", "Segments", ":material/category:")],
+    "Content": [("pages/content.py", "Content", ":material/inventory_2:")],
     "Admin": [
-        ("pages/data_health.py", "Data Health", ":material/monitor_heart:", "data-health"),
-        ("pages/user_sync.py", "User Sync", ":material/sync:", "user-sync"),
+        ("pages/data_health.py", "Data Health", ":material/monitor_heart:"),
+        ("pages/user_sync.py", "User Sync", ":material/sync:"),
     ],
 }
+DEFAULT_PAGE = "pages/overview.py"
 
 
 def build_navigation() -> dict[str, list[st.Page]]:
@@ -39,8 +37,8 @@ def build_navigation() -> dict[str, list[st.Page]]:
     sections: dict[str, list[st.Page]] = {}
     for section, entries in NAVIGATION.items():
         pages = [
-            st.Page(path, title=title, icon=icon, url_path=url, default=url == "home")
-            for path, title, icon, url in entries
+            st.Page(path, title=title, icon=icon, default=path == DEFAULT_PAGE)
+            for path, title, icon in entries
             if (APP_DIR / path).exists()
         ]
         if pages:
@@ -51,6 +49,7 @@ def build_navigation() -> dict[str, list[st.Page]]:
 def main() -> None:
     """Set up the page, draw the shared sidebar, then run the selected page."""
     st.set_page_config(page_title=PAGE_TITLE, page_icon=":material/insights:", layout="wide")
+    ui.leave_legacy_pages_mode()
     page = st.navigation(build_navigation(), position="sidebar")
     with ui.section():
         current = ui.settings()

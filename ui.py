@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from whatfix_data import charts, datasets, exports, frames, images, windows
@@ -61,6 +62,8 @@ AUTO_GRANULARITY = "auto"
 ALL_USERS = "__all__"
 EARLIEST_DATE = date(2015, 1, 1)
 TODAY_ENV = "WHATFIX_TODAY"
+DATE_FORMAT = "YYYY-MM-DD"
+KPI_CARDS_PER_ROW = 3
 
 # Widget keys of the global filters (kept in st.session_state across pages).
 K_PRESET, K_START, K_END = "f_preset", "f_start", "f_end"
@@ -219,13 +222,14 @@ def _date_inputs(preset: str) -> windows.DateRange:
     if preset != "custom" or K_START not in st.session_state:
         resolved = windows.resolve_preset(preset if preset != "custom" else DEFAULT_PRESET, now)
         st.session_state[K_START], st.session_state[K_END] = resolved.start, resolved.end
-    left, right = st.columns(2)
     disabled = preset != "custom"
-    start = left.date_input(
-        "Start", key=K_START, min_value=EARLIEST_DATE, max_value=now, disabled=disabled
+    start = st.date_input(
+        "Start", key=K_START, min_value=EARLIEST_DATE, max_value=now, disabled=disabled,
+        format=DATE_FORMAT,
     )
-    end = right.date_input(
-        "End", key=K_END, min_value=EARLIEST_DATE, max_value=now, disabled=disabled
+    end = st.date_input(
+        "End", key=K_END, min_value=EARLIEST_DATE, max_value=now, disabled=disabled,
+        format=DATE_FORMAT,
     )
     if start > end:
         fallback = st.session_state.get(K_LAST_VALID) or windows.resolve_preset(DEFAULT_PRESET, now)
@@ -316,8 +320,23 @@ def sidebar_filters() -> Filters:
     return current
 
 
+def leave_legacy_pages_mode() -> None:
+    """Rerun through app.py when Streamlit ran this script in its legacy `pages/` folder mode.
+
+    Streamlit decides per process, before any script runs, whether a `pages/` folder means the
+    old automatic multipage mode; st.navigation switches that off, but only once app.py ran. The
+    first run of a process (and every AppTest run) can therefore run a page on its own, or show
+    the folder's file list as navigation. Switching the mode off and rerunning fixes both.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if get_script_run_ctx() is not None:
+            st.rerun()
+
+
 def filters() -> Filters:
     """The filters drawn by app.py in this run (pages call this)."""
+    leave_legacy_pages_mode()
     current = st.session_state.get(K_FILTERS)
     if current is None:  # a page run on its own (tests): draw the sidebar here
         current = sidebar_filters()
@@ -561,8 +580,8 @@ def table(
         return
     merged = column_config(frame) | dict(config or {})
     st.dataframe(frame, hide_index=True, column_config=merged, height=height or "auto")
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         "Download CSV",
         data=lambda: exports.to_csv_bytes(frame),
         file_name=file_name(title, "csv"),
@@ -571,7 +590,7 @@ def table(
         icon=":material/download:",
         on_click="ignore",
     )
-    right.download_button(
+    row.download_button(
         "Download XLSX",
         data=lambda: exports.to_xlsx_bytes(frame, sheet_name=title),
         file_name=file_name(title, "xlsx"),
@@ -601,8 +620,8 @@ def chart(fig: Any, *, key: str, data: pd.DataFrame | None = None) -> None:
     config = charts.config_for(title, iso_range_label(), settings().account_id)
     st.plotly_chart(fig, config=config, key=f"chart_{key}")
     problem = _image_export_problem()
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         "PNG",
         data=lambda: images.figure_to_png(fig),
         file_name=file_name(title, "png"),
@@ -613,7 +632,7 @@ def chart(fig: Any, *, key: str, data: pd.DataFrame | None = None) -> None:
         disabled=problem is not None,
         help=problem or "The chart as a PNG image (2x scale).",
     )
-    right.download_button(
+    row.download_button(
         "SVG",
         data=lambda: images.figure_to_svg(fig),
         file_name=file_name(title, "svg"),
@@ -697,7 +716,9 @@ def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
     if not cards:
         st.info("No KPI could be computed for these filters.")
         return
-    columns = st.columns(len(cards))
+    columns: list[Any] = []
+    for first in range(0, len(cards), KPI_CARDS_PER_ROW):
+        columns += st.columns(KPI_CARDS_PER_ROW)[: len(cards[first:first + KPI_CARDS_PER_ROW])]
     for column, card in zip(columns, cards, strict=True):
         delta = card.delta_label
         note = None

@@ -19,7 +19,6 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -79,6 +78,7 @@ def app_env(sim_server, account, tmp_path: Path) -> dict[str, str]:
         WHATFIX_INTEGRATION_KEY=account.integration_key,
         WHATFIX_USER=account.user_email,
         WHATFIX_CACHE="memory",
+        WHATFIX_TODAY=sim_server.config.today.isoformat(),  # the server's fixed "today"
         XDG_CACHE_HOME=str(tmp_path),
         PYTHONUNBUFFERED="1",
     )
@@ -114,14 +114,19 @@ def app_url(sim_server, demo_account, tmp_path_factory) -> Iterator[str]:
 
 
 def _wait_idle(page, timeout_ms: int = SCRIPT_TIMEOUT_MS) -> None:
-    """Wait until the app is connected and the script has finished (no "Running..." widget)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_timeout(300)  # let the status widget appear if a run is starting
+    """Wait until the app is connected and its script has finished (as Streamlit's e2e suite).
+
+    The app root carries `data-test-script-state` ("initial", "running", "notRunning"); a run
+    can start a moment after an action, so the state must read "notRunning" twice in a row.
+    """
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    for _ in range(2):
+        page.wait_for_timeout(400)
+        page.wait_for_selector(idle, timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
         timeout=timeout_ms,
     )
-    page.wait_for_timeout(200)
 
 
 @pytest.fixture()
