@@ -23,7 +23,7 @@ import contextlib
 import os
 import shutil
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any
@@ -149,11 +149,20 @@ class _Renderer:
     def render(self, fig: Any, opts: dict[str, Any]) -> bytes:
         return self._run(self._kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT_S)
 
-    def render_many(self, figs: Sequence[Any], opts: dict[str, Any]) -> list[bytes]:
-        """Render several figures concurrently over the tabs; results in input order."""
+    def render_many(
+        self, figs: Sequence[Any], opts: dict[str, Any], on_done: Callable[[], None] | None
+    ) -> list[bytes]:
+        """Render several figures concurrently over the tabs; results in input order.
+        ``on_done()`` runs (on the renderer's thread) after each image."""
+
+        async def _one(fig: Any) -> bytes:
+            image = await self._kaleido.calc_fig(fig, opts=opts)
+            if on_done is not None:
+                on_done()
+            return image
 
         async def _all() -> list[bytes]:
-            return list(await asyncio.gather(*(self._kaleido.calc_fig(f, opts=opts) for f in figs)))
+            return list(await asyncio.gather(*(_one(f) for f in figs)))
 
         return self._run(_all(), RENDER_TIMEOUT_S * max(1, len(figs)))
 
@@ -180,19 +189,20 @@ def _get_renderer() -> _Renderer:
             renderer = _Renderer(find_chromium())
             renderer.start()
             _renderer = renderer
+            # Registered after the start, so that (atexit runs last-in first-out) the browser is
+            # closed before the temporary-directory finalizers try to delete its live profile.
+            atexit.unregister(shutdown)
+            atexit.register(shutdown)
         return _renderer
 
 
 def shutdown() -> None:
-    """Close the browser; the next image starts a new one. Registered to run at exit."""
+    """Close the browser; the next image starts a new one. Also runs at exit."""
     global _renderer
     with _renderer_lock:
         renderer, _renderer = _renderer, None
     if renderer is not None:
         renderer.stop()
-
-
-atexit.register(shutdown)
 
 
 def is_warm() -> bool:
@@ -249,9 +259,13 @@ def figures_to_images(
     *,
     width: int | None = None,
     height: int | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> list[bytes]:
-    """Many figures at once (``fmt`` "png" or "svg"), rendered in parallel; input order kept."""
+    """Many figures at once (``fmt`` "png" or "svg"), rendered in parallel; input order kept.
+
+    ``on_done()`` is called after each image (from the renderer's thread), for progress bars.
+    """
     if not figs:
         return []
     opts = _opts(fmt, scale if fmt == "png" else 1, width, height)
-    return _render("render_many", list(figs), opts)
+    return _render("render_many", list(figs), opts, on_done)

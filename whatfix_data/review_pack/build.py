@@ -48,21 +48,17 @@ class Steps:
 
 
 def render_steps(content: ReviewContent, fmt: str) -> int:
-    """Steps of :func:`render_pack`: one per chart image batch, plus writing the file."""
-    batches = -(-len(content.charts) // images.RENDER_TABS)
-    return batches * (2 if fmt == "zip" else 1) + 1
+    """Steps of :func:`render_pack`: one per chart image (PNG, and SVG for the ZIP), plus
+    writing the file."""
+    return len(content.charts) * (2 if fmt == "zip" else 1) + 1
 
 
 def _render(figures: Sequence[Any], fmt: str, steps: Steps) -> list[bytes]:
-    """Images in batches of the renderer's tab count, one progress step per batch."""
-    out: list[bytes] = []
-    for start in range(0, len(figures), images.RENDER_TABS):
-        batch = figures[start : start + images.RENDER_TABS]
-        out += images.figures_to_images(
-            batch, fmt, CHART_SCALE, width=CHART_WIDTH_PX, height=CHART_HEIGHT_PX
-        )
-        steps.advance()
-    return out
+    """All images in one go (the renderer spreads them over its tabs), a step per image."""
+    return images.figures_to_images(
+        figures, fmt, CHART_SCALE, width=CHART_WIDTH_PX, height=CHART_HEIGHT_PX,
+        on_done=steps.advance,
+    )
 
 
 def check_format(fmt: str) -> str:
