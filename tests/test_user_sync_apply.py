@@ -276,3 +276,17 @@ def test_outcomes_file_is_streamed_while_applying(client, tmp_path) -> None:
     assert len(path.read_text().splitlines()) == 31
     assert json.dumps(recorder.counts)  # counts are plain ints
     assert io.StringIO(path.read_text()).readline().strip() == "row,userId,outcome,message"
+
+
+def test_member_mask_agrees_with_segment_membership(client) -> None:
+    from whatfix_data import segments as segment_rules
+    from whatfix_data.user_sync.preview import member_mask
+
+    current = user_sync.load_current(client)
+    users = current.end_users
+    expected = segment_rules.membership(users, current.segments)
+    for segment_id, rules in zip(current.segments["segment_id"], current.segments["rules"],
+                                 strict=True):
+        mask = member_mask(users["attributes"].tolist(), rules)
+        members = set(users.loc[mask, "user_id"])
+        assert members == set(expected.loc[expected["segment_id"] == segment_id, "user_id"])

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from whatfix_data.exports import to_csv_bytes
@@ -16,6 +18,7 @@ from whatfix_data.user_sync.mapping import (
     guess_mapping,
     parse_mapping_options,
 )
+from whatfix_data.user_sync.outcomes import failed_rows_csv
 from whatfix_data.user_sync.reading import SyncFileError, read_upload
 from whatfix_data.user_sync.values import TEXT, comparable, type_column
 
@@ -199,3 +202,25 @@ def test_mapping_check_names_missing_and_doubled_columns() -> None:
         ColumnMapping(user_id="x").check(["userId"])
     with pytest.raises(MappingError, match="mapped twice"):
         ColumnMapping(user_id="a", email="a").check(["a"])
+
+
+# --------------------------------------------------------------------------- round trip
+
+_CELL = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=12
+).map(str.strip)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_CELL, _CELL, _CELL), min_size=1, max_size=8))
+def test_failed_rows_file_reads_back_as_the_original_cells(rows) -> None:
+    """Whatever the cells hold (formula triggers, quotes, delimiters, accents), the failed-rows
+    file written through the safe CSV writer reads back to exactly the same text."""
+    lines = [[f"u{i}", *cells] for i, cells in enumerate(rows)]
+    original = pd.DataFrame(lines, columns=["userId", "a", "b", "c"])
+    table = read_upload(to_csv_bytes(original), "original.csv")
+    outcomes = pd.DataFrame({"row": table.rows, "userId": table.frame["userId"],
+                             "outcome": "failed", "message": ""})
+    again = read_upload(failed_rows_csv(table, outcomes), "failed.csv")
+    assert again.frame.to_dict("records") == table.frame.to_dict("records")
+    assert again.frame["userId"].tolist() == [f"u{i}" for i in range(len(rows))]

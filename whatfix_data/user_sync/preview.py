@@ -68,6 +68,16 @@ class Plan:
         return counts
 
 
+_ABSENT = object()
+
+
+def _same(new: Any, old: Any) -> bool:
+    """Whether the API already holds ``new``; the fast path covers the usual equal values."""
+    if type(new) is type(old) and new == old:
+        return True
+    return old is not _ABSENT and comparable(new) == comparable(old)
+
+
 def _current_index(end_users: pd.DataFrame) -> dict[str, tuple[Any, Any, Mapping[str, Any]]]:
     """user_id -> (email, name, attributes) of the current end users."""
     if end_users is None or end_users.empty:
@@ -98,8 +108,11 @@ def _row_action(
         f for f, new, old in (("email", email, now_email), ("name", name, now_name))
         if new is not None and new != old
     ]
+    # Cheap screen first (most values are equal and of the same type), exact rule after.
+    suspects = [k for k, v in attributes.items()
+                if (old := now_attributes.get(k, _ABSENT)) != v or type(old) is not type(v)]
     changed = sorted(
-        k for k, v in attributes.items() if comparable(v) != comparable(now_attributes.get(k))
+        k for k in suspects if not _same(attributes[k], now_attributes.get(k, _ABSENT))
     )
     if not fields and not changed:
         return UNCHANGED, [], [], {}
@@ -170,10 +183,52 @@ def _split_unsendable(actions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
 # --------------------------------------------------------------------------- segment impact
 
 
-def _membership(ids: list[str], attributes: list[Mapping[str, Any]], segments: pd.DataFrame):
-    frame = pd.DataFrame({"user_id": pd.Series(ids, dtype="string"),
-                          "attributes": pd.Series(attributes, dtype=object)})
-    return segment_rules.membership(frame, segments)
+def _value_key(value: Any) -> Any:
+    """A hashable key that keeps True, 1, 1.0 and "1" apart (they differ in the rules)."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", repr(value))
+    return (type(value).__name__, value)
+
+
+def member_mask(attributes: list[Mapping[str, Any]], rules: Any) -> np.ndarray:
+    """Membership of each user in one segment, by ``whatfix_data.segments.matches``.
+
+    Evaluated once per distinct combination of the values the rules read (a few hundred for
+    tens of thousands of users), so the cost is one dictionary lookup per user.
+    """
+    parsed = [segment_rules.parse_rule(r) for r in rules] if isinstance(rules, list) else None
+    if parsed is None or any(rule is None for rule in parsed):
+        return np.array([segment_rules.matches(a, rules) for a in attributes], dtype=bool)
+    names = sorted({rule.attribute for rule in parsed})
+    cache: dict[tuple, bool] = {}
+    mask = np.zeros(len(attributes), dtype=bool)
+    for position, attrs in enumerate(attributes):
+        values = [segment_rules.lookup_attribute(attrs, name) for name in names]
+        key = tuple(_value_key(v) for v in values)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = segment_rules.matches(dict(zip(names, values, strict=True)),
+                                                     rules)
+        mask[position] = hit
+    return mask
+
+
+def _rule_attributes(rules: Any) -> frozenset[str] | None:
+    """Case-folded attribute names a segment's rules read; None when a rule cannot be parsed
+    (then every sent user is evaluated, which is always correct, only slower)."""
+    if rules is None or (isinstance(rules, float) and np.isnan(rules)):
+        return frozenset()
+    if not isinstance(rules, list | tuple):
+        return None
+    names = set()
+    for raw in rules:
+        rule = segment_rules.parse_rule(raw)
+        if rule is None:
+            return None
+        names.add(rule.attribute.casefold())
+    return frozenset(names)
 
 
 def segment_impact(
@@ -183,7 +238,8 @@ def segment_impact(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-segment membership change caused by the rows to send, by local rule evaluation.
 
-    Only created and updated users can move, so only they are evaluated, before and after.
+    Only sent users can move: a created user is evaluated after the sync, an updated one before
+    and after, and only for segments whose rules read one of the attributes that change.
     """
     empty_moves = pd.DataFrame({"segment_id": pd.Series([], dtype="string"),
                                 "user_id": pd.Series([], dtype="string"),
@@ -191,28 +247,37 @@ def segment_impact(
     if segments is None or segments.empty:
         return pd.DataFrame(columns=list(SEGMENT_CHANGE_COLUMNS)), empty_moves
     sending = actions[actions["action"] != UNCHANGED]
-    after_ids = sending["user_id"].astype(str).tolist()
+    ids = sending["user_id"].astype(str).tolist()
     after_attrs = [b["attributes"] for b in sending["body"]]
-    before_ids = [uid for uid in after_ids if uid in current]
-    before_attrs = [current[uid][2] for uid in before_ids]
-    before = _membership(before_ids, before_attrs, segments)
-    after = _membership(after_ids, after_attrs, segments)
-    moves = _moves(before, after)
-    if moves.empty:
-        moves = empty_moves
+    created = (sending["action"] == CREATE).to_numpy()
+    changed = [frozenset(name.casefold() for name in names)
+               for names in sending["changed_attributes"]]
+    parts = []
+    for segment_id, rules in zip(segments["segment_id"], segments["rules"], strict=True):
+        if segment_id is None or segment_id is pd.NA:
+            continue
+        reads = _rule_attributes(rules)
+        picked = [i for i in range(len(ids))
+                  if created[i] or reads is None or not reads.isdisjoint(changed[i])]
+        if not picked:
+            continue
+        after = member_mask([after_attrs[i] for i in picked], rules)
+        before = member_mask([current[ids[i]][2] if ids[i] in current else None
+                              for i in picked], rules)
+        before &= ~created[picked]  # a user that does not exist yet is in no segment
+        moved = after != before
+        if moved.any():
+            picked_ids = np.array([ids[i] for i in picked], dtype=object)
+            parts.append(pd.DataFrame({
+                "segment_id": str(segment_id),
+                "user_id": picked_ids[moved],
+                "change": np.where(after[moved], JOINS, LEAVES).astype(object),
+            }))
+    if not parts:
+        return _change_table(segments, empty_moves), empty_moves
+    moves = pd.concat(parts, ignore_index=True).astype({"segment_id": "string",
+                                                         "user_id": "string"})
     return _change_table(segments, moves), moves
-
-
-def _moves(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """(segment_id, user_id, change) for every user entering or leaving a segment."""
-    merged = before.merge(after, on=["segment_id", "user_id"], how="outer", indicator=True)
-    merged = merged[merged["_merge"] != "both"]
-    change = np.where(merged["_merge"] == "right_only", JOINS, LEAVES)
-    return pd.DataFrame({
-        "segment_id": merged["segment_id"].astype("string").to_numpy(),
-        "user_id": merged["user_id"].astype("string").to_numpy(),
-        "change": change.astype(object),
-    })
 
 
 def _change_table(segments: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:

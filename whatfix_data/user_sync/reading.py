@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from whatfix_data.errors import WhatfixError
@@ -140,12 +141,33 @@ def _sniff_delimiter(text: str) -> str:
 
 def _read_csv(data: bytes, file_name: str) -> SourceTable:
     text, encoding, findings = decode_text(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    delimiter = _sniff_delimiter(text)
     try:
-        records = list(reader)
+        # The C parser is ~10x faster than the csv module on a 50,000-row export.
+        raw = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+                          keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                          engine="c")
+    except pd.errors.ParserError:
+        raw = _records_frame(_csv_records(text, delimiter, file_name))  # ragged rows
+    except pd.errors.EmptyDataError as exc:
+        raise SyncFileError(f"'{file_name}' is empty: export the users again, with a header "
+                            "row.") from exc
+    return _build_table(raw, file_name, encoding, findings)
+
+
+def _csv_records(text: str, delimiter: str, file_name: str) -> list[list[str]]:
+    """Records with the csv module: slower, but it accepts rows longer than the header."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
     except csv.Error as exc:
         raise SyncFileError(f"'{file_name}' is not a readable CSV file ({exc}).") from exc
-    return _build_table(records, file_name, encoding, findings)
+
+
+def _records_frame(records: list[list[str]]) -> pd.DataFrame:
+    """Records of any lengths as a text frame with positional columns, short rows padded."""
+    width = max((len(r) for r in records), default=0)
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in records], dtype=str)
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -188,7 +210,7 @@ def _read_xlsx(data: bytes, file_name: str) -> SourceTable:
             ))
     finally:
         workbook.close()
-    return _build_table(records, file_name, "xlsx", findings)
+    return _build_table(_records_frame(records), file_name, "xlsx", findings)
 
 
 # --------------------------------------------------------------------------- table building
@@ -228,44 +250,47 @@ def _header_names(header: list[str]) -> tuple[list[str], list[FileFinding]]:
     return names, findings
 
 
-def _trim_trailing_empty_columns(records: list[list[str]]) -> list[list[str]]:
-    """Drop header cells that are empty at the end (Excel often saves a few blank columns)."""
-    header = records[0]
+def _header_width(header: list[str]) -> int:
+    """Header cells up to the last non-empty one (Excel often saves a few blank columns)."""
     width = len(header)
     while width and not header[width - 1].strip():
         width -= 1
-    return [header[:width], *records[1:]]
+    return width
 
 
 def _build_table(
-    records: list[list[str]], file_name: str, encoding: str, findings: list[FileFinding]
+    raw: pd.DataFrame, file_name: str, encoding: str, findings: list[FileFinding]
 ) -> SourceTable:
-    """Header + data records -> SourceTable; blank lines are dropped but keep their row numbers."""
-    if not records or not any(cell.strip() for cell in records[0]):
+    """Header row + data rows -> SourceTable; blank lines are dropped but keep their numbers."""
+    raw = raw.fillna("")
+    header = [str(c) for c in raw.iloc[0].tolist()] if len(raw) else []
+    width = _header_width(header)
+    if not width:
         raise SyncFileError(
             f"'{file_name}' has no header row. The first row must name the columns "
             "(for example userId, email, name, role)."
         )
-    records = _trim_trailing_empty_columns(records)
-    columns, header_findings = _header_names(records[0])
-    width = len(columns)
-    body: list[list[str]] = []
-    row_numbers: list[int] = []
+    columns, header_findings = _header_names(header[:width])
+    body = raw.iloc[1:]
+    cleaned = pd.DataFrame({name: _clean_column(body.iloc[:, i])
+                            for i, name in enumerate(columns)}, index=body.index)
+    extra = body.iloc[:, width:].apply(_clean_column) if raw.shape[1] > width else None
+    blank = (cleaned == "").all(axis=1)
+    if extra is not None:
+        spill = (extra != "").any(axis=1)
+        blank &= ~spill
+    keep = ~blank.to_numpy()
+    # Row numbers as a spreadsheet shows them: raw row i (header = 0) is row i + 1.
+    row_numbers = np.arange(len(body), dtype="int64")[keep] + FIRST_DATA_ROW
     overlong: dict[int, int] = {}
-    for offset, record in enumerate(records[1:]):
-        if not any(cell.strip() for cell in record):
-            continue  # a blank line is not a row: nothing to sync, nothing to report
-        row_number = offset + FIRST_DATA_ROW
-        if len(record) > width and any(cell.strip() for cell in record[width:]):
-            overlong[row_number] = len(record)
-        body.append((record + [""] * (width - len(record)))[:width])
-        row_numbers.append(row_number)
-    frame = pd.DataFrame(body, columns=pd.Index(columns), dtype=object)
-    if frame.empty:
-        frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    frame = frame.apply(_clean_column)
+    if extra is not None:
+        cells = (extra != "").to_numpy()
+        last = np.where(cells.any(axis=1), cells.shape[1] - np.argmax(cells[:, ::-1], axis=1), 0)
+        overlong = {int(r) + FIRST_DATA_ROW: width + int(n)
+                    for r, n in enumerate(last) if n and keep[r]}
+    frame = cleaned.loc[keep].reset_index(drop=True)
     all_findings = [*findings, *header_findings]
-    if not body:
+    if frame.empty:
         all_findings.append(FileFinding("The file has a header row but no data rows."))
     return SourceTable(
         frame=frame,
@@ -283,7 +308,7 @@ def _clean_column(series: pd.Series) -> pd.Series:
     guarded = text.str.match(_GUARDED_PATTERN)
     if guarded.any():
         text = text.where(~guarded, text.str.slice(1))
-    return text.astype(object)
+    return text
 
 
 _GUARDED_PATTERN = re.escape(NEUTRALISING_PREFIX) + "[" + "".join(

@@ -35,25 +35,24 @@ COLUMN_TYPES: tuple[str, ...] = (AUTO, TEXT)
 def type_column(text: pd.Series, column_type: str = AUTO) -> pd.Series:
     """Typed values of one column of cell text (object dtype; None where the cell is empty)."""
     values = text.to_numpy(dtype=object).copy()
-    empty = (text == "").to_numpy()
+    empty = (text == "").to_numpy(dtype=bool)
     values[empty] = None
     if column_type == TEXT or empty.all():
         return pd.Series(values, index=text.index, dtype=object)
     lowered = text.str.lower()
-    is_true = (lowered == TRUE_TEXT).to_numpy()
-    is_false = (lowered == FALSE_TEXT).to_numpy()
-    values[is_true] = True
-    values[is_false] = False
+    values[(lowered == TRUE_TEXT).to_numpy(dtype=bool)] = True
+    values[(lowered == FALSE_TEXT).to_numpy(dtype=bool)] = False
     is_int = text.str.fullmatch(INT_PATTERN).to_numpy(dtype=bool)
     if is_int.any():
-        values[is_int] = [int(v) for v in text[is_int]]
+        # At most 15 digits: exact in int64; tolist() gives Python ints for the JSON body.
+        values[is_int] = text[is_int].astype("int64").tolist()
     is_float = text.str.fullmatch(FLOAT_PATTERN).to_numpy(dtype=bool)
     if is_float.any():
-        floats = np.array([float(v) for v in text[is_float]], dtype=object)
+        floats = text[is_float].astype("float64").to_numpy()
         # inf/nan cannot be sent as JSON: such a cell stays the text it was.
-        finite = np.array([math.isfinite(v) for v in floats], dtype=bool)
-        floats[~finite] = text[is_float].to_numpy(dtype=object)[~finite]
-        values[is_float] = floats
+        finite = np.isfinite(floats)
+        positions = np.flatnonzero(is_float)
+        values[positions[finite]] = floats[finite].tolist()
     return pd.Series(values, index=text.index, dtype=object)
 
 
