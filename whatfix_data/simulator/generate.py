@@ -17,7 +17,7 @@ from whatfix_data.simulator import catalog
 from whatfix_data.simulator.config import PROFILE_EMPTY, PROFILE_PRIMARY, AccountProfile
 
 HISTORY_DAYS = 730  # two years of history, ending `today` (inclusive)
-USER_CHUNK = 25_000  # users generated per step: bounds the temporary arrays
+USER_CHUNK = 12_500  # users generated per step: bounds the temporary arrays
 INITIAL_COHORT_SHARE = 0.30  # users created in the first weeks (the rollout)
 INITIAL_COHORT_DAYS = 45
 CHURN_SHARE = 0.10
@@ -55,6 +55,7 @@ CHANGED_FLOW_DAYS_AGO = 75  # the redesigned flow was modified this many days be
 CHANGED_FLOW_RATES = (0.34, 0.72)  # its completion probability before / after the change
 ALL_TASKS_SHARE = 0.55  # share of task-list assignments that get completed entirely
 TASK_GAPS = np.array([0, 1, 1, 2, 3])  # active days between two completed tasks
+COUNT_MAX = np.iinfo(np.uint16).max  # per user and day counts are stored as uint16
 
 
 @dataclass
@@ -476,7 +477,13 @@ def _chunk(rng: np.random.Generator, users: UserTable, content: ContentTable, lo
     np.maximum.at(users.last_active_day, ud_user, ud_day.astype(np.int16))
     ud_views = np.add.reduceat(views[order], starts) if key.size else views
     ud_completions = np.add.reduceat(completions[order], starts) if key.size else completions
-    return _Chunk(ud_user, ud_day, ud_views, ud_completions, *tasks)
+    t_user, t_list, t_day, t_done = tasks
+    # compact dtypes right away: the chunks wait in memory until all users are generated
+    return _Chunk(ud_user.astype(np.int32), ud_day.astype(np.int16),
+                  np.minimum(ud_views, COUNT_MAX).astype(np.uint16),
+                  np.minimum(ud_completions, COUNT_MAX).astype(np.uint16),
+                  t_user.astype(np.int32), t_list.astype(np.int8), t_day.astype(np.int16),
+                  t_done.astype(np.uint8))
 
 
 def _reduce(chunks: list[_Chunk], totals: list[np.ndarray], content: ContentTable, days: int,
@@ -503,8 +510,8 @@ def _reduce(chunks: list[_Chunk], totals: list[np.ndarray], content: ContentTabl
         cum_completions=cumulative(np.rint(totals[1]).astype(np.int64), np.int64),
         cum_time=cumulative(totals[2], np.float64),
         ud_day=ud_day[order].astype(np.int16), ud_user=cat("ud_user")[order].astype(np.int32),
-        ud_views=np.rint(cat("ud_views")[order]).astype(np.uint16),
-        ud_completions=np.rint(cat("ud_completions")[order]).astype(np.uint16),
+        ud_views=cat("ud_views")[order].astype(np.uint16),
+        ud_completions=cat("ud_completions")[order].astype(np.uint16),
         te_day=te_day[t_order].astype(np.int16), te_key=te_key[t_order].astype(np.int32),
         te_done=cat("te_done")[t_order].astype(np.uint8),
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
+import ctypes.util
 import io
 import json
 import logging
@@ -60,6 +62,15 @@ def render_csv(rows: list[dict[str, Any]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def release_free_memory() -> None:
+    """Hand the generation's freed temporaries back to the OS (glibc keeps them otherwise).
+
+    Without this the resident size after generating 200,000 users stays ~3x the data it holds.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
 def _json_bytes(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -73,6 +84,7 @@ class SimState:
         data = {p.account.account_id: AccountData(p, config.today)
                 for p in account_profiles(config)}
         self.data = data
+        release_free_memory()
         self.control = SimControl(fault_rate=config.fault_rate, seed=config.seed)
         self.service = ApiService(self.accounts, data, self.control, config.today)
 
