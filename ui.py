@@ -29,6 +29,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
 
 from whatfix_data import charts, datasets, exports, frames, images, windows
 from whatfix_data import segments as segment_rules
@@ -379,6 +380,20 @@ def _cached_popular_csv(cache_scope: str, start: date, end: date) -> bytes:
     return datasets.load_popular_flows_csv(_client(cache_scope), windows.DateRange(start, end))
 
 
+@contextmanager
+def _not_recorded() -> Iterator[None]:
+    """Draw from inside a cached function without the draw being replayed on later cache hits.
+
+    A progress bar updated while a cached loader runs belongs to that run only; Streamlit would
+    otherwise record the update with the cached value and fail to replay it on another page.
+    """
+    token = in_cached_function.set(False)
+    try:
+        yield
+    finally:
+        in_cached_function.reset(token)
+
+
 def _trend_progress(label: str) -> tuple[Any, Callable[[int, int], None]]:
     """A progress bar for a trend fetched window by window."""
     bar = st.empty()
@@ -388,7 +403,8 @@ def _trend_progress(label: str) -> tuple[Any, Callable[[int, int], None]]:
         # Called from the client's worker threads: attach them to this session to draw.
         add_script_run_ctx(threading.current_thread(), context)
         fraction = min(1.0, done / total) if total else 1.0
-        bar.progress(fraction, text=f"Loading {label}: {done} of {total} periods")
+        with _not_recorded():
+            bar.progress(fraction, text=f"Loading {label}: {done} of {total} periods")
 
     return bar, report
 
@@ -665,12 +681,32 @@ def demo_banner(current: Settings) -> None:
     )
 
 
-def _connect(values: dict[str, str]) -> None:
-    """Check the typed credentials with one request; keep them in this session only if they work."""
-    candidate = load_settings(secrets={SECRETS_TABLE: values}, env=os.environ)
-    _SETTINGS_BY_SCOPE[candidate.cache_scope] = candidate
-    _cached_dataset(candidate.cache_scope, "segments", None, None, None)
+CONNECT_FIELDS = {"base_url": "API base URL", "account_id": "Account ID",
+                  "user": "Whatfix user (email)", "integration_key": "Integration key"}
+K_CONNECT_ERROR = "_wf_connect_error"
+
+
+def _connect() -> None:
+    """Form callback: check the typed credentials with one request; keep them only if they work.
+
+    The key stays in st.session_state (this browser session); the typed widget value is cleared.
+    """
+    values = {name: str(st.session_state.get(f"wf_{name}", "")).strip() for name in CONNECT_FIELDS}
+    st.session_state["wf_integration_key"] = ""
+    st.session_state.pop(K_CONNECT_ERROR, None)
+    try:
+        candidate = load_settings(secrets={SECRETS_TABLE: values}, env=os.environ)
+        _SETTINGS_BY_SCOPE[candidate.cache_scope] = candidate
+        _client(candidate.cache_scope)  # verifies the credentials with one uncached request
+    except WhatfixError as exc:
+        st.session_state[K_CONNECT_ERROR] = exc.user_message
+        return
     st.session_state[K_CONNECTION] = values
+
+
+def _disconnect() -> None:
+    """Button callback: forget the session's credentials (back to the configured account)."""
+    st.session_state.pop(K_CONNECTION, None)
 
 
 def connection_form(current: Settings) -> None:
@@ -678,26 +714,19 @@ def connection_form(current: Settings) -> None:
     with st.sidebar.expander("Connect an account", icon=":material/key:"):
         st.caption(f"Connected to account **{md_escape(current.account_id)}**.")
         if st.session_state.get(K_CONNECTION):
-            if st.button("Disconnect", key="wf_disconnect"):
-                del st.session_state[K_CONNECTION]
-                st.rerun()
+            st.button("Disconnect", key="wf_disconnect", on_click=_disconnect)
             return
         with st.form("wf_connect_form", border=False):
-            base_url = st.text_input("API base URL", value="https://whatfix.com/api/v1")
-            account_id = st.text_input("Account ID")
-            user = st.text_input("Whatfix user (email)")
-            key = st.text_input("Integration key", type="password")
-            submitted = st.form_submit_button("Connect")
+            for name, label in CONNECT_FIELDS.items():
+                st.text_input(
+                    label, key=f"wf_{name}",
+                    type="password" if name == "integration_key" else "default",
+                    value="https://whatfix.com/api/v1" if name == "base_url" else "",
+                )
+            st.form_submit_button("Connect", on_click=_connect)
         st.caption("Kept in this browser session only, never written to disk.")
-        if submitted:
-            values = {"base_url": base_url.strip(), "account_id": account_id.strip(),
-                      "user": user.strip(), "integration_key": key.strip()}
-            try:
-                _connect(values)
-            except WhatfixError as exc:
-                st.error(md_escape(exc.user_message))
-                return
-            st.rerun()
+        if st.session_state.get(K_CONNECT_ERROR):
+            st.error(md_escape(st.session_state[K_CONNECT_ERROR]))
 
 
 # ---------------------------------------------------------------------------------------- KPIs
@@ -800,6 +829,12 @@ PACK_FORMATS: dict[str, tuple[str, str]] = {
     "zip": ("ZIP of charts (PNG, SVG) and tables (CSV)", "application/zip"),
 }
 K_PACK = "_review_pack"
+K_PACK_REQUESTED = "_review_pack_requested"
+
+
+def _request(flag: str) -> None:
+    """Button callback: remember that the action was asked for (read by the next run)."""
+    st.session_state[flag] = True
 
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
@@ -810,8 +845,8 @@ def _cached_pack(
     from whatfix_data import review_pack  # heavy (pptx, reportlab): imported on first use
 
     return review_pack.build_review_pack(
-        _client(cache_scope), windows.DateRange(start, end), comparison=comparison,
-        granularity=granularity, fmt=fmt, progress=_PROGRESS.get(),
+        _client(cache_scope), windows.DateRange(start, end), comparison, fmt, _PROGRESS.get(),
+        granularity=granularity,
     )
 
 
@@ -820,21 +855,24 @@ def review_pack_button(current: Filters) -> None:
     st.caption(
         f"A deck for your review: KPIs, every chart of Overview, Flows, Self Help, Engagement and "
         f"Task Lists with a takeaway, and the key tables, for {current.range_label} "
-        f"{current.comparison_label}."
+        f"{current.comparison_label}. It covers all users (the segment filter is not applied)."
     )
     fmt = st.radio("Format", list(PACK_FORMATS), format_func=lambda f: PACK_FORMATS[f][0],
                    horizontal=True, key="pack_format")
     request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
                current.granularity, fmt)
-    if st.button("Build review pack", icon=":material/slideshow:", type="primary",
-                 key="pack_build"):
+    # A callback, not the button's return value: it survives a rerun of the script.
+    st.button("Build review pack", icon=":material/slideshow:", type="primary", key="pack_build",
+              on_click=_request, args=(K_PACK_REQUESTED,))
+    if st.session_state.pop(K_PACK_REQUESTED, False):
         bar = st.progress(0.0, text="Building the review pack")
         context = get_script_run_ctx()
 
         def report(done: int, total: int) -> None:
             add_script_run_ctx(threading.current_thread(), context)
-            bar.progress(min(1.0, done / total) if total else 1.0,
-                         text=f"Building the review pack: step {done} of {total}")
+            with _not_recorded():
+                bar.progress(min(1.0, done / total) if total else 1.0,
+                             text=f"Building the review pack: step {done} of {total}")
 
         token = _PROGRESS.set(report)
         try:
@@ -844,9 +882,12 @@ def review_pack_button(current: Filters) -> None:
             bar.empty()
     built = st.session_state.get(K_PACK)
     if built and built[0] == request:
+        from whatfix_data import review_pack
+
         label, mime = PACK_FORMATS[fmt]
         st.download_button(
-            f"Download the {label}", data=built[1], file_name=file_name("review-pack", fmt),
+            f"Download the {label}", data=built[1],
+            file_name=review_pack.pack_file_name(settings().account_id, current.date_range, fmt),
             mime=mime, key="pack_download", icon=":material/download:", on_click="ignore",
             type="primary",
         )

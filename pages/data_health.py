@@ -52,10 +52,14 @@ def cache_and_refresh() -> None:
         f"Today's data is kept {settings.ttl_today_s // 60} min, lists and past days "
         f"{settings.ttl_lists_s // 60} min; a stale copy is shown only when the API is down."
     )
-    if st.button("Refresh all data now", icon=":material/refresh:", key="refresh_all"):
-        ui.refresh_all()
-        st.toast("Caches cleared: every dataset is fetched again.")
-        st.rerun()
+    st.button("Refresh all data now", icon=":material/refresh:", key="refresh_all",
+              on_click=refresh)
+
+
+def refresh() -> None:
+    """Button callback (runs before the page): forget every cache so this run fetches again."""
+    ui.refresh_all()
+    st.toast("Caches cleared: every dataset was fetched again.", icon=":material/refresh:")
 
 
 def main() -> None:

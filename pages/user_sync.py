@@ -24,6 +24,7 @@ UPLOAD_TYPES = ["csv", "xlsx", "txt", "tsv"]
 K_UPLOAD = "us_upload"
 K_TABLE = "us_table"  # (file digest, SourceTable)
 K_PLAN = "us_plan"  # (plan key, Plan)
+K_VALIDATION = "us_validation"  # (table id + mapping, Validation)
 K_RESULT = "us_result"  # the last apply: dict with result, outcomes, failed CSV, paths
 DIGEST_CHARS = 12
 NONE_LABEL = "(none)"
@@ -78,10 +79,16 @@ def mapping_editor(digest: str, table: user_sync.SourceTable) -> user_sync.Colum
     return mapping
 
 
-def validation_section(table: user_sync.SourceTable,
+def validation_section(digest: str, table: user_sync.SourceTable,
                        mapping: user_sync.ColumnMapping) -> user_sync.Validation:
     """Counts, file findings, and every problem with its row number (downloadable)."""
-    validation = user_sync.validate(table, mapping)
+    key = _plan_key(digest, mapping)
+    cached = st.session_state.get(K_VALIDATION)
+    if cached and cached[0] == key:
+        validation = cached[1]
+    else:  # validated once per file and mapping, not on every rerun of the page
+        validation = user_sync.validate(table, mapping)
+        st.session_state[K_VALIDATION] = (key, validation)
     for finding in validation.findings:
         st.warning(ui.md_escape(finding.problem), icon=":material/warning:")
     rows, valid, invalid = st.columns(3)
@@ -248,7 +255,7 @@ def main() -> None:
         return
     validation = None
     with ui.section("Validation"):
-        validation = validation_section(table, mapping)
+        validation = validation_section(digest, table, mapping)
     if validation is None:
         return
     plan = None

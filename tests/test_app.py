@@ -8,7 +8,6 @@ import re
 from datetime import date
 
 import pytest
-from conftest import FIXED_TODAY, point_app_at
 
 from whatfix_data.simulator import SimulatorConfig, start_background
 
@@ -137,8 +136,8 @@ def test_demo_mode_shows_the_banner(monkeypatch, open_page):
     assert not at.exception
 
 
-def test_a_wrong_key_shows_what_to_do(monkeypatch, sim_server, demo_account, open_page):
-    point_app_at(monkeypatch, sim_server.base_url, demo_account, key="not-the-key")
+def test_a_wrong_key_shows_what_to_do(point_app, sim_server, demo_account, open_page):
+    point_app(sim_server.base_url, demo_account, key="not-the-key")
     at = open_page("pages/flows.py")
     assert not at.exception
     messages = errors(at)
@@ -149,16 +148,19 @@ def test_a_wrong_key_shows_what_to_do(monkeypatch, sim_server, demo_account, ope
 @pytest.fixture(scope="module")
 def failing_server():
     """A built-in server whose every request fails (fault mode)."""
-    server = start_background(SimulatorConfig(seed=3, users=200, today=FIXED_TODAY,
-                                              fault_rate=1.0))
+    server = start_background(
+        SimulatorConfig(seed=3, users=200, today=date(2026, 11, 27), fault_rate=1.0)
+    )
     try:
         yield server
     finally:
         server.stop()
 
 
-def test_an_unavailable_api_shows_an_error_per_section(monkeypatch, failing_server, open_page):
-    point_app_at(monkeypatch, failing_server.base_url, failing_server.accounts[0])
+def test_an_unavailable_api_shows_an_error_per_section(
+    monkeypatch, point_app, failing_server, open_page
+):
+    point_app(failing_server.base_url, failing_server.accounts[0])
     monkeypatch.setenv("WHATFIX_RETRIES", "0")
     at = open_page("pages/flows.py")
     assert not at.exception
@@ -167,3 +169,29 @@ def test_an_unavailable_api_shows_an_error_per_section(monkeypatch, failing_serv
         text = plain(box.value).lower()
         assert any(hint in text for hint in ("unavailable", "try again", "reload")), text
     assert at.title[0].value == "Flows", "the page itself still renders"
+
+
+def fill_connection_form(at, base_url: str, account, key: str) -> None:
+    """Type credentials into the sidebar's connection form and submit it."""
+    at.text_input(key="wf_base_url").input(base_url)
+    at.text_input(key="wf_account_id").input(account.account_id)
+    at.text_input(key="wf_user").input(account.user_email)
+    at.text_input(key="wf_integration_key").input(key)
+    at.button(key="FormSubmitter:wf_connect_form-Connect").click().run()
+
+
+def test_the_connection_form_switches_account_for_this_session(app_env, sim_server, open_page):
+    at = open_page()
+    other = sim_server.accounts[1]
+    fill_connection_form(at, sim_server.base_url, other, other.integration_key)
+    assert_clean(at)
+    assert any(other.account_id in plain(c.value) for c in at.caption)
+    assert at.session_state["wf_integration_key"] == "", "the typed key does not linger"
+
+
+def test_the_connection_form_refuses_a_wrong_key(app_env, sim_server, open_page):
+    at = open_page()
+    other = sim_server.accounts[1]
+    fill_connection_form(at, sim_server.base_url, other, "wrong-key")
+    assert "401" in errors(at)
+    assert not any(other.account_id in plain(c.value) for c in at.caption)

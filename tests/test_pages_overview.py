@@ -28,3 +28,12 @@ def test_no_comparison_means_no_deltas(app_env, open_page):
     at = open_page("pages/overview.py", query={"compare": "none"})
     assert_clean(at)
     assert not any(m.delta for m in at.metric)
+
+
+def test_the_review_pack_is_built_on_one_click(app_env, open_page):
+    at = open_page("pages/overview.py")
+    at.radio(key="pack_format").set_value("zip")
+    at.button(key="pack_build").click().run()
+    assert_clean(at)
+    download = [b for b in at.download_button if b.label.startswith("Download the")]
+    assert [b.label for b in download] == ["Download the ZIP of charts (PNG, SVG) and tables (CSV)"]
