@@ -10,7 +10,8 @@ server and the client do not share one interpreter lock):
 3. apply throughput at 50 ms latency against the limit rows_to_send / concurrency x latency;
 4. the CLI killed (SIGKILL) mid-apply, then run again: it must send only what is still different.
 
-Usage: python bench/bench_user_sync.py [--rows 50000] [--users 40000] [--skip-faults]
+Usage: python bench/bench_user_sync.py [--rows 50000] [--users 40000]
+       [--parts preview,faults,throughput,kill]
 """
 
 from __future__ import annotations
@@ -292,23 +293,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--users", type=int, default=40_000)
-    parser.add_argument("--skip-faults", action="store_true")
+    parser.add_argument("--parts", default="preview,faults,throughput,kill",
+                        help="comma-separated subset of: preview, faults, throughput, kill")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     print(f"User sync benchmark: {args.rows:,}-row export, {args.users:,} existing users")
-    with server_process(args.users) as base_url, \
-            WhatfixClient(settings_for(base_url, 8)) as client:
-        users = with_retries(lambda: user_sync.load_current(client)).end_users
-        data, valid_rows = make_export(users.to_dict("records"), args.rows)
-        print(f"1. validation + preview ({len(data) / 1e6:.1f} MB CSV)")
-        measure_preview(client, data)
-    if not args.skip_faults:
+    if parts & {"preview", "faults"}:
+        with server_process(args.users) as base_url, \
+                WhatfixClient(settings_for(base_url, 8)) as client:
+            users = with_retries(lambda: user_sync.load_current(client)).end_users
+            data, valid_rows = make_export(users.to_dict("records"), args.rows)
+            print(f"1. validation + preview ({len(data) / 1e6:.1f} MB CSV)")
+            measure_preview(client, data)
+    if "faults" in parts:
         print(f"2. apply at {FAULT_RATE:.0%} faults, concurrency {FAULT_CONCURRENCY}")
         with server_process(args.users, fault_rate=FAULT_RATE) as base_url:
             measure_faults(base_url, data, valid_rows)
-    print(f"3. throughput at {LATENCY_MS} ms latency")
-    measure_throughput(2_000)
-    print(f"4. CLI killed mid-apply ({KILL_ROWS:,} rows, {KILL_LATENCY_MS} ms latency)")
-    measure_kill_resume(2_000)
+    if "throughput" in parts:
+        print(f"3. throughput at {LATENCY_MS} ms latency")
+        measure_throughput(2_000)
+    if "kill" in parts:
+        print(f"4. CLI killed mid-apply ({KILL_ROWS:,} rows, {KILL_LATENCY_MS} ms latency)")
+        measure_kill_resume(2_000)
     return 0
 
 

@@ -31,8 +31,11 @@ FAILED = "failed"
 OUTCOMES: tuple[str, ...] = (CREATED, UPDATED, UNCHANGED, INVALID, FAILED)
 OUTCOME_COLUMNS: tuple[str, ...] = ("row", "userId", "outcome", "message")
 # A chunk is written when it holds this many rows or is this old, whichever comes first.
-FLUSH_ROWS = 200
-FLUSH_SECONDS = 0.2
+# One to_csv_bytes call costs a few ms whatever its size: per-row writes would cost a core at
+# hundreds of rows per second, while 0.1 s chunks lose at most that much on a SIGKILL (and a re-run
+# finds those rows unchanged anyway).
+FLUSH_ROWS = 100
+FLUSH_SECONDS = 0.1
 # Audit logs name users: readable by their owner only.
 PRIVATE_FILE_MODE = 0o600
 
