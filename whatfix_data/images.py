@@ -158,7 +158,10 @@ class _Renderer:
         async def _one(fig: Any) -> bytes:
             image = await self._kaleido.calc_fig(fig, opts=opts)
             if on_done is not None:
-                on_done()
+                # Progress is cosmetic: a failing callback must not fail the render (and with it
+                # the browser every session shares).
+                with contextlib.suppress(Exception):
+                    on_done()
             return image
 
         async def _all() -> list[bytes]:

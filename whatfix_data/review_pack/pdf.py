@@ -193,26 +193,28 @@ def _table_page(pdf: _Pdf, table: TableItem) -> None:
     cells = table_cells(table)
     right = numeric_columns(table.frame)
     styles = {
-        align: ParagraphStyle(f"cell-{align}", fontName=pdf.regular, fontSize=TABLE_FONT_PT,
-                              leading=TABLE_FONT_PT * 1.2, alignment=align)
+        (align, header): ParagraphStyle(
+            f"cell-{align}-{header}", fontName=pdf.bold if header else pdf.regular,
+            fontSize=TABLE_FONT_PT, leading=TABLE_FONT_PT * 1.2, alignment=align,
+            textColor=colors.white if header else _colour(INK),
+        )
         for align in (TA_LEFT, TA_RIGHT)
+        for header in (True, False)
     }
-    body = [
-        [Paragraph(escape(v), styles[TA_RIGHT if c in right else TA_LEFT]) for c, v in enumerate(r)]
-        for r in cells[1:]
+    rows = [
+        [Paragraph(escape(v), styles[(TA_RIGHT if c in right else TA_LEFT, r == 0)])
+         for c, v in enumerate(row)]
+        for r, row in enumerate(cells)
     ]
     weights = column_weights(cells)
     widths = [CONTENT_W * w / sum(weights) for w in weights]
-    grid = Table([cells[0], *body], colWidths=widths, rowHeights=TABLE_ROW_H)
+    # The header row grows when a long header wraps; body rows keep the deck's height.
+    grid = Table(rows, colWidths=widths, rowHeights=[None] + [TABLE_ROW_H] * (len(rows) - 1))
     commands = [
-        ("FONTNAME", (0, 0), (-1, 0), pdf.bold),
-        ("FONTSIZE", (0, 0), (-1, 0), TABLE_FONT_PT),
         ("BACKGROUND", (0, 0), (-1, 0), _colour(INK)),
-        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LINEBELOW", (0, 1), (-1, -1), 0.5, _colour(RULE)),
     ]
-    commands += [("ALIGN", (c, 0), (c, 0), "RIGHT") for c in right]
     grid.setStyle(TableStyle(commands))
     _, height = grid.wrap(CONTENT_W, PAGE_H)
     grid.drawOn(pdf.canvas, MARGIN, _y(top) - height)
