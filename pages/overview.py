@@ -62,7 +62,7 @@ def trends(current: ui.Filters) -> None:
     common = {"previous_label": current.comparison_label or None,
               "granularity": current.granularity, "subtitle": current.range_label}
     tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
-                    "Self Help views"])
+                    "Self-help views"])
     with tabs[0]:
         ui.chart(charts.flow_activity_trend(flow_trend, previous=previous["flows"], **common),
                  key="ov_flow_trend", data=flow_trend)
