@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import time
 from datetime import date
 
 import pandas as pd
@@ -25,7 +26,7 @@ from whatfix_data.datasets import (
     load_self_help,
     load_trend,
 )
-from whatfix_data.errors import BadResponseError
+from whatfix_data.errors import AuthenticationError, BadResponseError
 from whatfix_data.simulator import SimulatorConfig, start_background
 from whatfix_data.windows import DateRange, split_range
 
@@ -177,3 +178,36 @@ def test_twenty_percent_faults_give_the_same_totals(make_settings, client) -> No
         faulty.stop()
     for name, frame in noisy.items():
         pd.testing.assert_frame_equal(frame, load_dataset(client, name, SHORT, "week").frame)
+
+
+def test_repeat_load_is_memoized_but_still_checks_credentials(make_sim_server, make_settings):
+    server = make_sim_server()
+    settings = make_settings(server=server, credential_check_s=1)
+    with WhatfixClient(settings) as first:
+        fresh = load_dataset(first, "flow-trend", SHORT, "week")
+    with WhatfixClient(settings) as second:
+        before = server.stats()["requests"]
+        again = load_dataset(second, "flow-trend", SHORT, "week")
+        again.frame["scribble"] = 1  # a caller's change must not leak into the memo
+        third = load_dataset(second, "flow-trend", SHORT, "week")
+    assert server.stats()["requests"] == before  # no request at all for an ended range
+    assert again.meta.from_cache and again.meta.network_requests == 0
+    pd.testing.assert_frame_equal(third.frame, fresh.frame)
+    server.revoke_key(settings.integration_key)
+    with pytest.raises(AuthenticationError):
+        WhatfixClient(settings)
+    with WhatfixClient(settings, verify=False) as trusting, pytest.raises(AuthenticationError):
+        time.sleep(1.05)  # past the re-check interval
+        load_dataset(trusting, "flow-trend", SHORT, "week")  # memo hits re-check the key
+
+
+def test_ranges_with_today_and_disabled_cache_are_not_kept_forever(make_settings) -> None:
+    today_range = DateRange(date(2026, 11, 20), TODAY)
+    with WhatfixClient(make_settings(ttl_today_s=1), today=lambda: TODAY) as client:
+        load_dataset(client, "flows", today_range)
+        assert load_dataset(client, "flows", today_range).meta.network_requests == 0
+        time.sleep(1.05)
+        assert load_dataset(client, "flows", today_range).meta.network_requests == 1
+    with WhatfixClient(make_settings(cache="off")) as client:
+        load_dataset(client, "flows", SHORT)
+        assert load_dataset(client, "flows", SHORT).meta.network_requests == 1

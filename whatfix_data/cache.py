@@ -10,14 +10,12 @@ stored requests carry no credentials (requests-cache redacts `ignored_parameters
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
 from requests_cache import CachedSession, create_key
 from requests_cache.backends import BaseCache, RedisCache, SQLiteCache
 from requests_cache.policy import DO_NOT_CACHE, NEVER_EXPIRE
@@ -103,25 +101,6 @@ def make_key_fn(cache_scope: str) -> Callable[..., str]:
     return scoped_key
 
 
-def _is_cacheable(response: requests.Response) -> bool:
-    """Reject 200 JSON responses whose body does not parse: a garbled body is never replayed.
-
-    Other statuses pass (they are not stored anyway: `allowable_codes`); returning False for them
-    would make requests-cache delete the older good copy the stale fallback needs.
-    """
-    if response.status_code not in CACHEABLE_STATUS:
-        return True
-    if "json" not in response.headers.get("Content-Type", ""):
-        return True
-    if getattr(response, "from_cache", False):
-        return True  # already validated when it was stored
-    try:
-        json.loads(response.content)
-    except ValueError:
-        return False
-    return True
-
-
 def _private_sqlite_file(path: Path) -> Path:
     """Create the cache folder (0700) and file (0600) before SQLite opens it."""
     path = path.expanduser()
@@ -153,7 +132,9 @@ def _backend(settings: Settings) -> tuple[BaseCache, bool]:
             f"The cache file {spec} cannot be created ({exc.strerror}). Set WHATFIX_CACHE to a "
             "writable path, 'memory', 'off' or a redis:// URL."
         ) from None
-    return SQLiteCache(str(path), busy_timeout=SQLITE_BUSY_TIMEOUT_MS, wal=False), False
+    # WAL: commits without an fsync each (a cache may lose its last writes on power loss, never
+    # its consistency); readers in other processes are not blocked by a writer.
+    return SQLiteCache(str(path), busy_timeout=SQLITE_BUSY_TIMEOUT_MS, wal=True), False
 
 
 def build_session(settings: Settings) -> CachedSession:
@@ -166,7 +147,6 @@ def build_session(settings: Settings) -> CachedSession:
         allowable_codes=CACHEABLE_STATUS,
         allowable_methods=("GET",),
         expire_after=NEVER_EXPIRE,  # always overridden per request by the client
-        filter_fn=_is_cacheable,
         stale_if_error=False,  # stale fallback is decided by the client (never on 401/403)
         cache_control=False,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -54,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 MAX_LIST_ATTEMPTS = 3  # a list whose total keeps moving is refetched this often, then reported
-BODY_ATTEMPTS = 3  # garbled or cut bodies (not covered by urllib3's Retry) are re-requested
+BODY_ATTEMPTS = 3  # minimum tries for cut or garbled bodies (outside urllib3's Retry)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_MAX_S = 10.0
@@ -178,6 +179,19 @@ def _error_for_status(status: int, operation: str) -> WhatfixError:
     )
 
 
+def _resolve_environment_once(session: requests.Session, base_url: str) -> None:
+    """Read proxy and CA-bundle variables once, not on every request.
+
+    requests re-reads the whole environment per request when `trust_env` is on, which costs more
+    than a cache hit itself; the values cannot change for the life of a client anyway.
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+
+
 def _outage_error(outage: _Unavailable, operation: str) -> WhatfixError:
     """RateLimitedError for a final 429, ApiUnavailableError for 5xx or no answer."""
     if outage.status is None:
@@ -209,6 +223,7 @@ class WhatfixClient:
         )
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        _resolve_environment_once(self._session, settings.base_url)
         self._session.headers.update(
             {
                 INTEGRATION_KEY_HEADER: settings.integration_key,
@@ -243,6 +258,10 @@ class WhatfixClient:
     def close(self) -> None:
         """Close the HTTP connections and the cache backend."""
         self._session.close()
+
+    def today(self) -> date:
+        """Today (UTC) as this client sees it: the boundary of never-expiring windows."""
+        return self._today()
 
     @property
     def cache(self) -> Any:
@@ -333,6 +352,12 @@ class WhatfixClient:
             return None
         return response if response.status_code == 200 and response.from_cache else None
 
+    def _forget(self, response: requests.Response) -> None:
+        """Delete a response from the cache (an unreadable body must not be replayed)."""
+        key = getattr(response, "cache_key", None)
+        if key:
+            self._session.cache.delete(key)
+
     def _meta(self, response: requests.Response, *, stale: bool = False) -> FetchMeta:
         now = datetime.now(UTC)
         from_cache = bool(getattr(response, "from_cache", False))
@@ -353,7 +378,7 @@ class WhatfixClient:
         self, path: str, params: Mapping[str, Any] | None, kind: str, *, refresh: bool = False
     ) -> tuple[requests.Response, FetchMeta]:
         """GET with the expiry of its kind; stale cached copy when the API stays unavailable."""
-        expire_after = expire_after_for(kind, params, self.settings, self._today())
+        expire_after = expire_after_for(kind, params, self.settings, self.today())
         try:
             response = self._send("GET", path, params, expire_after, refresh=refresh)
         except _Unavailable as outage:
@@ -370,16 +395,26 @@ class WhatfixClient:
         self, path: str, params: Mapping[str, Any] | None, kind: str,
         decode: Callable[[requests.Response], Any], *, refresh: bool = False,
     ) -> ApiResult:
-        """GET and decode; a cut or unreadable body is re-requested (uncached) a few times."""
+        """GET and decode; a cut or unreadable body is re-requested (uncached) a few times.
+
+        An unreadable body that reached the cache is deleted from it at once: it is never served
+        (validating every body before storing it would parse each response twice).
+        """
         last_error: Exception | None = None
-        for attempt in range(BODY_ATTEMPTS):
+        attempts = max(self.settings.retries + 1, BODY_ATTEMPTS)
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(min(self.settings.backoff_s * 2 ** (attempt - 1), BACKOFF_MAX_S))
             try:
                 response, meta = self._get(path, params, kind, refresh=refresh or attempt > 0)
-                return ApiResult(decode(response), meta)
             except BODY_ERRORS as exc:
                 last_error = exc
-            except BadResponseError as exc:
-                last_error = exc
+            else:
+                try:
+                    return ApiResult(decode(response), meta)
+                except BadResponseError as exc:
+                    last_error = exc
+                    self._forget(response)
             logger.warning("Unreadable body from %s (attempt %d)", path, attempt + 1)
         if isinstance(last_error, BadResponseError):
             raise last_error

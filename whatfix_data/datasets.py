@@ -14,15 +14,19 @@ the number exact (the API's own count of users with activity in the window).
 from __future__ import annotations
 
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from whatfix_data import frames
 from whatfix_data.client import KIND_LIST, KIND_WINDOW, FetchMeta, WhatfixClient
+from whatfix_data.config import CACHE_OFF
 from whatfix_data.errors import BadResponseError
 from whatfix_data.windows import DateRange, Window, comparison_range, split_range
 
@@ -54,8 +58,11 @@ DATASETS: tuple[str, ...] = (
     "task-completion",
     "popular-flows",
 )
-# Datasets compared with the previous period on the dashboard.
-COMPARED_DATASETS: tuple[str, ...] = ("flows", "self-help", "engagement", "task-completion")
+# Datasets the dashboard pages also load for the comparison period (KPI deltas, trend overlays).
+COMPARED_DATASETS: tuple[str, ...] = (
+    "flows", "self-help", "engagement", "task-completion",
+    "flow-trend", "self-help-trend", "engagement-trend",
+)
 
 
 @dataclass(frozen=True)
@@ -245,9 +252,88 @@ def load_trend(client: WhatfixClient, dataset: str, date_range: DateRange, granu
 # ------------------------------------------------------------------------------ dispatch
 
 
-def load_dataset(client: WhatfixClient, name: str, date_range: DateRange,
+# ------------------------------------------------------------------------------ in-memory memo
+# A process-wide memo of finished datasets, under the same expiry rules as the HTTP cache: a
+# window that ended before today never changes, lists live ttl_lists_s, windows with today
+# ttl_today_s. It spares a warm repeat the per-response cache overhead and the frame building
+# (hundreds of pages for a large account); the HTTP cache stays the one shared across processes.
+# Keys carry the cache scope (account + key fingerprint); hits still re-check the credentials.
+MEMO_MAX_ENTRIES = 128
+LIST_DATASETS = frozenset({"end-users", "content", "segments"})
+_memo: OrderedDict[tuple, tuple[float | None, Dataset]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def clear_memo() -> None:
+    """Forget every memoized dataset (e.g. after an end-user sync changed the lists)."""
+    with _memo_lock:
+        _memo.clear()
+
+
+def _memo_lifetime(client: WhatfixClient, name: str, date_range: DateRange | None) -> float | None:
+    """Seconds a dataset may be reused (None = forever, 0 = not at all)."""
+    if client.settings.cache == CACHE_OFF:
+        return 0
+    if name in LIST_DATASETS:
+        return client.settings.ttl_lists_s
+    if date_range is not None and date_range.end < client.today():
+        return None
+    return client.settings.ttl_today_s
+
+
+def _memo_get(client: WhatfixClient, key: tuple) -> Dataset | None:
+    with _memo_lock:
+        entry = _memo.get(key)
+        if entry is None:
+            return None
+        expires_at, dataset = entry
+        if expires_at is not None and time.monotonic() >= expires_at:
+            del _memo[key]
+            return None
+        _memo.move_to_end(key)
+    client.verify_credentials()  # a revoked key gets its 401 here too
+    age = (datetime.now(UTC) - dataset.meta.fetched_at).total_seconds()
+    meta = replace(dataset.meta, from_cache=True, age_s=max(age, 0.0), network_requests=0)
+    # Copies: a caller that adds a column must not change what the next caller gets.
+    return replace(dataset, frame=dataset.frame.copy(), findings=list(dataset.findings),
+                   meta=meta)
+
+
+def _memo_put(key: tuple, lifetime: float | None, dataset: Dataset) -> None:
+    if dataset.meta.stale:
+        return  # an outage copy is served, never remembered
+    expires_at = None if lifetime is None else time.monotonic() + lifetime
+    with _memo_lock:
+        _memo[key] = (expires_at, replace(dataset, frame=dataset.frame.copy()))
+        _memo.move_to_end(key)
+        while len(_memo) > MEMO_MAX_ENTRIES:
+            _memo.popitem(last=False)
+
+
+def load_dataset(client: WhatfixClient, name: str, date_range: DateRange | None,
                  granularity: str = "week", progress: Progress | None = None) -> Dataset:
-    """Load a dataset by its export name (see DATASETS; "engagement-trend" too)."""
+    """Load a dataset by its export name (see DATASETS; "engagement-trend" too), memoized.
+
+    Lists ignore `date_range` (it may be None for them).
+    """
+    lifetime = _memo_lifetime(client, name, date_range)
+    key = (client.settings.cache_scope, name,
+           None if name in LIST_DATASETS else date_range,
+           granularity if name.endswith("-trend") else None)
+    if lifetime != 0 and (memoized := _memo_get(client, key)) is not None:
+        if progress is not None:
+            progress(1, 1)
+        return memoized
+    dataset = _load_fresh(client, name, date_range, granularity, progress)
+    if lifetime != 0:
+        _memo_put(key, lifetime, dataset)
+    return dataset
+
+
+def _load_fresh(client: WhatfixClient, name: str, date_range: DateRange | None,
+                granularity: str, progress: Progress | None) -> Dataset:
+    if name not in LIST_DATASETS and date_range is None:
+        raise ValueError(f"the dataset {name!r} needs a date range")
     simple: dict[str, Callable[[], Dataset]] = {
         "end-users": lambda: load_end_users(client),
         "content": lambda: load_content(client),

@@ -1,0 +1,172 @@
+"""Benchmark of the data layer fetch (issue 3): cold concurrent vs sequential, then warm.
+
+Starts `python -m whatfix_data simulate` in its own process (20,000 users, 50 ms latency per
+response), then loads everything the dashboard needs for the last 90 days with weekly trends and
+the previous period (`datasets.load_dashboard`) through a fresh SQLite cache:
+
+1. cold: the real client (page 1 first, the rest concurrently, one bound of max_concurrency);
+2. sequential: the very same HTTP requests, one at a time through a plain requests.Session;
+3. warm: a new client on the same cache file, the same load again.
+
+Prints the request count, times, the ratios against the targets (cold <= 1.3 x requests /
+concurrency x latency, sequential / cold >= 6, warm < 1 s with no request for data) and the peak
+memory of this process. Usage: `python bench/bench_fetch.py [--users N] [--latency-ms MS]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from whatfix_data.cache import INTEGRATION_KEY_HEADER, USER_HEADER  # noqa: E402
+from whatfix_data.client import WhatfixClient  # noqa: E402
+from whatfix_data.config import Settings  # noqa: E402
+from whatfix_data.datasets import load_dashboard  # noqa: E402
+from whatfix_data.simulator import DEMO_ACCOUNTS  # noqa: E402
+from whatfix_data.windows import resolve_preset, split_range, today_utc  # noqa: E402
+
+DEFAULT_USERS = 20_000
+DEFAULT_LATENCY_MS = 50
+DEFAULT_CONCURRENCY = 8
+PRESET = "last_90_days"
+GRANULARITY = "week"
+TARGET_COLD_RATIO = 1.3
+TARGET_SPEEDUP = 6.0
+TARGET_WARM_S = 1.0
+SERVER_START_TIMEOUT_S = 120
+CREDENTIAL_PROBE = "/segments?page=1&pageSize=1"
+SERVER_COMMAND = [sys.executable, "-m", "whatfix_data"]
+
+
+def start_server(users: int, latency_ms: int) -> tuple[subprocess.Popen, str]:
+    """The built-in server in its own process (its own GIL, like a remote API)."""
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "simulate", "--port", "0", "--users", str(users),
+         "--latency-ms", str(latency_ms)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO_ROOT,
+    )
+    base_url = process.stdout.readline().strip()
+    if not base_url.startswith("http"):
+        process.kill()
+        raise SystemExit("the built-in server did not start")
+    return process, base_url
+
+
+def sim_stats(base_url: str) -> dict:
+    """Requests served so far, from the server's /__sim__/stats."""
+    root = base_url.rsplit("/api/v1", 1)[0]
+    return requests.get(f"{root}/__sim__/stats", timeout=10).json()
+
+
+def make_settings(base_url: str, cache: str, concurrency: int) -> Settings:
+    account = DEMO_ACCOUNTS[0]
+    return Settings(base_url=base_url, account_id=account.account_id,
+                    integration_key=account.integration_key, user=account.user_email,
+                    cache=cache, max_concurrency=concurrency)
+
+
+def timed_load(settings: Settings) -> tuple[float, int, object]:
+    """(seconds, network requests, data) of one full dashboard load with a new client."""
+    started = time.perf_counter()
+    with WhatfixClient(settings) as client:
+        data = load_dashboard(client, resolve_preset(PRESET, today_utc()), GRANULARITY,
+                              comparison="previous")
+        requests_made = client.network_requests
+    return time.perf_counter() - started, requests_made, data
+
+
+def recorded_urls(settings: Settings) -> list[str]:
+    """Every URL the cold load stored (all data requests), plus the live credential check."""
+    with WhatfixClient(settings, verify=False) as client:
+        urls = [response.url for response in client.cache.responses.values()]
+    return [f"{settings.base_url}/{settings.account_id}{CREDENTIAL_PROBE}", *urls]
+
+
+def sequential(settings: Settings, urls: list[str]) -> float:
+    """The same requests one at a time through a plain requests.Session (bodies parsed)."""
+    headers = {INTEGRATION_KEY_HEADER: settings.integration_key, USER_HEADER: settings.user}
+    started = time.perf_counter()
+    with requests.Session() as session:
+        for url in urls:
+            response = session.get(url, headers=headers, timeout=30)
+            response.raise_for_status()
+            response.json()
+    return time.perf_counter() - started
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(users: int, latency_ms: int, concurrency: int) -> dict:
+    process, base_url = start_server(users, latency_ms)
+    try:
+        with tempfile.TemporaryDirectory(prefix="whatfix-bench-") as folder:
+            settings = make_settings(base_url, str(Path(folder) / "http_cache.sqlite"),
+                                     concurrency)
+            cold_s, cold_requests, data = timed_load(settings)
+            rows = sum(len(d.frame) for part in (data.current, data.comparison)
+                       for d in part.values())
+            rss_after_cold = peak_rss_mib()
+            urls = recorded_urls(settings)
+            sequential_s = sequential(settings, urls)
+            before_warm = sim_stats(base_url)
+            warm_s, warm_requests, _ = timed_load(settings)
+            after_warm = sim_stats(base_url)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    ideal_s = cold_requests / concurrency * latency_ms / 1000
+    warm_ops = {op: n - before_warm["byOperation"].get(op, 0)
+                for op, n in after_warm["byOperation"].items()
+                if n != before_warm["byOperation"].get(op, 0)}
+    return {
+        "users": users, "latency_ms": latency_ms, "concurrency": concurrency,
+        "range": PRESET, "granularity": GRANULARITY,
+        "weekly_windows": len(split_range(resolve_preset(PRESET, today_utc()), GRANULARITY)),
+        "rows": rows, "requests_cold": cold_requests, "requests_sequential": len(urls),
+        "cold_s": round(cold_s, 2), "ideal_s": round(ideal_s, 2),
+        "cold_over_ideal": round(cold_s / ideal_s, 2),
+        "sequential_s": round(sequential_s, 2),
+        "speedup_vs_sequential": round(sequential_s / cold_s, 1),
+        "warm_s": round(warm_s, 3), "warm_requests": warm_requests,
+        "warm_requests_by_operation": warm_ops,
+        "peak_rss_mib_after_cold": round(rss_after_cold, 1),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=DEFAULT_USERS)
+    parser.add_argument("--latency-ms", type=int, default=DEFAULT_LATENCY_MS)
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    args = parser.parse_args()
+    figures = run(args.users, args.latency_ms, args.concurrency)
+    print(json.dumps(figures, indent=2))
+    verdicts = {
+        f"cold <= {TARGET_COLD_RATIO} x ideal": figures["cold_over_ideal"] <= TARGET_COLD_RATIO,
+        f"sequential / cold >= {TARGET_SPEEDUP}":
+            figures["speedup_vs_sequential"] >= TARGET_SPEEDUP,
+        f"warm < {TARGET_WARM_S} s": figures["warm_s"] < TARGET_WARM_S,
+        "warm: no data request": figures["warm_requests"] <= 1,  # 1 = the live credential check
+    }
+    for target, met in verdicts.items():
+        print(f"{'MET ' if met else 'MISS'}  {target}")
+    return 0 if all(verdicts.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
