@@ -31,8 +31,11 @@ def dataset_status() -> list:
         st.warning(f"{stale} datasets are stale copies: the API could not be reached.")
     if not failed and not stale:
         st.success("Every dataset is fresh and complete.", icon=":material/check_circle:")
-    ui.table(status, key="health", title="Dataset health",
-             config={"message": st.column_config.TextColumn("Message", width="large")})
+    ui.table(status, key="health", title="Dataset health", config={
+        "message": st.column_config.TextColumn("Message", width="large"),
+        "fetched_at": st.column_config.DatetimeColumn("Fetched at (UTC)",
+                                                      format="YYYY-MM-DD HH:mm:ss"),
+    })
     return loaded
 
 
@@ -47,10 +50,11 @@ def findings(loaded: list) -> None:
 def cache_and_refresh() -> None:
     """Where responses are cached, and a button to fetch everything again."""
     settings = ui.settings()
-    st.markdown(f"**Cache backend:** `{ui.md_escape(ui.cache_description(settings))}`")
+    st.markdown(f"**Cache backend:** {ui.md_escape(ui.cache_description(settings))}")
     st.caption(
-        f"Today's data is kept {settings.ttl_today_s // 60} min, lists and past days "
-        f"{settings.ttl_lists_s // 60} min; a stale copy is shown only when the API is down."
+        f"Ranges that include today are refetched after {settings.ttl_today_s // 60} min and "
+        f"lists (users, content, segments) after {settings.ttl_lists_s // 60} min; past ranges "
+        "do not change. A stale copy is shown, with a warning, only when the API is down."
     )
     st.button("Refresh all data now", icon=":material/refresh:", key="refresh_all",
               on_click=refresh)
