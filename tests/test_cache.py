@@ -73,8 +73,14 @@ def test_sqlite_file_is_private_and_holds_no_credentials(tmp_path, make_settings
     with WhatfixClient(make_settings(cache=str(cache_file)), today=_fixed_today) as client:
         client.get_json(FLOWS, PAST)
         client.get_all_pages("/end-users", kind="list", id_field="userId")
+        live_files = {path.name: stat.S_IMODE(os.stat(path).st_mode)
+                      for path in cache_file.parent.iterdir()}
+    assert live_files == {name: 0o600 for name in live_files}  # WAL and shm files too
+    assert len(live_files) >= 2
     assert stat.S_IMODE(os.stat(cache_file).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(cache_file.parent).st_mode) == 0o700
+    for path in cache_file.parent.iterdir():  # the WAL and shared-memory files too
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path.name
     raw = b"".join(path.read_bytes() for path in cache_file.parent.iterdir())
     assert len(raw) > 100_000  # the responses are really in there
     assert demo_account.integration_key.encode() not in raw
