@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -74,6 +75,18 @@ def test_many_figures_render_in_order() -> None:
     svgs = figures_to_images(figs, "svg")
     assert all("Chart" in "".join(ET.fromstring(s).itertext()) for s in svgs)
     assert figures_to_images([], "png") == []
+
+
+def test_concurrent_callers_each_get_their_own_image() -> None:
+    """Streamlit sessions are threads: simultaneous downloads must not swap images."""
+    widths = [300, 420, 540, 660, 780, 900]
+
+    def render(width: int) -> tuple[int, tuple[int, int]]:
+        return width, _png_size(figure_to_png(_figure(f"w{width}"), scale=1, width=width))
+
+    with ThreadPoolExecutor(max_workers=len(widths)) as pool:
+        results = list(pool.map(render, widths))
+    assert all(size == (width, HEIGHT) for width, size in results)
 
 
 def test_explicit_width_and_height_override_the_layout() -> None:
