@@ -431,10 +431,13 @@ def _content_events(rng: np.random.Generator, content: ContentTable, active: tup
                     ) -> tuple[np.ndarray, ...]:
     """Content interactions (user, day, item, views, completions, seconds) of the active days."""
     au, ad = active
-    share = content.popularity
     per_day = 1 + rng.poisson(EVENTS_PER_ACTIVE_DAY, au.size)
-    user, day = np.repeat(au, per_day), np.repeat(ad, per_day)
-    item = rng.choice(content.count, size=user.size, p=share / share.sum())
+    user = np.repeat(au.astype(np.int32), per_day)
+    day = np.repeat(ad.astype(np.int32), per_day)
+    # inverse CDF of popularity (what rng.choice(p=...) does, without its checks and copies)
+    cdf = np.cumsum(content.popularity / content.popularity.sum())
+    item = np.searchsorted(cdf, rng.random(user.size), side="right").astype(np.int32)
+    item = np.minimum(item, content.count - 1, out=item)
     live = (day >= content.live_from[item]) & (day <= content.live_to[item])
     user, day, item = user[live], day[live], item[live]
     rate = np.asarray([EXTRA_VIEW_RATE[t] for t in content.types])
@@ -450,7 +453,7 @@ def _content_events(rng: np.random.Generator, content: ContentTable, active: tup
     seconds[done] = (completions[done] * content.mean_time[item[done]]
                      * rng.lognormal(0.0, 0.3, done.size))
     t_user, t_list, t_day, _ = tasks
-    t_item = np.asarray(content.task_lists, dtype=np.int64)[t_list] if t_list.size else t_list
+    t_item = np.asarray(content.task_lists, dtype=np.int32)[t_list] if t_list.size else t_list
     return (np.concatenate([user, t_user]), np.concatenate([day, t_day]),
             np.concatenate([item, t_item]), np.concatenate([views, np.ones(t_user.size, int)]),
             np.concatenate([completions, np.zeros(t_user.size, int)]),
