@@ -80,37 +80,41 @@ def _kpi_or_trend(
 # --------------------------------------------------------------------------- sections
 
 
+def _windows(
+    d: _Data, to_windows: Callable[[pd.DataFrame | None], pd.DataFrame], dataset: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Per-window totals of a trend now and, with a comparison, before (None when empty)."""
+    before = to_windows(d.before(dataset)) if d.has_comparison else None
+    return to_windows(d.now(dataset)), _or_none(before)
+
+
 def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str) -> list[ChartItem]:
-    flow_now = analytics.flows.totals_by_window(d.now("flow-trend"))
-    flow_before = analytics.flows.totals_by_window(d.before("flow-trend")) if d.has_comparison \
-        else None
-    active_now = analytics.engagement.active_users_by_window(d.now("engagement-trend"))
-    active_before = (analytics.engagement.active_users_by_window(d.before("engagement-trend"))
-                     if d.has_comparison else None)
-    help_now = analytics.self_help.totals_by_window(d.now("self-help-trend"))
-    help_before = (analytics.self_help.totals_by_window(d.before("self-help-trend"))
-                   if d.has_comparison else None)
+    flow_now, flow_before = _windows(d, analytics.flows.totals_by_window, "flow-trend")
+    active_now, active_before = _windows(
+        d, analytics.engagement.active_users_by_window, "engagement-trend"
+    )
+    help_now, help_before = _windows(d, analytics.self_help.totals_by_window, "self-help-trend")
     flows = d.now("flows")
     best, worst = analytics.best_and_worst_flows(flows, BEST_WORST_N)
     compared = d.has_comparison
     return [
         ChartItem("Overview", "Flow activity",
-                  charts.flow_activity_trend(flow_now, previous=_or_none(flow_before), **common),
+                  charts.flow_activity_trend(flow_now, previous=flow_before, **common),
                   _kpi_or_trend(kpis["flow_views"], compared, flow_now, "views", "flow views",
                                 vs), "flow-activity-trend"),
         ChartItem("Overview", "Completion rate",
-                  charts.completion_rate_trend(flow_now, previous=_or_none(flow_before),
+                  charts.completion_rate_trend(flow_now, previous=flow_before,
                                                **common),
                   _kpi_or_trend(kpis["completion_rate"], compared, flow_now,
                                 "completion_rate_pct", "the completion rate", vs),
                   "completion-rate-trend"),
         ChartItem("Overview", "Active users",
-                  charts.active_users_trend(active_now, previous=_or_none(active_before),
+                  charts.active_users_trend(active_now, previous=active_before,
                                             **common),
                   _kpi_or_trend(kpis["active_users"], compared, active_now, "active_users",
                                 "active users", vs), "active-users-trend"),
         ChartItem("Overview", "Self Help views",
-                  charts.self_help_views_trend(help_now, previous=_or_none(help_before),
+                  charts.self_help_views_trend(help_now, previous=help_before,
                                                **common),
                   _kpi_or_trend(kpis["self_help_views"], compared, help_now, "views",
                                 "self-help views", vs), "self-help-views-trend"),
@@ -253,7 +257,6 @@ def collect_content(
     comparison: str = "previous",
     granularity: str | None = None,
     generated_at: datetime | None = None,
-    progress: Callable[[], None] | None = None,
 ) -> ReviewContent:
     """Everything the pack shows for the loaded ``data`` (``datasets.load_dashboard`` output)."""
     d = _Data(data)
@@ -277,8 +280,6 @@ def collect_content(
         *_engagement(d, kpis, date_range, subtitle),
         *_task_lists(tasks, summary, breakdown, subtitle),
     ]
-    if progress is not None:
-        progress()
     return ReviewContent(
         account=account,
         period_label=date_range.label(),
