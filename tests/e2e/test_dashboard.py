@@ -163,7 +163,7 @@ def test_popular_flows_csv_is_the_apis_own_file(page, app_url, wait_idle, sim_se
     assert rows, "the report has flows"
 
 
-def test_overview_downloads_a_png_and_an_xlsx(page, app_url, wait_idle):
+def test_overview_downloads_a_png_an_xlsx_and_the_deck(page, app_url, wait_idle):
     page.goto(app_url)
     wait_idle(page)
     page.wait_for_selector(CHART, timeout=30_000)
@@ -174,3 +174,12 @@ def test_overview_downloads_a_png_and_an_xlsx(page, app_url, wait_idle):
     with page.expect_download(timeout=60_000) as xlsx:
         page.get_by_role("button", name=re.compile("Download XLSX")).first.click()
     assert Path(xlsx.value.path()).read_bytes().startswith(b"PK")
+    page.get_by_role("button", name=re.compile("Build review pack")).click()
+    wait_idle(page)
+    deck_button = page.get_by_role("button", name=re.compile("Download the PowerPoint deck"))
+    deck_button.wait_for(timeout=180_000)
+    with page.expect_download(timeout=60_000) as deck:
+        deck_button.click()
+    assert deck.value.suggested_filename.endswith(".pptx")
+    data = Path(deck.value.path()).read_bytes()
+    assert data.startswith(b"PK") and b"ppt/slides/slide1.xml" in data
