@@ -66,8 +66,10 @@ def change_pct(current: float | None, previous: float | None) -> float | None:
 
 
 def utc_day(value: Any) -> date | None:
-    """The UTC calendar day of a timestamp/date, or None when missing."""
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
+    """The UTC calendar day of a timestamp/date, or None when missing (None, NA, NaT)."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if not isinstance(value, date) and pd.isna(value):
         return None
     if isinstance(value, pd.Timestamp):
         stamp = value.tz_convert("UTC") if value.tzinfo else value

@@ -27,6 +27,12 @@ def quoted(name: object) -> str:
     return f"'{text}'"
 
 
+def _name(row: pd.Series, name_column: str, id_column: str) -> object:
+    """A row's display name, its id when the name is missing."""
+    name = row.get(name_column)
+    return row.get(id_column) if name is None or pd.isna(name) else name
+
+
 def _direction(delta: float, steady: float) -> str:
     if abs(delta) < steady:
         return "held steady"
@@ -85,7 +91,7 @@ def flows_sentence(flows: pd.DataFrame, best: pd.DataFrame, worst: pd.DataFrame)
         return "No flow was viewed in this period."
     top = flows.sort_values("views", ascending=False, na_position="last").iloc[0]
     parts = [
-        f"{quoted(top['flow_name'] or top['flow_id'])} was the most viewed flow "
+        f"{quoted(_name(top, 'flow_name', 'flow_id'))} was the most viewed flow "
         f"({int(top['views']):,} views)"
     ]
     if len(best):
