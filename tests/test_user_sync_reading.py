@@ -224,3 +224,20 @@ def test_failed_rows_file_reads_back_as_the_original_cells(rows) -> None:
     again = read_upload(failed_rows_csv(table, outcomes), "failed.csv")
     assert again.frame.to_dict("records") == table.frame.to_dict("records")
     assert again.frame["userId"].tolist() == [f"u{i}" for i in range(len(rows))]
+
+
+def test_xlsx_fast_reader_and_openpyxl_fallback_agree() -> None:
+    from whatfix_data.user_sync import xlsx
+
+    data = _xlsx([
+        ["User ID", "Seats", "Start", "Login", "Score", "Active", "Zip", "Calc"],
+        [12345, 5, datetime(2026, 1, 5), datetime(2026, 1, 5, 9, 30), 2.5, True, "00123",
+         "=A2*2"],
+        ["u2", None, date(2025, 12, 31), None, -0.25, False, None, "=SUM(B2:B3)"],
+    ])
+    fast = xlsx.read_first_sheet(data)
+    slow = xlsx._read_with_openpyxl(data)
+    assert fast.records == slow.records
+    assert fast.records[1] == ["12345", "5", "2026-01-05", "2026-01-05T09:30:00", "2.5", "true",
+                               "00123", "=A2*2"]
+    assert fast.records[2][7] == "=SUM(B2:B3)"

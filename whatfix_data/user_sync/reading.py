@@ -14,9 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ import pandas as pd
 
 from whatfix_data.errors import WhatfixError
 from whatfix_data.exports import FORMULA_TRIGGERS, NEUTRALISING_PREFIX
+from whatfix_data.user_sync.xlsx import WorkbookError, read_first_sheet
 
 # File kinds recognised by their first bytes; XLSX is a ZIP container.
 XLSX_MAGIC = b"PK\x03\x04"
@@ -173,44 +172,22 @@ def _records_frame(records: list[list[str]]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- XLSX
 
 
-def _cell_text(value: object) -> str:
-    """Canonical text of one workbook cell, so that a value types the same as it would in a CSV."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        # A date typed in Excel arrives as midnight: keep it a plain ISO date, as it was entered.
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def _read_xlsx(data: bytes, file_name: str) -> SourceTable:
-    from openpyxl import load_workbook  # imported here: CSV-only runs never pay for it
-
     try:
-        # data_only=False: a formula stays visible as '=...' so validation can refuse it.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        sheet = read_first_sheet(data)
+    except WorkbookError as exc:
         raise SyncFileError(
             f"'{file_name}' is not a readable XLSX workbook. Save it again from Excel, or as CSV."
         ) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        records = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        findings = []
-        if len(workbook.worksheets) > 1:
-            findings.append(FileFinding(
-                f"The workbook has {len(workbook.worksheets)} sheets; only the first, "
-                f"'{sheet.title}', was read."
-            ))
-    finally:
-        workbook.close()
-    return _build_table(_records_frame(records), file_name, "xlsx", findings)
+    findings = []
+    if sheet.sheet_count > 1:
+        findings.append(FileFinding(
+            f"The workbook has {sheet.sheet_count} sheets; only the first, '{sheet.name}', "
+            "was read."
+        ))
+    if not sheet.records:
+        raise SyncFileError(f"'{file_name}' is empty: export the users again, with a header row.")
+    return _build_table(_records_frame(sheet.records), file_name, "xlsx", findings)
 
 
 # --------------------------------------------------------------------------- table building
