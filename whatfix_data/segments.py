@@ -1,7 +1,7 @@
 """Segment rules evaluated locally: matching, membership, readable sentences, reconciliation.
 
-The rule semantics (documented in docs/SEGMENT_RULES.md, and used by the built-in server to compute
-``userCount``, so both sides agree by construction):
+The rule semantics (documented in docs/SEGMENT_RULES.md; a server computing ``userCount`` with
+``matches``/``value_matches`` agrees with the local membership by construction):
 
 * A segment's rules are combined with AND; a segment with no rules matches every user.
 * Attribute names are looked up exactly first, then case-insensitively (``Role`` finds ``role``).
