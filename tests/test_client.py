@@ -207,3 +207,17 @@ def test_every_error_is_a_whatfix_error_with_a_message() -> None:
     error = AuthenticationError()
     assert isinstance(error, WhatfixError)
     assert str(error) == error.user_message and "401" in str(error)
+
+
+def test_pages_run_concurrently_within_the_bound(make_sim_server, make_settings) -> None:
+    slow = make_sim_server(users=USERS, latency_ms=100)
+    elapsed = {}
+    for bound in (4, 16):
+        with WhatfixClient(make_settings(server=slow, max_concurrency=bound)) as client:
+            started = time.perf_counter()
+            result = client.get_all_pages("/end-users", kind="list", id_field="userId")
+            elapsed[bound] = time.perf_counter() - started
+        assert len(result.records) == USERS
+    # page 1, then 19 pages: 5 rounds of 4 at best; never more than 4 in flight
+    assert elapsed[4] >= 6 * 0.1 * 0.95
+    assert elapsed[16] < elapsed[4] - 0.15  # and the bound, not a lock, is what limits it

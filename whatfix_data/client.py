@@ -141,6 +141,25 @@ class _Page:
     meta: FetchMeta
 
 
+class _BoundedAdapter(HTTPAdapter):
+    """An HTTPAdapter that lets at most N requests be on the wire at once (retries included).
+
+    The bound sits here, below the cache: cache hits and cache writes never wait for a slot, and
+    the body is read inside the slot so a slot means one whole exchange with the API.
+    """
+
+    def __init__(self, gate: threading.BoundedSemaphore, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._gate = gate
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        with self._gate:
+            response = super().send(request, **kwargs)
+            if not kwargs.get("stream"):
+                _ = response.content  # read the body while holding the slot
+            return response
+
+
 def _retry_policy(settings: Settings) -> Retry:
     """urllib3 Retry: exponential backoff with jitter on 429/5xx and dropped connections."""
     return Retry(
@@ -216,7 +235,9 @@ class WhatfixClient:
         self.settings = settings
         self._today = today
         self._session = build_session(settings)
-        adapter = HTTPAdapter(
+        # One bound for the whole client: nested page/window pools never exceed it together.
+        adapter = _BoundedAdapter(
+            threading.BoundedSemaphore(settings.max_concurrency),
             max_retries=_retry_policy(settings),
             pool_connections=1,
             pool_maxsize=max(settings.max_concurrency, 1),
@@ -232,8 +253,6 @@ class WhatfixClient:
                 "User-Agent": USER_AGENT,
             }
         )
-        # One bound for the whole client: nested page/window pools never exceed it together.
-        self._gate = threading.BoundedSemaphore(settings.max_concurrency)
         self._lock = threading.Lock()
         self._last_check: float | None = None
         self.network_requests = 0
@@ -327,12 +346,11 @@ class WhatfixClient:
             kwargs["headers"] = extra
         if refresh:
             kwargs["force_refresh"] = True
-        with self._gate:
-            try:
-                response = self._session.request(method, self._url(path), **kwargs)
-            except CONNECTION_ERRORS as exc:
-                logger.warning("%s %s failed: %s", method, path, type(exc).__name__)
-                raise _Unavailable(None) from None
+        try:
+            response = self._session.request(method, self._url(path), **kwargs)
+        except CONNECTION_ERRORS as exc:
+            logger.warning("%s %s failed: %s", method, path, type(exc).__name__)
+            raise _Unavailable(None) from None
         if not getattr(response, "from_cache", False):
             with self._lock:
                 self.network_requests += 1
