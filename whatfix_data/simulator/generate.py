@@ -21,6 +21,8 @@ USER_CHUNK = 12_500  # users generated per step: bounds the temporary arrays
 INITIAL_COHORT_SHARE = 0.30  # users created in the first weeks (the rollout)
 INITIAL_COHORT_DAYS = 45
 CHURN_SHARE = 0.10
+DORMANT_SHARE = 0.25
+DORMANT_FACTOR = 0.08
 WEEKDAY_FACTORS = (1.05, 1.0, 1.0, 0.97, 0.88, 0.22, 0.16)  # Monday .. Sunday
 GROWTH_FLOOR = 0.55  # activity two years ago relative to today
 EVENTS_PER_ACTIVE_DAY = 1.1  # extra content interactions (Poisson) on top of one
@@ -372,6 +374,8 @@ def _active_days(rng: np.random.Generator, users: UserTable, lo: int, hi: int,
     department = users.columns["department"][1][lo:hi]
     busy = np.isin(department, [0, 1])  # Sales and Support live in the product
     propensity = rng.beta(1.5, 7.0, n) * np.where(busy, 1.3, 0.85)
+    dormant = rng.random(n) < DORMANT_SHARE  # licensed but hardly use the application
+    propensity[dormant] *= DORMANT_FACTOR
     churned = rng.random(n) < CHURN_SHARE
     end = np.where(churned, np.minimum(created + rng.integers(30, days, n), days - 1), days - 1)
     span = cum_weights[end + 1] - cum_weights[created]

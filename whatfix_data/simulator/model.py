@@ -226,9 +226,10 @@ class AccountData:
         rows = []
         for i in self._reported(("Flow",), end):
             v, c = int(views[i]), int(completions[i])
+            average = round(float(seconds[i]) / c, TIME_DECIMALS) if c else 0.0
             rows.append({"flowId": content.ids[i], "flowName": content.names[i], "views": v,
                          "completions": c, "completionRate": completion_rate(c, v),
-                         "avgTimeToComplete": round(seconds[i] / c, TIME_DECIMALS) if c else 0.0})
+                         "avgTimeToComplete": average})
         return rows
 
     def popular_flow_rows(self, start: date, end: date) -> list[dict[str, Any]]:
