@@ -65,6 +65,12 @@ def test_neutralise_text_prefixes_every_trigger(name: str) -> None:
     assert neutralise_text(name) == "'" + name
 
 
+@pytest.mark.parametrize("name", ["\x00=1+1", "\x1b\x01@SUM(1)"])
+def test_neutralise_text_sees_through_leading_control_characters(name: str) -> None:
+    # Some readers drop invisible control characters, which would uncover the formula.
+    assert neutralise_text(name) == "'" + name
+
+
 @pytest.mark.parametrize("name", ["Create invoice", "a=b", "", "'already quoted", "1+1", " =x"])
 def test_neutralise_text_leaves_safe_text_alone(name: str) -> None:
     assert neutralise_text(name) == name
@@ -161,6 +167,36 @@ def test_csv_property_no_text_cell_starts_with_a_trigger(
 # --------------------------------------------------------------------------- XLSX
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    names=st.lists(st.one_of(_text, _hostile_text), min_size=1, max_size=6),
+    numbers=st.lists(st.integers(min_value=-(10**9), max_value=10**9), min_size=6, max_size=6),
+)
+def test_xlsx_property_text_is_never_a_formula_and_numbers_stay_numbers(
+    names: list[str], numbers: list[int]
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "name": pd.array(names, dtype="string"),
+            "count": pd.array(numbers[: len(names)], dtype="Int64"),
+        }
+    )
+    sheet = _read_sheet(to_xlsx_bytes(frame, "Property"))
+    for offset, (name, number) in enumerate(zip(names, numbers, strict=False)):
+        cell = sheet.cell(row=offset + 2, column=1)
+        assert cell.data_type != "f"
+        # openpyxl reads an empty string back as an empty cell.
+        assert (cell.value or "") == _xml_safe(neutralise_text(name))
+        assert sheet.cell(row=offset + 2, column=2).value == number
+
+
+def _xml_safe(text: str) -> str:
+    """What an XLSX cell can hold: XML 1.0 has no control characters except tab, LF and CR,
+    so the others become U+FFFD."""
+    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else "\ufffd" for c in text)
+
+
+
 def test_xlsx_neutralises_hostile_names_and_keeps_types() -> None:
     frame = _flows_frame(HOSTILE_NAMES)
     sheet = _read_sheet(to_xlsx_bytes(frame, "Flows"))
@@ -229,6 +265,16 @@ def test_xlsx_sheet_name_is_made_valid() -> None:
     assert safe_sheet_name("Flows: [top]/week?") == "Flows_ _top__week_"
     assert len(safe_sheet_name("x" * 80)) == 31
     assert safe_sheet_name("") == "Data"
+
+
+def test_xlsx_control_characters_cannot_uncover_a_formula() -> None:
+    names = pd.array(["\x00=cmd|' /C calc'!A0", "a\x1bb"], dtype="string")
+    frame = pd.DataFrame({"name\x01": names})
+    sheet = _read_sheet(to_xlsx_bytes(frame, "Control"))
+    assert sheet["A1"].value == "name\ufffd"
+    # Never "=cmd...": the control character is replaced, and the text is neutralised.
+    assert sheet["A2"].value == "'\ufffd=cmd|' /C calc'!A0"
+    assert sheet["A3"].value == "a\ufffdb"
 
 
 def test_xlsx_empty_frame_still_has_its_header() -> None:

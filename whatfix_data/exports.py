@@ -23,12 +23,15 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 # Leading characters that make Excel, LibreOffice or Google Sheets evaluate a cell (OWASP list).
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+# Control characters other than tab/CR/LF, which some readers drop before parsing a cell.
+_LEADING_CONTROL = re.compile(r"^[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 # What goes in front of a dangerous text value: spreadsheets show it as text, never as a formula.
 NEUTRALISING_PREFIX = "'"
 
@@ -56,14 +59,18 @@ DATETIME_WIDTH = len("2026-11-27 10:00:00") + WIDTH_PADDING
 SHEET_NAME_MAX = 31
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 DEFAULT_SHEET_NAME = "Data"
+REPLACEMENT_CHARACTER = "\ufffd"
 
 
 # --------------------------------------------------------------------------- neutralisation
 
 
 def neutralise_text(value: str) -> str:
-    """Return ``value`` with a leading ``'`` if a spreadsheet would read it as a formula."""
-    if value.startswith(FORMULA_TRIGGERS):
+    """Return ``value`` with a leading ``'`` if a spreadsheet would read it as a formula.
+
+    Invisible control characters before the trigger do not hide it: some readers drop them.
+    """
+    if _LEADING_CONTROL.sub("", value).startswith(FORMULA_TRIGGERS):
         return NEUTRALISING_PREFIX + value
     return value
 
@@ -191,7 +198,16 @@ def _xlsx_values(kind: str, series: pd.Series) -> list[Any]:
         return [None if pd.isna(v) else bool(v) for v in series.astype(object)]
     if kind == "date":
         return [None if pd.isna(v) else v for v in series.astype(object)]
-    return [_cell_to_text(v) for v in series.astype(object)]
+    return [_xml_safe(_cell_to_text(v)) for v in series.astype(object)]
+
+
+def _xml_safe(value: Any) -> Any:
+    """Text without the control characters XML (hence XLSX) cannot hold, each replaced (not
+    removed: that could uncover a leading "=") by U+FFFD, so the reader sees something was
+    there. Applied after neutralising, which already sees through such characters."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT_CHARACTER, value)
+    return value
 
 
 def _column_width(kind: str, header: str, values: list[Any]) -> float:
@@ -224,7 +240,7 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = DEFAULT_SHEET_NAME) -> 
     typed columns (dates as dates, rates as percentages), fitted widths, formulas neutralised."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(safe_sheet_name(sheet_name))
-    headers = [_safe_header(name) for name in frame.columns]
+    headers = [_xml_safe(_safe_header(name)) for name in frame.columns]
     kinds = [_column_kind(name, frame.iloc[:, i]) for i, name in enumerate(frame.columns)]
     columns = [_xlsx_values(kind, frame.iloc[:, i]) for i, kind in enumerate(kinds)]
 
