@@ -221,3 +221,18 @@ def test_pages_run_concurrently_within_the_bound(make_sim_server, make_settings)
     # page 1, then 19 pages: 5 rounds of 4 at best; never more than 4 in flight
     assert elapsed[4] >= 6 * 0.1 * 0.95
     assert elapsed[16] < elapsed[4] - 0.15  # and the bound, not a lock, is what limits it
+
+
+def test_completeness_check_catches_lost_and_doubled_rows() -> None:
+    from whatfix_data.client import FetchMeta, _completeness_problem, _Page
+
+    meta = FetchMeta.combine([])
+    rows = [{"userId": f"u{i}"} for i in range(3)]
+    assert _completeness_problem([_Page(rows, 3, meta)], ("userId",)) == ""
+    assert "2 rows" in _completeness_problem([_Page(rows[:2], 3, meta)], ("userId",))
+    doubled = [_Page(rows[:2], 3, meta), _Page(rows[1:2], 3, meta)]
+    assert "duplicate id 'u1'" in _completeness_problem(doubled, ("userId",))
+    moved = [_Page(rows[:2], 3, meta), _Page(rows[2:], 4, meta)]
+    assert "total count changed" in _completeness_problem(moved, ("userId",))
+    pairs = [{"userId": "u1", "taskListId": "t1"}, {"userId": "u1", "taskListId": "t2"}]
+    assert _completeness_problem([_Page(pairs, 2, meta)], ("userId", "taskListId")) == ""

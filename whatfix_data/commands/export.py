@@ -160,3 +160,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"Error: cannot write {exc.filename or args.out}: {exc.strerror}.", file=sys.stderr)
         return EXIT_FAILURE
+    except Exception as exc:  # last resort: still one line, the details only with --verbose
+        logging.getLogger(__name__).debug("export failed", exc_info=True)
+        print(f"Error: the export failed unexpectedly ({type(exc).__name__}); run again with "
+              "--verbose for details.", file=sys.stderr)
+        return EXIT_FAILURE
