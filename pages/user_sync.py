@@ -17,6 +17,7 @@ import streamlit as st
 
 import ui
 from whatfix_data import user_sync
+from whatfix_data.errors import WhatfixError
 from whatfix_data.user_sync.apply import ApplyProgress
 from whatfix_data.user_sync.outcomes import FAILED, OUTCOMES
 
@@ -181,10 +182,15 @@ def run_apply(table: user_sync.SourceTable, plan: user_sync.Plan) -> dict[str, A
     finally:
         recorder.close()
         audit.close()
-    user_sync.refresh_cache(client)
+    refresh_problem = ""
+    try:
+        user_sync.refresh_cache(client)
+    except WhatfixError as exc:  # the sync itself is done and recorded: say so, go on
+        refresh_problem = exc.user_message
     ui.clear_caches()  # every page shows the synced users and segment counts
     outcomes = recorder.frame()
     return {
+        "refresh_problem": refresh_problem,
         "result": result,
         "outcomes": outcomes,
         "failed_csv": user_sync.failed_rows_csv(table, outcomes),
@@ -203,6 +209,9 @@ def result_section(stored: dict[str, Any]) -> None:
     else:
         st.success(f"Sync finished: every one of the {result.total:,} rows has an outcome.",
                    icon=":material/check_circle:")
+    if stored.get("refresh_problem"):
+        st.warning("The end users could not be read again after the sync, so other pages may "
+                   f"show older data for a while: {ui.md_escape(stored['refresh_problem'])}")
     cells = st.columns(len(OUTCOMES))
     for cell, name in zip(cells, OUTCOMES, strict=True):
         cell.metric(name.capitalize(), f"{result.counts.get(name, 0):,}")
