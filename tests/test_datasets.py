@@ -24,6 +24,7 @@ from whatfix_data.datasets import (
     load_popular_flows,
     load_popular_flows_csv,
     load_self_help,
+    load_task_completion,
     load_trend,
 )
 from whatfix_data.errors import AuthenticationError, BadResponseError
@@ -138,9 +139,13 @@ def _assert_never_wrong(bad: pd.DataFrame, good: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     "scenario", ["missing_fields", "extra_fields", "wrong_types", "impossible_values"]
 )
-@pytest.mark.parametrize("operation", ["getFlowAnalytics", "getEndUserEngagement"])
-def test_bad_records_end_in_a_correct_frame(uncached, state_server, scenario, operation) -> None:
-    loader = load_flows if operation == "getFlowAnalytics" else load_engagement
+@pytest.mark.parametrize(
+    ("operation", "loader"),
+    [("getFlowAnalytics", load_flows), ("getEndUserEngagement", load_engagement),
+     ("getUserTaskCompletion", load_task_completion)],
+)
+def test_bad_records_end_in_a_correct_frame(uncached, state_server, scenario, operation,
+                                            loader) -> None:
     good = loader(uncached, SHORT)
     state_server.set_scenario(scenario, operation=operation)
     bad = loader(uncached, SHORT)
