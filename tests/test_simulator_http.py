@@ -200,6 +200,20 @@ def test_malformed_requests_get_json_errors(sim_server, request_bytes):
     assert b'"code"' in body
 
 
+def test_head_gets_405_headers_only(sim_server, demo_account):
+    response = requests.head(f"{sim_server.base_url}/acme-demo/content",
+                             headers=sim_headers(demo_account), timeout=TIMEOUT)
+    assert response.status_code == 405
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.content == b""
+
+
+def test_very_long_url_is_a_json_error(sim_server, demo_account):
+    response = requests.get(f"{sim_server.base_url}/acme-demo/content?x={'a' * 70_000}",
+                            headers=sim_headers(demo_account), timeout=TIMEOUT)
+    _assert_error(response, 414)
+
+
 def test_server_keeps_serving_after_bad_input(sim_server, demo_account):
     _raw(sim_server, b"\x00\x01\x02\r\n\r\n")
     assert _get(sim_server, demo_account, "segments").status_code == 200
