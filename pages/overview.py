@@ -44,37 +44,40 @@ def kpi_cards(current: ui.Filters) -> None:
         st.error(f"{ui.DATASET_LABELS[name]}: {ui.md_escape(message)}")
 
 
-def trends(current: ui.Filters) -> None:
-    """Flow activity, completion rate, active users and Self Help views per period."""
-    flow_trend = flow_stats.totals_by_window(ui.load("flow-trend").frame)
-    active = engagement_stats.active_users_by_window(ui.load("engagement-trend").frame)
-    self_help = self_help_stats.totals_by_window(ui.load("self-help-trend").frame)
-    previous: dict[str, pd.DataFrame | None] = {"flows": None, "active": None, "self-help": None}
+def _trend(name: str, current: ui.Filters, totals) -> tuple:
+    """A trend's per-window totals for the range and, when comparing, for the other period."""
+    now = totals(ui.load(name).frame)
+    before = None
     if current.comparison_range is not None:
-        other = current.comparison_range
-        previous = {
-            "flows": flow_stats.totals_by_window(ui.load("flow-trend", other).frame),
-            "active": engagement_stats.active_users_by_window(
-                ui.load("engagement-trend", other).frame
-            ),
-            "self-help": self_help_stats.totals_by_window(ui.load("self-help-trend", other).frame),
-        }
+        before = totals(ui.load(name, current.comparison_range).frame)
+    return now, before
+
+
+def trends(current: ui.Filters) -> None:
+    """Flow activity, completion rate, active users and Self Help views per period.
+
+    Each tab loads its own trend, so one failing dataset leaves the other tabs drawn.
+    """
     common = {"previous_label": current.comparison_label or None,
               "granularity": current.granularity, "subtitle": current.range_label}
     tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
                     "Self-help views"])
-    with tabs[0]:
-        ui.chart(charts.flow_activity_trend(flow_trend, previous=previous["flows"], **common),
-                 key="ov_flow_trend", data=flow_trend)
-    with tabs[1]:
-        ui.chart(charts.completion_rate_trend(flow_trend, previous=previous["flows"], **common),
-                 key="ov_rate_trend", data=flow_trend)
-    with tabs[2]:
-        ui.chart(charts.active_users_trend(active, previous=previous["active"], **common),
-                 key="ov_active_trend", data=active)
-    with tabs[3]:
-        ui.chart(charts.self_help_views_trend(self_help, previous=previous["self-help"], **common),
-                 key="ov_sh_trend", data=self_help)
+    with tabs[0], ui.section():
+        now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
+        ui.chart(charts.flow_activity_trend(now, previous=before, **common),
+                 key="ov_flow_trend", data=now)
+    with tabs[1], ui.section():
+        now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
+        ui.chart(charts.completion_rate_trend(now, previous=before, **common),
+                 key="ov_rate_trend", data=now)
+    with tabs[2], ui.section():
+        now, before = _trend("engagement-trend", current, engagement_stats.active_users_by_window)
+        ui.chart(charts.active_users_trend(now, previous=before, **common),
+                 key="ov_active_trend", data=now)
+    with tabs[3], ui.section():
+        now, before = _trend("self-help-trend", current, self_help_stats.totals_by_window)
+        ui.chart(charts.self_help_views_trend(now, previous=before, **common),
+                 key="ov_sh_trend", data=now)
 
 
 def best_and_worst(current: ui.Filters) -> None:
