@@ -239,6 +239,29 @@ def test_progress_reaches_the_total() -> None:
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
+@pytest.mark.parametrize("fmt", ["pptx", "pdf"])
+def test_markup_and_control_characters_from_the_api_are_shown_as_text(
+    fmt: str, tmp_path: Path
+) -> None:
+    content = synthetic_content()
+    content.charts = content.charts[:1]
+    content.charts[0].takeaway = "Flow '\x00<b>bold</b> & \x1b[31m' fell"
+    content.tables[1].frame.loc[0, "flow_name"] = "\x01<i>x</i> & y"
+    content.account = "acme <demo> & co\x02"
+    data = build(content, fmt)
+    if fmt == "pptx":
+        deck = Presentation(io.BytesIO(data))
+        texts = [s.text_frame.text for s in deck.slides[2].shapes if s.has_text_frame]
+        assert "Flow '\ufffd<b>bold</b> & \ufffd[31m' fell" in texts
+        table = next(s for s in deck.slides[4].shapes if s.has_table).table
+        assert table.cell(1, 0).text == "\ufffd<i>x</i> & y"
+    else:
+        pdf = tmp_path / "pack.pdf"
+        pdf.write_bytes(data)
+        assert "<b>bold</b> &" in pdf_text(pdf, 3)  # escaped, not applied as markup
+        assert "acme <demo> & co" in pdf_text(pdf, 1)
+
+
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="pptx, pdf, zip"):
         build(synthetic_content(), "docx")

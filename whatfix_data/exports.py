@@ -198,10 +198,10 @@ def _xlsx_values(kind: str, series: pd.Series) -> list[Any]:
         return [None if pd.isna(v) else bool(v) for v in series.astype(object)]
     if kind == "date":
         return [None if pd.isna(v) else v for v in series.astype(object)]
-    return [_xml_safe(_cell_to_text(v)) for v in series.astype(object)]
+    return [xml_safe(_cell_to_text(v)) for v in series.astype(object)]
 
 
-def _xml_safe(value: Any) -> Any:
+def xml_safe(value: Any) -> Any:
     """Text without the control characters XML (hence XLSX) cannot hold, each replaced (not
     removed: that could uncover a leading "=") by U+FFFD, so the reader sees something was
     there. Applied after neutralising, which already sees through such characters."""
@@ -240,7 +240,7 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = DEFAULT_SHEET_NAME) -> 
     typed columns (dates as dates, rates as percentages), fitted widths, formulas neutralised."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(safe_sheet_name(sheet_name))
-    headers = [_xml_safe(_safe_header(name)) for name in frame.columns]
+    headers = [xml_safe(_safe_header(name)) for name in frame.columns]
     kinds = [_column_kind(name, frame.iloc[:, i]) for i, name in enumerate(frame.columns)]
     columns = [_xlsx_values(kind, frame.iloc[:, i]) for i, kind in enumerate(kinds)]
 

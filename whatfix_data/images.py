@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import logging
 import os
 import shutil
 import threading
@@ -52,6 +53,13 @@ STARTUP_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_S = 60.0
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# kaleido and choreographer log their internal hiccups (e.g. a half-read message while the
+# browser shuts down at exit) with tracebacks. Without a handler, Python's last-resort handler
+# would print them on stderr: to a CLI user that looks like a crash. A NullHandler keeps them out
+# of stderr; an app that configures logging still receives them through propagation.
+for _library in ("kaleido", "choreographer", "logistro"):
+    logging.getLogger(_library).addHandler(logging.NullHandler())
 
 
 class ChromiumMissingError(WhatfixError):

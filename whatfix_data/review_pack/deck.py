@@ -18,6 +18,7 @@ from pptx.oxml.ns import qn
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
+from whatfix_data.exports import xml_safe
 from whatfix_data.review_pack.model import (
     ACCENT,
     BAD,
@@ -91,7 +92,7 @@ def _text(
     paragraph = frame.paragraphs[0]
     paragraph.alignment = align
     run = paragraph.add_run()
-    run.text = text
+    run.text = xml_safe(text)  # API text may hold control characters, which XML cannot
     run.font.size = Pt(size)
     run.font.bold = bold
     run.font.color.rgb = _rgb(colour)
@@ -225,7 +226,7 @@ def _table_cell(cell, value: str, *, header: bool, right: bool) -> None:
     paragraph = cell.text_frame.paragraphs[0]
     paragraph.alignment = PP_ALIGN.RIGHT if right else PP_ALIGN.LEFT
     run = paragraph.add_run()
-    run.text = value
+    run.text = xml_safe(value)
     run.font.size = Pt(TABLE_FONT_PT)
     run.font.bold = header
     run.font.color.rgb = _rgb("FFFFFF" if header else INK)
@@ -244,7 +245,7 @@ def build_deck(content: ReviewContent, chart_pngs: Sequence[bytes]) -> bytes:
     presentation = Presentation()
     presentation.slide_width, presentation.slide_height = SLIDE_W, SLIDE_H
     layout = presentation.slide_layouts[BLANK_LAYOUT]
-    presentation.core_properties.title = f"{content.title} ({content.period_label})"
+    presentation.core_properties.title = xml_safe(f"{content.title} ({content.period_label})")
     presentation.core_properties.author = "Whatfix analytics"
 
     _title_slide(presentation.slides.add_slide(layout), content)

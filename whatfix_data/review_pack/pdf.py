@@ -21,6 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from whatfix_data.exports import xml_safe
 from whatfix_data.review_pack.deck import png_size
 from whatfix_data.review_pack.model import (
     ACCENT,
@@ -105,7 +106,7 @@ class _Pdf:
             "p", fontName=self.bold if bold else self.regular, fontSize=size,
             leading=size * 1.2, textColor=_colour(colour), alignment=TA_LEFT,
         )
-        para = Paragraph(escape(text).replace("\n", "<br/>"), style)
+        para = Paragraph(escape(xml_safe(text)).replace("\n", "<br/>"), style)
         _, height = para.wrap(width, max_height or PAGE_H)
         para.drawOn(self.canvas, left, _y(top) - height)
         return height
@@ -202,7 +203,7 @@ def _table_page(pdf: _Pdf, table: TableItem) -> None:
         for header in (True, False)
     }
     rows = [
-        [Paragraph(escape(v), styles[(TA_RIGHT if c in right else TA_LEFT, r == 0)])
+        [Paragraph(escape(xml_safe(v)), styles[(TA_RIGHT if c in right else TA_LEFT, r == 0)])
          for c, v in enumerate(row)]
         for r, row in enumerate(cells)
     ]
