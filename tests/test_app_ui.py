@@ -1,0 +1,97 @@
+"""ui.py's pure helpers: markdown escaping, column formats, labels, cache description, deltas."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+import pytest
+
+import ui
+from whatfix_data.config import Settings
+from whatfix_data.windows import DateRange
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["[click](javascript:alert(1))", "**bold** _it_", "<img src=x onerror=alert(1)>", "# Title",
+     "`code`", "$x$", "a|b"],
+)
+def test_md_escape_leaves_no_markdown_active(hostile):
+    escaped = ui.md_escape(hostile)
+    for char in "[]()*_<>#`$|":
+        # every special character is preceded by a backslash, so markdown shows it literally
+        for position, found in enumerate(escaped):
+            if found == char:
+                assert escaped[position - 1] == "\\", (hostile, escaped)
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("completion_rate_pct", "Completion rate (%)"),
+     ("avg_time_to_complete_s", "Avg time to complete (s)"),
+     ("completion_rate_change_pts", "Completion rate change (pts)"),
+     ("flow_name", "Flow name")],
+)
+def test_column_labels_carry_the_unit(name, label):
+    assert ui._column_label(name) == label
+
+
+def test_rates_get_progress_bars_and_changes_signed_numbers():
+    frame = pd.DataFrame({
+        "completion_rate_pct": pd.array([12.5, 99.0], dtype="Float64"),
+        "views_change_pct": pd.array([-40.0, 250.0], dtype="Float64"),
+        "completion_rate_change_pts": pd.array([-3.0, 2.0], dtype="Float64"),
+        "avg_time_to_complete_s": pd.array([30.0, 61.5], dtype="Float64"),
+        "last_seen_at": pd.to_datetime(["2026-11-01", "2026-11-02"], utc=True),
+        "window_start": [date(2026, 11, 1), date(2026, 11, 2)],
+    })
+    config = ui.column_config(frame)
+    kinds = {name: cfg["type_config"]["type"] for name, cfg in config.items()}
+    assert kinds["completion_rate_pct"] == "progress"
+    assert config["completion_rate_pct"]["type_config"]["max_value"] == 100
+    assert kinds["views_change_pct"] == "number"
+    assert config["views_change_pct"]["type_config"]["format"] == "%+.1f%%"
+    assert config["completion_rate_change_pts"]["type_config"]["format"] == "%+.1f pts"
+    assert config["avg_time_to_complete_s"]["type_config"]["format"] == "%.0f s"
+    assert kinds["last_seen_at"] == "datetime"
+    assert kinds["window_start"] == "date"
+
+
+def test_a_percentage_outside_0_100_is_not_drawn_as_a_bar():
+    frame = pd.DataFrame({"share_pct": pd.array([5.0, 130.0], dtype="Float64")})
+    assert ui.column_config(frame)["share_pct"]["type_config"]["type"] == "number"
+
+
+def _settings(cache: str) -> Settings:
+    base = Settings(base_url="https://whatfix.com/api/v1", account_id="a", integration_key="k",
+                    user="u@example.com", cache="memory")
+    return replace(base, cache=cache)
+
+
+def test_cache_description_hides_a_redis_password():
+    text = ui.cache_description(_settings("redis://admin:s3cret@cache.internal:6379/0"))
+    assert "s3cret" not in text and "admin" not in text
+    assert text == "redis://***@cache.internal:6379/0"
+    assert "memory" in ui.cache_description(_settings("memory"))
+    assert ui.cache_description(_settings("/tmp/x.sqlite")) == "SQLite file /tmp/x.sqlite"
+
+
+@pytest.mark.parametrize(
+    ("delta", "good", "colour"),
+    [("+3.0 %", True, "normal"), ("-2.0 pts", False, "normal"), ("+5 %", False, "inverse"),
+     ("-1 %", True, "inverse"), ("+0.0 pts", None, "off"), (None, None, "off")],
+)
+def test_delta_colour_follows_good_news(delta, good, colour):
+    assert ui._delta_colour(delta, good) == colour
+
+
+def test_filters_describe_their_periods():
+    current = ui.Filters(
+        preset="custom", date_range=DateRange(date(2026, 10, 1), date(2026, 10, 31)),
+        comparison="previous", comparison_range=DateRange(date(2026, 8, 31), date(2026, 9, 30)),
+        granularity="week", segment_id=None, segment_name=None,
+    )
+    assert current.range_label == "1 Oct 2026 – 31 Oct 2026"
+    assert current.comparison_label == "vs previous period (31 Aug 2026 – 30 Sep 2026)"
