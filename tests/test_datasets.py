@@ -216,3 +216,16 @@ def test_ranges_with_today_and_disabled_cache_are_not_kept_forever(make_settings
     with WhatfixClient(make_settings(cache="off")) as client:
         load_dataset(client, "flows", SHORT)
         assert load_dataset(client, "flows", SHORT).meta.network_requests == 1
+
+
+def test_an_upsert_drops_the_memoized_user_list(make_sim_server, make_settings) -> None:
+    server = make_sim_server()
+    with WhatfixClient(make_settings(server=server)) as client:
+        before = load_dataset(client, "end-users", None)
+        assert load_dataset(client, "end-users", None).meta.network_requests == 0
+        status, _ = client.put_end_user("brand-new-user", {"email": "new@acme.example"})
+        assert status == 201
+        client.get_all_pages("/end-users", kind="list", id_field="userId", refresh=True)
+        after = load_dataset(client, "end-users", None)
+    assert len(after.frame) == len(before.frame) + 1
+    assert "brand-new-user" in set(after.frame["user_id"])

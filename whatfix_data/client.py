@@ -126,6 +126,16 @@ class PagedResult:
     meta: FetchMeta
 
 
+# Called with the cache scope after an upsert changed an account's end users (see datasets).
+_change_listeners: list[Callable[[str], None]] = []
+
+
+def on_account_change(listener: Callable[[str], None]) -> None:
+    """Register `listener(cache_scope)`, called after a successful end-user upsert."""
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
+
+
 class _Unavailable(Exception):
     """Internal: the API did not answer usefully after the retries (status None = no answer)."""
 
@@ -535,6 +545,9 @@ class WhatfixClient:
             raise _outage_error(outage, "/end-users/{userId}") from None
         if response.status_code not in (*UPSERT_OK, UPSERT_REJECTED):
             raise _error_for_status(response.status_code, "/end-users/{userId}")
+        if response.status_code in UPSERT_OK:
+            for listener in list(_change_listeners):
+                listener(self.settings.cache_scope)
         try:
             payload = response.json()
         except ValueError:

@@ -25,7 +25,13 @@ from typing import Any
 import pandas as pd
 
 from whatfix_data import frames
-from whatfix_data.client import KIND_LIST, KIND_WINDOW, FetchMeta, WhatfixClient
+from whatfix_data.client import (
+    KIND_LIST,
+    KIND_WINDOW,
+    FetchMeta,
+    WhatfixClient,
+    on_account_change,
+)
 from whatfix_data.config import CACHE_OFF
 from whatfix_data.errors import BadResponseError
 from whatfix_data.windows import DateRange, Window, comparison_range, split_range
@@ -268,6 +274,16 @@ def clear_memo() -> None:
     """Forget every memoized dataset (e.g. after an end-user sync changed the lists)."""
     with _memo_lock:
         _memo.clear()
+
+
+def _forget_lists(cache_scope: str) -> None:
+    """After an upsert: the memoized user list and segment counts of that account are outdated."""
+    with _memo_lock:
+        for key in [k for k in _memo if k[0] == cache_scope and k[1] in LIST_DATASETS]:
+            del _memo[key]
+
+
+on_account_change(_forget_lists)
 
 
 def _memo_lifetime(client: WhatfixClient, name: str, date_range: DateRange | None) -> float | None:
