@@ -66,6 +66,14 @@ def test_missing_user_header_is_401_naming_it(sim_server, demo_account):
                   "x-whatfix-user")
 
 
+def test_user_header_must_be_the_keys_user(sim_server, demo_account):
+    headers = {**sim_headers(demo_account), "x-whatfix-user": "someone@else.example"}
+    _assert_error(_get(sim_server, demo_account, "segments", headers=headers), 401,
+                  "x-whatfix-user")
+    headers["x-whatfix-user"] = demo_account.user_email.upper()  # emails are case-insensitive
+    assert _get(sim_server, demo_account, "segments", headers=headers).status_code == 200
+
+
 def test_key_of_another_account_is_403(sim_server):
     acme, globex = sim_server.accounts[0], sim_server.accounts[1]
     _assert_error(_get(sim_server, globex, "end-users", headers=sim_headers(acme)), 403)
