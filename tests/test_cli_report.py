@@ -63,6 +63,7 @@ def test_writes_the_deck_with_progress_on_stderr(run_report, tmp_path: Path) -> 
     assert result.stdout == ""  # stdout stays clean for cron mail; everything is on stderr
     assert "Building review pack" in result.stderr and "100%" in result.stderr
     assert f"Wrote {out}" in result.stderr
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr
     deck = Presentation(io.BytesIO(out.read_bytes()))
     assert len(deck.slides) == SLIDES_WITH_COMPARISON
     title = " ".join(s.text_frame.text for s in deck.slides[0].shapes if s.has_text_frame)
