@@ -104,3 +104,10 @@ def test_fifty_thousand_rows_validate_quickly() -> None:
     elapsed = time.perf_counter() - started
     assert validation.valid_count == 50_000
     assert elapsed < 10  # a generous bound on a shared machine; the benchmark has the figure
+
+
+def test_double_encoded_text_is_invalid_but_real_accents_are_fine() -> None:
+    validation = _validate("userId,name,city\nu1,JosÃ© Müller,Köln\nu2,José Müller,SÃO PAULO\n")
+    assert validation.invalid["row"].tolist() == [2]
+    assert "converted twice" in validation.invalid.loc[0, "message"]
+    assert validation.records.loc[0, "attributes"] == {"city": "SÃO PAULO"}

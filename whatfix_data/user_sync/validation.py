@@ -3,9 +3,9 @@
 Checks (vectorised over columns, not a Python loop per row): missing userId, control characters
 in a userId or one longer than the API accepts, the same userId on two rows (all its rows are
 refused: which one is right is not ours to guess), an invalid email, more than MAX_ATTRIBUTES
-attributes, cells a spreadsheet would run as a formula, text that could not be decoded (wrong
-encoding), and rows with more cells than the header (their columns are shifted). A row with any
-problem is invalid and never sent.
+attributes, cells a spreadsheet would run as a formula, text that could not be decoded or was
+converted twice between encodings, and rows with more cells than the header (their columns are
+shifted). A row with any problem is invalid and never sent.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ EMAIL_PATTERN = (
 FORMULA_PATTERN = r"^(?:=|[+\-@].*[(!|])"
 CONTROL_PATTERN = r"[\x00-\x1f\x7f]"
 REPLACEMENT_CHARACTER = "\ufffd"
+# UTF-8 read as Latin-1/Windows-1252 and saved again: "é" becomes "Ã©", "’" becomes "â€™".
+MOJIBAKE_PATTERN = "[ÃÂ][\u0080-\u00bf]|â€"
 USER_ID_FIELD = "userId"
 PROBLEM_COLUMNS: tuple[str, ...] = ("row", "user_id", "column", "problem")
 RECORD_COLUMNS: tuple[str, ...] = ("row", "user_id", "email", "name", "attributes")
@@ -148,6 +150,10 @@ def _check_cells(text: pd.Series, collect: _Collector, column: str) -> None:
     undecoded = text.str.contains(REPLACEMENT_CHARACTER, regex=False).to_numpy(dtype=bool)
     collect.add(undecoded, column,
                 f"'{column}' has characters that could not be decoded: save the file as UTF-8.")
+    garbled = text.str.contains(MOJIBAKE_PATTERN, regex=True).to_numpy(dtype=bool) & ~undecoded
+    collect.add(garbled, column,
+                f"'{column}' looks converted twice between encodings (e.g. 'Ã©' for 'é'): "
+                "export the file again as UTF-8.")
 
 
 def _check_attribute_count(frame: pd.DataFrame, mapping: ColumnMapping, collect: _Collector):
