@@ -89,6 +89,14 @@ def test_concurrent_callers_each_get_their_own_image() -> None:
     assert all(size == (width, HEIGHT) for width, size in results)
 
 
+def test_a_bad_figure_fails_alone_and_keeps_the_browser() -> None:
+    figure_to_png(_figure())  # warm
+    with pytest.raises(images.ImageExportError):
+        figure_to_png("not a figure")
+    assert images.is_warm()
+    assert figure_to_png(_figure()).startswith(PNG_SIGNATURE)
+
+
 def test_explicit_width_and_height_override_the_layout() -> None:
     png = figure_to_png(_figure(), width=1000, height=500)
     assert _png_size(png) == (2000, 1000)

@@ -222,11 +222,18 @@ def is_warm() -> bool:
 
 
 def _render(call: str, *args: Any) -> Any:
-    """Run one renderer call; on a crash, drop the renderer so the next call starts afresh."""
+    """Run one renderer call. A figure the browser cannot draw fails alone; a dead or stuck
+    browser is dropped (the next call starts afresh)."""
+    from kaleido.errors import JavascriptError, KaleidoError
+
     renderer = _get_renderer()
     try:
         return getattr(renderer, call)(*args)
-    except WhatfixError:
+    except (JavascriptError, KaleidoError, TypeError, ValueError, AttributeError) as exc:
+        raise ImageExportError(
+            "This chart could not be drawn as an image; the chart on the page is unaffected."
+        ) from exc
+    except WhatfixError:  # a render timeout: the browser may be stuck
         shutdown()
         raise
     except Exception as exc:  # a dead tab/browser surfaces as various choreographer errors
