@@ -236,3 +236,15 @@ def test_completeness_check_catches_lost_and_doubled_rows() -> None:
     assert "total count changed" in _completeness_problem(moved, ("userId",))
     pairs = [{"userId": "u1", "taskListId": "t1"}, {"userId": "u1", "taskListId": "t2"}]
     assert _completeness_problem([_Page(pairs, 2, meta)], ("userId", "taskListId")) == ""
+
+
+def test_bodies_cut_mid_transfer_are_fetched_again(make_sim_server, make_settings) -> None:
+    cutting = make_sim_server(fault_rate=0.5)
+    cutting.state.control.fault_kinds = ("dropped",)  # only half-sent bodies
+    settings = make_settings(server=cutting, retries=8)
+    with WhatfixClient(settings) as client:  # the credential check survives cuts too
+        users = client.get_all_pages("/end-users", kind="list", id_field="userId")
+        status, _ = client.put_end_user("cut-user", {"email": "cut@acme.example"})
+    assert len(users.records) == users.meta.total_count == 300
+    assert status in (200, 201)
+    assert cutting.stats()["faults"].get("dropped", 0) > 0

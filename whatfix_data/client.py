@@ -315,8 +315,8 @@ class WhatfixClient:
                 return
             self._last_check = now
         try:
-            response = self._send("GET", CREDENTIAL_PROBE_PATH, CREDENTIAL_PROBE_PARAMS,
-                                  DO_NOT_CACHE)
+            response = self._send_whole("GET", CREDENTIAL_PROBE_PATH, CREDENTIAL_PROBE_PARAMS,
+                                        DO_NOT_CACHE)
         except _Unavailable:
             logger.warning("Credential check skipped: the Whatfix API is unavailable")
             return
@@ -369,6 +369,26 @@ class WhatfixClient:
         if response.status_code in UNAVAILABLE_STATUSES:
             raise _Unavailable(response.status_code)
         return response
+
+    def _attempts(self) -> int:
+        return max(self.settings.retries + 1, BODY_ATTEMPTS)
+
+    def _pause(self, attempt: int) -> None:
+        """Exponential backoff before re-requesting a cut or unreadable body."""
+        if attempt:
+            time.sleep(min(self.settings.backoff_s * 2 ** (attempt - 1), BACKOFF_MAX_S))
+
+    def _send_whole(self, method: str, path: str, params: Mapping[str, Any] | None,
+                    expire_after: int | None, **kwargs: Any) -> requests.Response:
+        """`_send`, re-sent when the connection drops mid-body; `_Unavailable` if it keeps
+        dropping (urllib3's Retry covers everything up to the headers, not the body)."""
+        for attempt in range(self._attempts()):
+            self._pause(attempt)
+            try:
+                return self._send(method, path, params, expire_after, **kwargs)
+            except BODY_ERRORS:
+                logger.warning("Cut body from %s %s (attempt %d)", method, path, attempt + 1)
+        raise _Unavailable(None)
 
     def _stale_copy(self, path: str, params: Mapping[str, Any] | None) -> requests.Response | None:
         """A cached copy of any age, or None: used only when the API is unavailable."""
@@ -429,10 +449,8 @@ class WhatfixClient:
         (validating every body before storing it would parse each response twice).
         """
         last_error: Exception | None = None
-        attempts = max(self.settings.retries + 1, BODY_ATTEMPTS)
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(min(self.settings.backoff_s * 2 ** (attempt - 1), BACKOFF_MAX_S))
+        for attempt in range(self._attempts()):
+            self._pause(attempt)
             try:
                 response, meta = self._get(path, params, kind, refresh=refresh or attempt > 0)
             except BODY_ERRORS as exc:
@@ -540,7 +558,7 @@ class WhatfixClient:
         self.verify_credentials()
         path = f"/end-users/{quote(str(user_id), safe='')}"
         try:
-            response = self._send("PUT", path, None, DO_NOT_CACHE, body=body)
+            response = self._send_whole("PUT", path, None, DO_NOT_CACHE, body=body)
         except _Unavailable as outage:
             raise _outage_error(outage, "/end-users/{userId}") from None
         if response.status_code not in (*UPSERT_OK, UPSERT_REJECTED):
