@@ -318,6 +318,10 @@ def _memo_get(client: WhatfixClient, key: tuple) -> Dataset | None:
 def _memo_put(key: tuple, lifetime: float | None, dataset: Dataset) -> None:
     if dataset.meta.stale:
         return  # an outage copy is served, never remembered
+    if lifetime is not None:
+        lifetime -= dataset.meta.age_s  # it lives as long as its oldest cached response
+        if lifetime <= 0:
+            return
     expires_at = None if lifetime is None else time.monotonic() + lifetime
     with _memo_lock:
         _memo[key] = (expires_at, replace(dataset, frame=dataset.frame.copy()))
