@@ -212,19 +212,21 @@ class AccountData:
                 act.cum_completions[:, hi] - act.cum_completions[:, lo],
                 act.cum_time[:, hi] - act.cum_time[:, lo])
 
-    def _reported(self, kinds: tuple[str, ...], end: date) -> list[int]:
-        """Items of these types reported for a range: not Draft, created on or before its end."""
+    def _reported(self, kinds: tuple[str, ...], start: date, end: date) -> list[int]:
+        """Items of these types live at some point of the range (not Draft, created by its end,
+        not archived before its start)."""
         content = self.data.content
-        last = (end - self.data.start).days
+        first, last = (start - self.data.start).days, (end - self.data.start).days
         return [i for i in range(content.count) if content.types[i] in kinds
-                and content.statuses[i] != "Draft" and content.created_day[i] <= last]
+                and content.statuses[i] != "Draft" and content.created_day[i] <= last
+                and content.live_to[i] >= first]
 
     def flow_rows(self, start: date, end: date) -> list[dict[str, Any]]:
         """Flow analytics of a range, in listing order."""
         views, completions, seconds = self._item_sums(self.day_range(start, end))
         content = self.data.content
         rows = []
-        for i in self._reported(("Flow",), end):
+        for i in self._reported(("Flow",), start, end):
             v, c = int(views[i]), int(completions[i])
             average = round(float(seconds[i]) / c, TIME_DECIMALS) if c else 0.0
             rows.append({"flowId": content.ids[i], "flowName": content.names[i], "views": v,
@@ -243,7 +245,7 @@ class AccountData:
         content = self.data.content
         rows = [{"contentId": content.ids[i], "contentName": content.names[i],
                  "contentType": content.types[i], "views": int(views[i])}
-                for i in self._reported(SELF_HELP_TYPES, end)]
+                for i in self._reported(SELF_HELP_TYPES, start, end)]
         return sorted(rows, key=lambda r: (-r["views"], r["contentId"]))
 
     # ----- per-user ranges ---------------------------------------------------------------------
