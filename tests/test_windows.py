@@ -176,3 +176,17 @@ def test_year_comparison_shifts_one_year(r):
     assert earlier.start.year == r.start.year - 1 and earlier.end.year == r.end.year - 1
     assert abs(earlier.days - r.days) <= 1
     assert (earlier.start.month, earlier.end.month) == (r.start.month, r.end.month)
+
+
+@settings(deadline=None)  # shared 2-core machine: timings vary
+@given(today=DATES)
+def test_presets_end_today_and_quarters_are_whole(today):
+    for preset, days in (("last_7_days", 7), ("last_30_days", 30), ("last_90_days", 90)):
+        r = resolve_preset(preset, today)
+        assert r.end == today and r.days == days
+    this_q = resolve_preset("this_quarter", today)
+    last_q = resolve_preset("last_quarter", today)
+    assert this_q.end == today and this_q.start.day == 1 and this_q.start.month in (1, 4, 7, 10)
+    assert last_q.end == this_q.start - timedelta(days=1)
+    assert last_q.start.day == 1 and last_q.start.month in (1, 4, 7, 10)
+    assert 90 <= last_q.days <= 92
