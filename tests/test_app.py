@@ -195,3 +195,16 @@ def test_the_connection_form_refuses_a_wrong_key(app_env, sim_server, open_page)
     fill_connection_form(at, sim_server.base_url, other, "wrong-key")
     assert "401" in errors(at)
     assert not any(other.account_id in plain(c.value) for c in at.caption)
+
+
+def test_granularity_changes_the_trend_windows(app_env, open_page):
+    def points(at) -> int:
+        fig = next(f for f in figures(at) if "over time" in f["layout"]["title"]["text"])
+        return len(fig["data"][0]["x"])
+
+    at = open_page(query={"range": "last_90_days", "compare": "none"})
+    weekly = points(at)  # automatic for 90 days
+    at.selectbox(key="f_gran").select("day").run()
+    assert_clean(at)
+    assert at.query_params["gran"] == "day"
+    assert points(at) == 90 and weekly < 20

@@ -6,8 +6,9 @@ import time
 from datetime import date
 
 import pytest
-from test_app import PAGES, assert_clean, errors, figure_titles
+from test_app import PAGES, assert_clean, errors, figure_titles, plain
 
+import ui
 from whatfix_data.simulator import SimulatorConfig, start_background
 
 pytestmark = pytest.mark.slow
@@ -73,3 +74,27 @@ def test_a_warm_cache_switches_pages_without_the_network(small_server, point_app
     per_page = (time.perf_counter() - started) / len(PAGES)
     assert small_server.stats()["requests"] == before, "no request once the cache is warm"
     assert per_page < 3.0, f"{per_page:.2f} s per warm page switch"
+
+
+def test_stale_data_is_shown_with_its_age_when_the_api_goes_away(point_app, open_page,
+                                                                 monkeypatch):
+    server = start_background(SimulatorConfig(seed=12, users=200, today=TODAY))
+    point_app(server.base_url, server.accounts[0])
+    for name in ("WHATFIX_TTL_TODAY_S", "WHATFIX_TTL_LISTS_S"):
+        monkeypatch.setenv(name, "1")
+    monkeypatch.setenv("WHATFIX_RETRIES", "0")
+    at = open_page("pages/flows.py")
+    assert_clean(at)
+    try:
+        # The API now fails every request; the HTTP cache still holds the earlier responses.
+        server.state.control.fault_kinds = ("error_503",)
+        server.state.control.fault_rate = 1.0
+        time.sleep(1.5)  # past the TTLs: the next read must ask the API first
+        ui.clear_caches()  # as if the dashboard's own cache entries had expired
+        at.run()
+    finally:
+        server.stop()
+    assert not at.exception
+    warnings = " ".join(plain(w.value) for w in at.warning)
+    assert "could not be reached" in warnings and "ago" in warnings
+    assert len(at.dataframe) >= 2, "the cached copy is still shown"
