@@ -129,10 +129,13 @@ def _flows(d: _Data, kpis: dict[str, Kpi], subtitle: str, vs: str) -> list[Chart
     flows = _frame(d.now("flows"), "flows")
     impacts = analytics.edit_impacts(d.now("flow-trend"), d.now("content"))
     edit = takeaways.edit_sentence(impacts)
+    windows = analytics.flows.totals_by_window(d.now("flow-trend"))
     items = [
         ChartItem("Flows", "Views and completions",
                   charts.flow_views_completions(flows, limit=SLIDE_TOP_N, subtitle=subtitle),
-                  takeaways.kpi_sentence(kpis["flow_completions"], vs), "flow-views-completions"),
+                  _kpi_or_trend(kpis["flow_completions"], d.has_comparison, windows,
+                                "completions", "flow completions", vs),
+                  "flow-views-completions"),
         ChartItem("Flows", "Completion rate by flow",
                   charts.flow_completion_rate(flows, limit=SLIDE_TOP_N, subtitle=subtitle),
                   edit or takeaways.kpi_sentence(kpis["completion_rate"], vs),
