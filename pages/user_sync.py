@@ -74,6 +74,11 @@ def mapping_editor(digest: str, table: user_sync.SourceTable) -> user_sync.Colum
         candidates, key=f"us_map_text_{digest}")
     mapping = guess.with_fields(columns, user_id=user_id, email=email, name=name,
                                 ignored=ignored, text_columns=text_columns)
+    renames = st.text_area(
+        "Attribute names (optional, one per line as attribute=column, like the CLI's --mapping)",
+        key=f"us_map_renames_{digest}", placeholder="role=Job Title", height=68)
+    mapping = user_sync.parse_mapping_options(
+        [line for line in renames.splitlines() if line.strip()], mapping)
     names = ", ".join(mapping.attributes.values()) or "none"
     st.caption(f"Attributes sent: {ui.md_escape(names)}. Empty cells keep the user's current "
                "value; a sync never deletes attributes.")
@@ -256,8 +261,8 @@ def main() -> None:
     st.caption(f"{ui.md_escape(table.file_name)}: {len(table):,} rows, "
                f"{len(table.columns)} columns, read as {table.encoding}.")
     st.subheader("Column mapping")
-    mapping = mapping_editor(digest, table)
     try:
+        mapping = mapping_editor(digest, table)
         mapping.check(table.columns)
     except user_sync.MappingError as exc:
         st.error(ui.md_escape(str(exc)), icon=":material/error:")

@@ -112,3 +112,14 @@ def test_mapping_without_user_id_is_explained(page_env) -> None:
     next(s for s in at.selectbox if s.label == "userId column").set_value("").run()
     assert not at.exception
     assert any("userId" in e.value for e in at.error)
+
+
+def test_attributes_can_be_renamed_in_the_mapping(page_env) -> None:
+    at = _upload(_open(), "crm.csv", GOOD_FILE)
+    renames = next(t for t in at.text_area if t.label.startswith("Attribute names"))
+    renames.set_value("job=role").run()
+    assert not at.exception and not at.error
+    assert any("Attributes sent: job, seats." in c.value for c in at.caption)
+    renames = next(t for t in at.text_area if t.label.startswith("Attribute names"))
+    renames.set_value("nonsense").run()
+    assert any("FIELD=COLUMN" in e.value for e in at.error)

@@ -180,5 +180,8 @@ def _assign(mapping: ColumnMapping, target: str, column: str) -> ColumnMapping:
     for core_field in core.values():
         if getattr(mapping, core_field) == column:
             mapping = replace(mapping, **{core_field: NO_COLUMN})
-    attributes[column] = target
+    if column in mapping.attributes:  # a rename keeps the column's place in the order
+        attributes = {c: (target if c == column else n) for c, n in mapping.attributes.items()}
+    else:
+        attributes[column] = target
     return replace(mapping, attributes=attributes, ignored=ignored)
