@@ -50,7 +50,7 @@ def dormant(current: ui.Filters) -> None:
     """Users last active more than N days ago (from the end-user list), for re-engagement."""
     days = st.number_input(
         "Last active more than this many days ago", min_value=1, max_value=3650,
-        value=DEFAULT_DORMANT_DAYS, step=1, key="dormant_days",
+        value=DEFAULT_DORMANT_DAYS, step=1, key="dormant_days", width=320,
     )
     users = ui.for_segment(ui.load("end-users").frame)
     engagement = ui.for_segment(ui.load("engagement").frame)
@@ -58,8 +58,9 @@ def dormant(current: ui.Filters) -> None:
     dormant_users = engagement_stats.dormant_users(users, engagement, as_of, int(days))
     st.caption(f"{len(dormant_users)} of {len(users)} users were last seen more than "
                f"{int(days)} days before {as_of:%d %b %Y} (the end of the range), or never.")
-    ui.table(dormant_users, key="dormant", title=f"Dormant users {int(days)} days",
-             empty=f"Every user was active in the last {int(days)} days.")
+    empty = (f"Every user was active in the last {int(days)} days." if len(users)
+             else "This account has no end users yet.")
+    ui.table(dormant_users, key="dormant", title=f"Dormant users {int(days)} days", empty=empty)
 
 
 def main() -> None:

@@ -98,3 +98,16 @@ def test_stale_data_is_shown_with_its_age_when_the_api_goes_away(point_app, open
     warnings = " ".join(plain(w.value) for w in at.warning)
     assert "could not be reached" in warnings and "ago" in warnings
     assert len(at.dataframe) >= 2, "the cached copy is still shown"
+
+
+def test_an_account_without_data_shows_empty_states(sim_server, point_app, open_page):
+    point_app(sim_server.base_url, sim_server.accounts[2])  # empty-demo: no users, no content
+    at = open_page()
+    for page in PAGES:
+        at.switch_page(page)
+        at.run()
+        assert_clean(at)
+        assert at.info or page.endswith("data_health.py"), f"{page} explains why it is empty"
+    at.switch_page("pages/engagement.py")
+    at.run()
+    assert any("no end users" in i.value for i in at.info)
