@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -141,7 +142,9 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
         with tempfile.TemporaryDirectory(prefix="whatfix-bench-") as folder:
             settings = make_settings(base_url, str(Path(folder) / "http_cache.sqlite"),
                                      concurrency)
+            cpu_before = time.process_time()
             cold_s, cold_requests, data = timed_load(settings)
+            cold_cpu_s = time.process_time() - cpu_before
             rows = sum(len(d.frame) for part in (data.current, data.comparison)
                        for d in part.values())
             rss_after_cold = peak_rss_mib()
@@ -165,7 +168,14 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
         "rows": rows, "requests_cold": cold_requests, "requests_sequential": len(urls),
         "cold_s": round(cold_s, 2), "ideal_s": round(ideal_s, 2),
         "cold_over_ideal": round(cold_s / ideal_s, 2),
+        "cold_client_cpu_s": round(cold_cpu_s, 2),
+        "load_average_1min": round(os.getloadavg()[0], 1),
         "sequential_s": round(sequential_s, 2),
+        # the box's real cost of one request (latency + scheduling + server work), and the ideal
+        # recomputed with it: what is left above 1.0 is the client's own overhead
+        "sequential_ms_per_request": round(sequential_s / len(urls) * 1000, 1),
+        "cold_over_measured_ideal": round(
+            cold_s / (cold_requests / concurrency * sequential_s / len(urls)), 2),
         "speedup_vs_sequential": round(sequential_s / cold_s, 1),
         "warm_s": round(warm_s, 3), "warm_requests": warm_requests,
         "warm_requests_by_operation": warm_ops,
