@@ -208,6 +208,13 @@ def test_malformed_requests_get_json_errors(sim_server, request_bytes):
     assert b'"code"' in body
 
 
+@pytest.mark.parametrize("method", ["TRACE", "FOO", "PATCH", "POST"])
+def test_any_other_method_is_405_json(sim_server, demo_account, method):
+    response = requests.request(method, f"{sim_server.base_url}/acme-demo/segments",
+                                headers=sim_headers(demo_account), timeout=TIMEOUT)
+    _assert_error(response, 405)
+
+
 def test_head_gets_405_headers_only(sim_server, demo_account):
     response = requests.head(f"{sim_server.base_url}/acme-demo/content",
                              headers=sim_headers(demo_account), timeout=TIMEOUT)

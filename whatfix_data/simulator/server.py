@@ -113,7 +113,11 @@ class _Handler(BaseHTTPRequestHandler):
         """GET."""
         self._dispatch()
 
-    do_PUT = do_POST = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
+    def __getattr__(self, name: str) -> Any:
+        """Every other method (PUT, TRACE, FOO...) is routed too: 405/404 JSON, never a 501."""
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     # ----- plumbing ----------------------------------------------------------------------------
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str],
