@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import numpy as np
+import pytest
 import requests
 from conftest import FIXED_TODAY, sim_headers
 
@@ -204,3 +205,10 @@ def test_user_count_uses_the_segment_rule_semantics(make_sim_server):
     after = {s["name"]: s["userCount"] for s in _get(server, "segments", pageSize=100)["data"]}
     for name in ("EMEA Sales", "Large teams", "Beta testers"):
         assert after[name] == before[name] + 1, name
+
+
+@pytest.mark.parametrize("settings", [{"users": -1}, {"fault_rate": 1.5}, {"latency_ms": -5},
+                                      {"today": date(2, 6, 1)}])
+def test_config_rejects_impossible_settings(settings):
+    with pytest.raises(ValueError):
+        SimulatorConfig(**settings)

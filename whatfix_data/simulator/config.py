@@ -10,6 +10,7 @@ DEFAULT_SEED = 7
 MIN_SECONDARY_USERS = 200
 SECONDARY_USER_SHARE = 5  # the second account has users // 5 users (at least MIN_SECONDARY_USERS)
 SECONDARY_SEED_OFFSET = 1009  # a different seed gives the second account different data
+EARLIEST_TODAY = date(3, 1, 1)  # the 730-day history must stay within representable dates
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class SimulatorConfig:
             raise ValueError("fault_rate must be between 0 and 1")
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
+        if self.today < EARLIEST_TODAY:
+            raise ValueError(f"today must be {EARLIEST_TODAY} or later (two years of history)")
 
     def resolved_accounts(self) -> list[DemoAccount]:
         """The accounts to serve: the configured ones or DEMO_ACCOUNTS."""
