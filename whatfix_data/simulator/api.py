@@ -36,7 +36,6 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INT_PATTERN = re.compile(r"^[0-9]+$")
 SCALAR_TYPES = (str, int, float, bool, type(None))
-READ_ONLY_FIELDS = ("createdAt", "lastSeenAt")
 
 # (method, path after the account id, operationId); None matches one path segment
 ROUTES: tuple[tuple[str, tuple[str | None, ...], str], ...] = (

@@ -85,7 +85,7 @@ class AccountData:
         self._version = 0
         self._segment_cache: tuple[int, list[int]] | None = None
         self._range_cache: OrderedDict[tuple, Any] = OrderedDict()
-        self._day_strings = [(self.data.start + timedelta(days=i)) for i in range(self.data.days)]
+        self._dates = [self.data.start + timedelta(days=i) for i in range(self.data.days)]
         act, every_day = self.data.activity, np.arange(self.data.days + 1)
         # index of the first record of each day in the day-sorted arrays (and the end)
         self._ud_bounds = np.searchsorted(act.ud_day, every_day, side="left")
@@ -100,7 +100,7 @@ class AccountData:
 
     def day(self, index: int) -> date:
         """The date of a history day index."""
-        return self._day_strings[int(index)]
+        return self._dates[int(index)]
 
     # ----- end users ---------------------------------------------------------------------------
     @property
