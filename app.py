@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
+from whatfix_data.errors import WhatfixError
 
 APP_DIR = Path(__file__).parent
 PAGE_TITLE = "Whatfix analytics"
@@ -51,9 +52,12 @@ def main() -> None:
     st.set_page_config(page_title=PAGE_TITLE, page_icon=":material/insights:", layout="wide")
     ui.leave_legacy_pages_mode()
     page = st.navigation(build_navigation(), position="sidebar")
-    with ui.section():
+    try:
         current = ui.settings()
-        ui.demo_banner(current)
+    except WhatfixError as exc:  # e.g. only some WHATFIX_* variables set: nothing can load
+        st.error(ui.md_escape(exc.user_message), icon=":material/error:")
+        st.stop()
+    ui.demo_banner(current)
     ui.sidebar_filters()
     with ui.section():
         ui.connection_form(current)

@@ -363,7 +363,8 @@ DATASET_LABELS: dict[str, str] = {
 }
 
 
-@st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES,
+               show_spinner="Fetching data from the Whatfix API…")
 def _cached_dataset(
     cache_scope: str, name: str, start: date | None, end: date | None, granularity: str | None
 ) -> Dataset:
@@ -446,7 +447,8 @@ def popular_flows_csv(date_range: windows.DateRange | None = None) -> bytes:
     return _cached_popular_csv(scope(), date_range.start, date_range.end)
 
 
-@st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES,
+               show_spinner="Matching end users to segment rules…")
 def _cached_membership(cache_scope: str) -> pd.DataFrame:
     """Segment membership (segment_id, user_id) computed locally from the rules."""
     users = _cached_dataset(cache_scope, "end-users", None, None, None).frame

@@ -208,3 +208,13 @@ def test_granularity_changes_the_trend_windows(app_env, open_page):
     assert_clean(at)
     assert at.query_params["gran"] == "day"
     assert points(at) == 90 and weekly < 20
+
+
+def test_incomplete_credentials_say_which_variables_to_set(monkeypatch, open_page):
+    for name in [n for n in os.environ if n.startswith("WHATFIX_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("WHATFIX_ACCOUNT_ID", "acme-demo")  # key and user missing
+    at = open_page()
+    assert not at.exception
+    message = errors(at)
+    assert "WHATFIX_INTEGRATION_KEY" in message and "WHATFIX_USER" in message
