@@ -91,14 +91,15 @@ def make_settings(base_url: str, cache: str, concurrency: int) -> Settings:
                     cache=cache, max_concurrency=concurrency)
 
 
-def timed_load(settings: Settings) -> tuple[float, int, object]:
-    """(seconds, network requests, data) of one full dashboard load with a new client."""
+def timed_load(settings: Settings) -> tuple[float, int, object, float]:
+    """(seconds, network requests, data, slot-seconds on the wire) of one dashboard load."""
     started = time.perf_counter()
     with WhatfixClient(settings) as client:
         data = load_dashboard(client, resolve_preset(PRESET, today_utc()), GRANULARITY,
                               comparison="previous")
         requests_made = client.network_requests
-    return time.perf_counter() - started, requests_made, data
+        busy_s = client.wire_stats()[1]
+    return time.perf_counter() - started, requests_made, data, busy_s
 
 
 def recorded_urls(settings: Settings) -> list[str]:
@@ -143,7 +144,7 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
             settings = make_settings(base_url, str(Path(folder) / "http_cache.sqlite"),
                                      concurrency)
             cpu_before = time.process_time()
-            cold_s, cold_requests, data = timed_load(settings)
+            cold_s, cold_requests, data, cold_busy_s = timed_load(settings)
             cold_cpu_s = time.process_time() - cpu_before
             rows = sum(len(d.frame) for part in (data.current, data.comparison)
                        for d in part.values())
@@ -151,7 +152,7 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
             urls = recorded_urls(settings)
             sequential_s = sequential(settings, urls)
             before_warm = sim_stats(base_url)
-            warm_s, warm_requests, _ = timed_load(settings)
+            warm_s, warm_requests, _, _ = timed_load(settings)
             after_warm = sim_stats(base_url)
             fresh_process = warm_new_process(settings)
     finally:
@@ -169,6 +170,8 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
         "cold_s": round(cold_s, 2), "ideal_s": round(ideal_s, 2),
         "cold_over_ideal": round(cold_s / ideal_s, 2),
         "cold_client_cpu_s": round(cold_cpu_s, 2),
+        "cold_mean_ms_on_wire": round(cold_busy_s / cold_requests * 1000, 1),
+        "cold_slot_utilisation": round(cold_busy_s / (cold_s * concurrency), 2),
         "load_average_1min": round(os.getloadavg()[0], 1),
         "sequential_s": round(sequential_s, 2),
         # the box's real cost of one request (latency + scheduling + server work), and the ideal

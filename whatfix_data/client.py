@@ -161,13 +161,22 @@ class _BoundedAdapter(HTTPAdapter):
     def __init__(self, gate: threading.BoundedSemaphore, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._gate = gate
+        self._stats_lock = threading.Lock()
+        self.exchanges = 0
+        self.busy_s = 0.0  # slot-seconds spent on the wire (for the benchmark's utilisation)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         with self._gate:
-            response = super().send(request, **kwargs)
-            if not kwargs.get("stream"):
-                _ = response.content  # read the body while holding the slot
-            return response
+            started = time.perf_counter()
+            try:
+                response = super().send(request, **kwargs)
+                if not kwargs.get("stream"):
+                    _ = response.content  # read the body while holding the slot
+                return response
+            finally:
+                with self._stats_lock:
+                    self.exchanges += 1
+                    self.busy_s += time.perf_counter() - started
 
 
 def _retry_policy(settings: Settings) -> Retry:
@@ -254,6 +263,7 @@ class WhatfixClient:
         )
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        self._adapter = adapter
         _resolve_environment_once(self._session, settings.base_url)
         self._session.headers.update(
             {
@@ -291,6 +301,10 @@ class WhatfixClient:
     def today(self) -> date:
         """Today (UTC) as this client sees it: the boundary of never-expiring windows."""
         return self._today()
+
+    def wire_stats(self) -> tuple[int, float]:
+        """(exchanges with the API, slot-seconds they held): a slot's use over time."""
+        return self._adapter.exchanges, self._adapter.busy_s
 
     @property
     def cache(self) -> Any:
