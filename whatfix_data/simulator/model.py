@@ -194,13 +194,18 @@ class AccountData:
                 "contentId": content.ids[i], "name": content.names[i], "type": content.types[i],
                 "status": content.statuses[i], "targetUrl": content.urls[i],
                 "createdAt": _stamp(self.day(content.created_day[i]), content.created_sec[i]),
-                "modifiedAt": _stamp(self.day(content.modified_day[i]),
-                                     max(content.modified_sec[i], content.created_sec[i])
-                                     if content.modified_day[i] == content.created_day[i]
-                                     else content.modified_sec[i]),
+                "modifiedAt": self._modified_at(i),
                 "viewCount": int(totals[i]),
             })
         return rows
+
+    def _modified_at(self, index: int) -> str:
+        """modifiedAt of an item: never before its createdAt, even on the same day."""
+        content = self.data.content
+        seconds = content.modified_sec[index]
+        if content.modified_day[index] == content.created_day[index]:
+            seconds = max(seconds, content.created_sec[index])
+        return _stamp(self.day(content.modified_day[index]), seconds)
 
     def _item_sums(self, span: DayRange) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         act = self.data.activity
