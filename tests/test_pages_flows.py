@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
+import requests
 from test_app import assert_clean, figure_titles, figures
 
 pytestmark = pytest.mark.slow
@@ -29,3 +33,23 @@ def test_choosing_another_flow_redraws_its_trend(app_env, open_page):
     assert_clean(at)
     second = [t for t in figure_titles(at) if "trend" in t.lower() or "over time" in t.lower()]
     assert first != second
+
+
+def test_the_report_table_has_the_rows_of_the_apis_csv(app_env, sim_server, demo_account,
+                                                       open_page):
+    at = open_page("pages/flows.py")
+    report = next(d.value for d in at.dataframe if "rank" in d.value.columns)
+    start, end = at.date_input(key="f_start").value, at.date_input(key="f_end").value
+    response = requests.get(
+        f"{sim_server.base_url}/{demo_account.account_id}/reports/summary/mostPopularFlows",
+        params={"format": "csv", "startDate": start.isoformat(), "endDate": end.isoformat()},
+        headers={"x-whatfix-integration-key": demo_account.integration_key,
+                 "x-whatfix-user": demo_account.user_email},
+        timeout=30,
+    )
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == len(report)
+    id_column = next(c for c in rows[0] if c.lower() in ("flowid", "flow_id"))
+    views_column = next(c for c in rows[0] if c.lower() == "views")
+    assert [r[id_column] for r in rows] == list(report["flow_id"])
+    assert [int(r[views_column]) for r in rows] == [int(v) for v in report["views"]]
