@@ -88,10 +88,12 @@ def best_and_worst(current: ui.Filters) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Best completion rate**")
-        ui.table(best, key="ov_best", title="Best flows", empty="Not enough flow views yet.")
+        ui.table(best.drop(columns="flow_id"), key="ov_best", title="Best flows",
+                 empty="Not enough flow views yet.")
     with right:
         st.markdown("**Worst completion rate**")
-        ui.table(worst, key="ov_worst", title="Worst flows", empty="Not enough flow views yet.")
+        ui.table(worst.drop(columns="flow_id"), key="ov_worst", title="Worst flows",
+                 empty="Not enough flow views yet.")
 
 
 def main() -> None:
