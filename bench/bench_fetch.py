@@ -50,15 +50,15 @@ CREDENTIAL_PROBE = "/segments?page=1&pageSize=1"
 # Warm start of a new process: only the HTTP cache file is warm (imports are not timed).
 NEW_PROCESS_WARM = """
 import json, sys, time
-sys.path.insert(0, sys.argv[2])
+sys.path.insert(0, sys.argv[1])
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import Settings
 from whatfix_data.datasets import load_dashboard
 from whatfix_data.windows import resolve_preset, today_utc
-settings = Settings(**json.loads(sys.argv[1]))
+settings = Settings(**json.loads(sys.stdin.read()))
 started = time.perf_counter()
 with WhatfixClient(settings) as client:
-    load_dashboard(client, resolve_preset(sys.argv[3], today_utc()), sys.argv[4], "previous")
+    load_dashboard(client, resolve_preset(sys.argv[2], today_utc()), sys.argv[3], "previous")
     print(json.dumps({"seconds": time.perf_counter() - started,
                       "requests": client.network_requests}))
 """
@@ -125,8 +125,8 @@ def warm_new_process(settings: Settings) -> dict:
     """The warm load in a fresh interpreter: HTTP cache file only, no in-memory memo."""
     fields = {name: getattr(settings, name) for name in settings.__dataclass_fields__}
     completed = subprocess.run(
-        [sys.executable, "-c", NEW_PROCESS_WARM, json.dumps(fields), str(REPO_ROOT), PRESET,
-         GRANULARITY],
+        [sys.executable, "-c", NEW_PROCESS_WARM, str(REPO_ROOT), PRESET, GRANULARITY],
+        input=json.dumps(fields),  # the key goes through stdin, never the process list
         capture_output=True, text=True, check=True, timeout=600,
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])

@@ -24,9 +24,9 @@ SECOND_PROCESS = textwrap.dedent(
     from whatfix_data.client import WhatfixClient
     from whatfix_data.config import Settings
 
-    settings = Settings(**json.loads(sys.argv[1]))
+    settings = Settings(**json.loads(sys.stdin.read()))  # stdin: keys stay out of argv
     with WhatfixClient(settings, verify=False) as client:
-        result = client.get_json("/analytics/flows", json.loads(sys.argv[2]))
+        result = client.get_json("/analytics/flows", json.loads(sys.argv[1]))
     print(json.dumps({"from_cache": result.meta.from_cache,
                       "network": client.network_requests,
                       "flows": len(result.payload["data"])}))
@@ -53,8 +53,9 @@ def test_a_second_process_finds_the_first_ones_responses(sim_server, redis_setti
     assert not fresh.meta.from_cache
     before = sim_server.stats()
     completed = subprocess.run(
-        [sys.executable, "-c", SECOND_PROCESS, _settings_json(redis_settings), json.dumps(PAST)],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=60, check=True,
+        [sys.executable, "-c", SECOND_PROCESS, json.dumps(PAST)],
+        input=_settings_json(redis_settings), capture_output=True, text=True, cwd=REPO_ROOT,
+        timeout=60, check=True,
     )
     outcome = json.loads(completed.stdout.strip().splitlines()[-1])
     after = sim_server.stats()
