@@ -510,6 +510,7 @@ def clear_caches() -> None:
 @contextmanager
 def section(title: str | None = None) -> Iterator[None]:
     """Render one part of a page; a failure shows an error here and the rest of the page goes on."""
+    leave_legacy_pages_mode()  # any page using sections is safe from Streamlit's legacy mode
     if title:
         st.subheader(title)
     try:
