@@ -53,6 +53,16 @@ def point_app_at(monkeypatch, base_url: str, account, *, key: str | None = None)
 
 
 @pytest.fixture()
+def point_app(monkeypatch) -> Callable[..., None]:
+    """point_app(base_url, account, key=None): the app reads that account (see point_app_at)."""
+
+    def _point(base_url: str, account, *, key: str | None = None) -> None:
+        point_app_at(monkeypatch, base_url, account, key=key)
+
+    return _point
+
+
+@pytest.fixture()
 def app_env(monkeypatch, sim_server, demo_account) -> None:
     """The app reads the session server's primary account, with the suite's fixed today."""
     point_app_at(monkeypatch, sim_server.base_url, demo_account)
