@@ -210,17 +210,17 @@ def test_every_error_is_a_whatfix_error_with_a_message() -> None:
 
 
 def test_pages_run_concurrently_within_the_bound(make_sim_server, make_settings) -> None:
+    # The server counts how many requests it handles at once: the bound is checked there,
+    # not with a stopwatch (the machine is shared).
     slow = make_sim_server(users=USERS, latency_ms=100)
-    elapsed = {}
     for bound in (4, 16):
         with WhatfixClient(make_settings(server=slow, max_concurrency=bound)) as client:
-            started = time.perf_counter()
+            slow.reset()
             result = client.get_all_pages("/end-users", kind="list", id_field="userId")
-            elapsed[bound] = time.perf_counter() - started
+            peak = slow.stats()["maxInFlight"]
         assert len(result.records) == USERS
-    # page 1, then 19 pages: 5 rounds of 4 at best; never more than 4 in flight
-    assert elapsed[4] >= 6 * 0.1 * 0.95
-    assert elapsed[16] < elapsed[4] - 0.15  # and the bound, not a lock, is what limits it
+        # 20 pages: page 1 alone, then the other 19 overlap up to the bound, never beyond it
+        assert 1 < peak <= bound
 
 
 def test_completeness_check_catches_lost_and_doubled_rows() -> None:

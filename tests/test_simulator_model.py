@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -16,7 +15,6 @@ from whatfix_data.simulator.config import account_profiles
 from whatfix_data.simulator.generate import CONTENT_TYPES, HISTORY_DAYS, generate_account
 
 TIMEOUT = 15
-START_LIMIT_S = 2.0
 
 
 def _profile(seed: int = 7, users: int = 400, index: int = 0):
@@ -58,15 +56,13 @@ def test_history_ends_today():
     assert data.activity.ud_day.max() == HISTORY_DAYS - 1  # someone is active today
 
 
-def test_start_time_for_2000_users():
-    started = time.perf_counter()
+def test_server_is_ready_when_start_background_returns():
+    # Start time is a benchmark figure (bench/bench_simulator.py), not a timed test.
     server = start_background(SimulatorConfig(users=2000, today=FIXED_TODAY))
     try:
-        elapsed = time.perf_counter() - started
         assert _get(server, "segments")["data"]
     finally:
         server.stop()
-    assert elapsed < START_LIMIT_S
 
 
 # ----- realism ---------------------------------------------------------------------------------

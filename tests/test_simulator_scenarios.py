@@ -167,10 +167,10 @@ def test_dropped_connection_is_a_protocol_error(make_sim_server):
 
 
 def test_latency_is_added_to_api_responses(make_sim_server):
-    server = make_sim_server(users=100, latency_ms=250)
+    server = make_sim_server(users=100, latency_ms=1500)
     started = time.monotonic()
     assert _get(server, "segments").status_code == 200
-    assert time.monotonic() - started >= 0.25
+    assert time.monotonic() - started >= 1.5
     started = time.monotonic()
     requests.get(f"{server.root_url}/__sim__/stats", timeout=TIMEOUT)
-    assert time.monotonic() - started < 0.25  # controls are never delayed
+    assert time.monotonic() - started < 1.0  # controls are never delayed

@@ -94,16 +94,11 @@ def test_ignored_columns_are_not_validated_or_sent() -> None:
     assert validation.records.loc[0, "attributes"] == {}
 
 
-def test_fifty_thousand_rows_validate_quickly() -> None:
-    import time
-
+def test_fifty_thousand_rows_validate() -> None:
     lines = ["userId,email,name,role,seats,active"]
     lines += [f"u{i},u{i}@x.com,User {i},Admin,{i},true" for i in range(50_000)]
-    started = time.perf_counter()
-    validation = _validate("\n".join(lines) + "\n")
-    elapsed = time.perf_counter() - started
+    validation = _validate("\n".join(lines) + "\n")  # speed: bench/bench_user_sync.py
     assert validation.valid_count == 50_000
-    assert elapsed < 10  # a generous bound on a shared machine; the benchmark has the figure
 
 
 def test_double_encoded_text_is_invalid_but_real_accents_are_fine() -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 SCENARIOS = ("non_json", "truncated_json", "missing_fields", "extra_fields", "wrong_types",
@@ -45,6 +47,8 @@ class SimControl:
     _by_status: Counter = field(default_factory=Counter)
     _faults: Counter = field(default_factory=Counter)
     _total: int = 0
+    _in_flight: int = 0
+    _max_in_flight: int = 0  # the most API requests handled at once since the last reset
     _scenarios: list[Scenario] = field(default_factory=list)
     _revoked: set[str] = field(default_factory=set)
     _random: random.Random = field(default_factory=random.Random)
@@ -59,18 +63,31 @@ class SimControl:
             self._by_operation[operation or "unknown"] += 1
             self._by_status[str(status)] += 1
 
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Count an API request as in flight while the block runs (for concurrency checks)."""
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
     def stats(self) -> dict:
         """API requests served: total, by operationId, by status, and faults injected."""
         with self._lock:
             return {"requests": self._total, "byOperation": dict(self._by_operation),
                     "byStatus": dict(self._by_status), "faults": dict(self._faults),
                     "scenarios": [s.name for s in self._scenarios],
-                    "revokedKeys": len(self._revoked)}
+                    "revokedKeys": len(self._revoked), "maxInFlight": self._max_in_flight}
 
     def reset(self) -> None:
         """Zero the counters, clear scenarios and restore revoked keys."""
         with self._lock:
             self._total = 0
+            self._max_in_flight = self._in_flight
             self._by_operation.clear()
             self._by_status.clear()
             self._faults.clear()

@@ -186,8 +186,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ----- /api/v1 -----------------------------------------------------------------------------
     def _api(self, request: ApiRequest) -> None:
+        with self.state.control.in_flight():
+            self._api_in_flight(request)
+
+    def _api_in_flight(self, request: ApiRequest) -> None:
         state = self.state
         fault = state.control.draw_fault()
+        if fault == "dropped" and request.method != "GET":
+            fault = "error_502"  # a PUT is never half-applied: it fails before it is handled
         latency = state.config.latency_ms / 1000.0
         if fault in FAULT_STATUS:
             self._api_fault(request, fault, latency)
@@ -203,10 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         if latency:
             time.sleep(latency)
         state.control.count(response.operation, response.status)
-        cut = len(body) // 2 if fault == "dropped" and request.method == "GET" else None
-        if fault == "dropped" and cut is None:  # a PUT is never half-applied: fail before it
-            body = _json_bytes(error_payload(502, "Bad gateway"))
-            response.status, content_type = 502, JSON_TYPE
+        cut = len(body) // 2 if fault == "dropped" else None
         self._send(response.status, body, content_type, response.headers, cut=cut)
 
     def _scope(self, request: ApiRequest) -> tuple[str | None, str | None]:
