@@ -66,14 +66,11 @@ def test_a_warm_cache_switches_pages_without_the_network(small_server, point_app
         at.switch_page(page)
         at.run()
     before = small_server.stats()["requests"]
-    started = time.perf_counter()
-    for page in PAGES:
+    for page in PAGES:  # speed of a warm switch: docs/PERFORMANCE.md (Dashboard)
         at.switch_page(page)
         at.run()
         assert_clean(at)
-    per_page = (time.perf_counter() - started) / len(PAGES)
     assert small_server.stats()["requests"] == before, "no request once the cache is warm"
-    assert per_page < 3.0, f"{per_page:.2f} s per warm page switch"
 
 
 def test_stale_data_is_shown_with_its_age_when_the_api_goes_away(point_app, open_page,
