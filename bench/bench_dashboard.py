@@ -1,0 +1,90 @@
+"""Benchmark of the dashboard pages (issue 4, point 14): cold and warm script time per page.
+
+Starts the built-in server in this process (default 20,000 users, 50 ms latency per response),
+points the app at its primary account (environment variables, in-memory HTTP cache) and runs
+`app.py` with Streamlit's AppTest: the first run (Overview), then every page once (cold: what
+the first run did not load is fetched), then every page again (warm). For each page it prints
+the script time and the API requests the server saw. The baseline of the same run is the warm
+Overview: ratios are printed against it, so figures compare across machines. The browser's own
+drawing is not included. Usage: `python bench/bench_dashboard.py [--users N] [--latency-ms MS]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from whatfix_data.simulator import SimulatorConfig, start_background  # noqa: E402
+
+TODAY = date(2026, 11, 27)
+PAGES = ("pages/overview.py", "pages/flows.py", "pages/self_help.py", "pages/engagement.py",
+         "pages/task_lists.py", "pages/segments.py", "pages/content.py", "pages/data_health.py")
+APP_TIMEOUT_S = 600
+
+
+def point_environment(server) -> None:
+    """Make the app read the server's primary account, with a fixed today and a memory cache."""
+    account = server.accounts[0]
+    for name in [n for n in os.environ if n.startswith("WHATFIX_")]:
+        del os.environ[name]
+    os.environ.update({
+        "WHATFIX_BASE_URL": server.base_url, "WHATFIX_ACCOUNT_ID": account.account_id,
+        "WHATFIX_INTEGRATION_KEY": account.integration_key, "WHATFIX_USER": account.user_email,
+        "WHATFIX_CACHE": "memory", "WHATFIX_TODAY": TODAY.isoformat(),
+    })
+
+
+def visit(app: AppTest, server, page: str) -> tuple[float, int]:
+    """Switch to `page`, run it; (seconds, API requests) and fail loudly on an exception."""
+    before = server.stats()["requests"]
+    started = time.perf_counter()
+    app.switch_page(page)
+    app.run()
+    seconds = time.perf_counter() - started
+    if app.exception:
+        raise SystemExit(f"{page} raised: {app.exception[0].value}")
+    return seconds, server.stats()["requests"] - before
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    args = parser.parse_args()
+    server = start_background(SimulatorConfig(seed=7, users=args.users, today=TODAY,
+                                              latency_ms=args.latency_ms))
+    try:
+        point_environment(server)
+        os.chdir(REPO_ROOT)
+        app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=APP_TIMEOUT_S)
+        started = time.perf_counter()
+        app.run()  # the first run opens the Overview and loads every KPI dataset, both periods
+        first = (time.perf_counter() - started, server.stats()["requests"])
+        cold = {page: visit(app, server, page) for page in PAGES}
+        warm = {page: visit(app, server, page) for page in PAGES}
+    finally:
+        server.stop()
+    baseline = warm["pages/overview.py"][0]
+    print(f"{args.users:,} users, {args.latency_ms} ms latency; baseline = warm Overview "
+          f"{baseline:.3f} s")
+    print(f"first run of app.py (Overview): {first[0]:.2f} s, {first[1]} requests, "
+          f"{first[0] / baseline:.1f}x baseline")
+    print(f"{'page':<24}{'cold s':>8}{'req':>6}{'x base':>8}{'warm s':>9}{'req':>6}{'x base':>8}")
+    for page in PAGES:
+        (cold_s, cold_n), (warm_s, warm_n) = cold[page], warm[page]
+        print(f"{Path(page).stem:<24}{cold_s:8.2f}{cold_n:6d}{cold_s / baseline:8.1f}"
+              f"{warm_s:9.2f}{warm_n:6d}{warm_s / baseline:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
