@@ -419,6 +419,9 @@ def load(
 ) -> Dataset:
     """A dataset through the shared cache; raises WhatfixError (pages render it with section)."""
     cache_scope = scope()
+    # st.cache_data is shared by every session: re-check the key (at most every few minutes,
+    # and at once after a rejection) so a revoked key gets its error, not cached data.
+    _client(cache_scope).verify_credentials()
     if name in _LISTS:
         start = end = None
         granularity = None
@@ -781,11 +784,15 @@ def cache_description(current: Settings) -> str:
 
 
 def refresh_all() -> None:
-    """Drop this account's HTTP cache and every cached dataset, so everything is fetched again."""
+    """Drop this account's HTTP cache and datasets, so everything is fetched again.
+
+    Only this scope's HTTP responses and memoized datasets go: in a shared cache (Redis) other
+    accounts keep theirs, and their copies for when the API is down.
+    """
     # When the client cannot even be built, nothing is cached for it.
     with contextlib.suppress(WhatfixError):
-        client().cache.clear()
-    clear_caches()
+        datasets.clear_account(client())
+    clear_caches()  # the page-level caches: cheap to rebuild for other scopes from their memo
 
 
 def health_table(loaded: list[Dataset], failures: Mapping[str, str]) -> pd.DataFrame:

@@ -133,3 +133,58 @@ def test_memory_and_off_backends(make_settings) -> None:
         client.get_json(FLOWS, PAST)
         again = client.get_json(FLOWS, PAST)
         assert not again.meta.from_cache and again.meta.network_requests == 1
+
+
+def _cache_both_accounts(server, make_settings, cache: str) -> tuple[WhatfixClient, ...]:
+    """Clients of the two demo accounts sharing one cache, each with a window and a list cached.
+
+    credential_check_s=0: only the forced check at creation, so later counts are data requests.
+    """
+    clients = tuple(
+        WhatfixClient(make_settings(server=server, account=account, cache=cache,
+                                    credential_check_s=0), today=_fixed_today)
+        for account in (0, 1)
+    )
+    for client in clients:
+        client.get_json(FLOWS, PAST)
+        client.get_all_pages("/segments", kind="list", id_field="segmentId")
+    return clients
+
+
+def assert_clearing_one_scope_keeps_the_other(server, make_settings, cache: str) -> None:
+    """Refresh account 0 only: account 1 is still served from the shared cache, 0 requests."""
+    acme, globex = _cache_both_accounts(server, make_settings, cache)
+    try:
+        deleted = acme.clear_cache()
+        assert deleted >= 2  # its window and its segment page(s)
+        server.reset()
+        kept = globex.get_json(FLOWS, PAST)
+        kept_list = globex.get_all_pages("/segments", kind="list", id_field="segmentId")
+        assert kept.meta.from_cache and kept_list.meta.from_cache
+        assert server.stats()["requests"] == 0  # the other account never reached the API
+        assert acme.clear_cache() == 0  # nothing of acme's left to delete
+        again = acme.get_json(FLOWS, PAST)
+        assert not again.meta.from_cache and server.stats()["requests"] == 1
+    finally:
+        for client in (acme, globex):
+            client.close()
+
+
+def test_clearing_one_account_keeps_the_other_accounts_entries(tmp_path, make_sim_server,
+                                                               make_settings) -> None:
+    cache_file = str(tmp_path / "shared.sqlite")
+    assert_clearing_one_scope_keeps_the_other(make_sim_server(), make_settings, cache_file)
+
+
+def test_clearing_one_key_keeps_another_keys_entries_for_the_same_account(
+        tmp_path, make_sim_server, make_settings) -> None:
+    server = make_sim_server()
+    cache_file = str(tmp_path / "shared.sqlite")
+    with WhatfixClient(make_settings(server=server, cache=cache_file)) as owner:
+        owner.get_json(FLOWS, PAST)
+    # Same account and URL, another key: a scope of its own, which has nothing cached.
+    other = make_settings(server=server, cache=cache_file, integration_key="wf-another-key")
+    with WhatfixClient(other, verify=False) as client:
+        assert client.clear_cache() == 0
+    with WhatfixClient(make_settings(server=server, cache=cache_file)) as owner:
+        assert owner.get_json(FLOWS, PAST).meta.from_cache

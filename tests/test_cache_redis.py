@@ -74,3 +74,10 @@ def test_redis_values_hold_no_credentials(redis_settings, demo_account):
     for value in values:
         assert demo_account.integration_key.encode() not in value
     assert any(b"REDACTED" in value for value in values)
+
+
+def test_clearing_one_account_keeps_the_others_in_a_shared_redis(make_sim_server, make_settings,
+                                                                 redis_url) -> None:
+    from test_cache import assert_clearing_one_scope_keeps_the_other
+
+    assert_clearing_one_scope_keeps_the_other(make_sim_server(), make_settings, redis_url)

@@ -17,6 +17,7 @@ from whatfix_data.datasets import (
     COMPARED_DATASETS,
     DASHBOARD_DATASETS,
     DATASETS,
+    clear_account,
     load_dashboard,
     load_dataset,
     load_engagement,
@@ -229,3 +230,27 @@ def test_an_upsert_drops_the_memoized_user_list(make_sim_server, make_settings) 
         after = load_dataset(client, "end-users", None)
     assert len(after.frame) == len(before.frame) + 1
     assert "brand-new-user" in set(after.frame["user_id"])
+
+
+def test_clearing_one_account_keeps_the_others_memo_and_cache(tmp_path, make_sim_server,
+                                                             make_settings) -> None:
+    server = make_sim_server()
+    cache_file = str(tmp_path / "shared.sqlite")
+    acme, globex = (
+        WhatfixClient(make_settings(server=server, account=account, cache=cache_file,
+                                    credential_check_s=0))
+        for account in (0, 1)
+    )
+    with acme, globex:
+        for client in (acme, globex):
+            load_dataset(client, "flows", SHORT)
+            load_dataset(client, "segments", None)
+        assert clear_account(acme) >= 2
+        server.reset()
+        assert load_dataset(globex, "flows", SHORT).meta.from_cache
+        assert load_dataset(globex, "segments", None).meta.from_cache
+        assert globex.get_json("/analytics/flows", SHORT.params()).meta.from_cache  # HTTP too
+        assert server.stats()["requests"] == 0
+        refreshed = load_dataset(acme, "flows", SHORT)
+        assert not refreshed.meta.from_cache and refreshed.meta.network_requests == 1
+        assert server.stats()["requests"] == 1

@@ -51,6 +51,7 @@ __all__ = [
     "IGNORED_PARAMETERS",
     "NEVER_EXPIRE",
     "build_session",
+    "clear_scope",
     "expire_after_for",
     "make_key_fn",
     "utc_today",
@@ -152,3 +153,23 @@ def build_session(settings: Settings) -> CachedSession:
     )
     session.settings.disabled = disabled
     return session
+
+
+def clear_scope(session: CachedSession, url_prefix: str) -> int:
+    """Delete the cached responses of one scope only; returns how many were deleted.
+
+    A response belongs to the scope when its URL starts with `url_prefix` (the account's
+    `{base_url}/{account_id}/`) and its key is the one this session's scoped `key_fn` gives its
+    request: entries of other accounts, and of other keys for the same account, stay (in a shared
+    Redis they are other users' data and their copy for outages).
+    """
+    cache = session.cache
+    keys = [
+        response.cache_key
+        for response in cache.filter(valid=True, expired=True)
+        if str(response.url).startswith(url_prefix)
+        and cache.create_key(response.request) == response.cache_key
+    ]
+    if keys:
+        cache.delete(*keys)
+    return len(keys)

@@ -35,6 +35,7 @@ from whatfix_data.cache import (
     KIND_WINDOW,
     USER_HEADER,
     build_session,
+    clear_scope,
     expire_after_for,
     utc_today,
 )
@@ -306,6 +307,10 @@ class WhatfixClient:
         """(exchanges with the API, slot-seconds they held): a slot's use over time."""
         return self._adapter.exchanges, self._adapter.busy_s
 
+    def clear_cache(self) -> int:
+        """Delete this scope's cached responses (other accounts' stay); returns how many."""
+        return clear_scope(self._session, self._url("/"))
+
     @property
     def cache(self) -> Any:
         """The requests-cache backend (for tests and maintenance)."""
@@ -335,6 +340,8 @@ class WhatfixClient:
             logger.warning("Credential check skipped: the Whatfix API is unavailable")
             return
         if response.status_code in (401, 403, 404):
+            with self._lock:
+                self._last_check = None  # a rejected key stays rejected until a check passes
             raise _error_for_status(response.status_code, CREDENTIAL_PROBE_PATH)
 
     # ------------------------------------------------------------------------------ transport

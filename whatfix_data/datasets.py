@@ -276,6 +276,19 @@ def clear_memo() -> None:
         _memo.clear()
 
 
+def clear_account(client: WhatfixClient) -> int:
+    """Forget this client's scope only: its cached HTTP responses and its memoized datasets.
+
+    Other accounts (and other keys of this account) keep theirs, in the memo and in a shared
+    cache. Returns the number of HTTP responses deleted.
+    """
+    scope = client.settings.cache_scope
+    with _memo_lock:
+        for key in [k for k in _memo if k[0] == scope]:
+            del _memo[key]
+    return client.clear_cache()
+
+
 def _forget_lists(cache_scope: str) -> None:
     """After an upsert: the memoized user list and segment counts of that account are outdated."""
     with _memo_lock:
