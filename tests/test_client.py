@@ -192,6 +192,20 @@ def test_rejected_key_is_never_answered_from_a_stale_copy(clean_server, make_set
             client.get_json(FLOWS, WITH_TODAY)
 
 
+def test_revoked_key_gets_its_401_for_past_windows_and_keeps_getting_it(
+        clean_server, make_settings, demo_account) -> None:
+    # Past windows never expire, so only the live credential check stands between a revoked
+    # key and old data: once it fails, every later call fails too, not just the next one.
+    settings = make_settings(server=clean_server, credential_check_s=1)
+    with WhatfixClient(settings, today=_fixed_today) as client:
+        assert client.get_json(FLOWS, PAST).payload["data"]
+        clean_server.revoke_key(demo_account.integration_key)
+        time.sleep(1.1)
+        for _ in range(3):
+            with pytest.raises(AuthenticationError):
+                client.get_json(FLOWS, PAST)
+
+
 def test_upsert_creates_updates_and_reports_rejections(own_server, make_settings) -> None:
     with WhatfixClient(make_settings(server=own_server)) as client:
         created, body = client.put_end_user("new-user-1", {"email": "n1@acme.example",
