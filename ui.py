@@ -62,7 +62,6 @@ GRANULARITY_LABELS: dict[str, str] = {"day": "Daily", "week": "Weekly", "month":
 AUTO_GRANULARITY = "auto"
 ALL_USERS = "__all__"
 EARLIEST_DATE = date(2015, 1, 1)
-TODAY_ENV = "WHATFIX_TODAY"
 DATE_FORMAT = "YYYY-MM-DD"
 KPI_CARDS_PER_ROW = 3
 
@@ -166,9 +165,11 @@ class Filters:
 
 
 def today() -> date:
-    """Today in UTC (or WHATFIX_TODAY, YYYY-MM-DD, for reproducible demos and tests)."""
-    override = _parse_date(os.environ.get(TODAY_ENV, "").strip())
-    return override or windows.today_utc()
+    """Today in UTC, or the `today` setting (WHATFIX_TODAY, YYYY-MM-DD) for demos and tests."""
+    with contextlib.suppress(WhatfixError):  # unusable settings are reported where data loads
+        if (override := settings().today) is not None:
+            return override
+    return windows.today_utc()
 
 
 def _parse_date(text: str | None) -> date | None:

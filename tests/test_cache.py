@@ -188,3 +188,23 @@ def test_clearing_one_key_keeps_another_keys_entries_for_the_same_account(
         assert client.clear_cache() == 0
     with WhatfixClient(make_settings(server=server, cache=cache_file)) as owner:
         assert owner.get_json(FLOWS, PAST).meta.from_cache
+
+
+def test_expiry_follows_the_today_setting(make_settings) -> None:
+    # PAST ends on 31 Oct: "today" for the first client, so 1 s; before today for the second.
+    includes_today = make_settings(today=date(2026, 10, 31), ttl_today_s=1)
+    with WhatfixClient(includes_today) as client:
+        assert client.today() == date(2026, 10, 31)
+        client.get_json(FLOWS, PAST)
+        assert client.get_json(FLOWS, PAST).meta.from_cache
+        time.sleep(1.05)
+        assert not client.get_json(FLOWS, PAST).meta.from_cache  # expired after ttl_today_s
+    ended = make_settings(today=date(2026, 11, 1), ttl_today_s=1)
+    with WhatfixClient(ended) as client:
+        client.get_json(FLOWS, PAST)
+        time.sleep(1.05)
+        assert client.get_json(FLOWS, PAST).meta.from_cache  # a past window never expires
+        assert _entries_by_url(client) and all(
+            response.expires is None for response in _entries_by_url(client).values()
+            if "endDate=2026-10-31" in response.url
+        )

@@ -122,3 +122,32 @@ def test_failures_end_with_one_line_and_a_non_zero_code(tmp_path, make_settings)
                        "--end", "2026-10-31", "--out", str(tmp_path / "x.csv"), "--quiet")
     assert bad_date.returncode == 2 and "YYYY-MM-DD" in _single_error_line(bad_date)
     assert not (tmp_path / "flows.csv").exists()
+
+
+def _flows_entry_expires(cache_file: Path, make_settings) -> object:
+    from whatfix_data.client import WhatfixClient
+
+    with WhatfixClient(make_settings(cache=str(cache_file)), verify=False) as reader:
+        entries = [r for r in reader.cache.responses.values() if "/analytics/flows" in r.url]
+    assert len(entries) == 1
+    return entries[0].expires
+
+
+def test_the_cli_uses_the_today_setting_for_expiry(tmp_path, sim_server, demo_account,
+                                                   make_settings) -> None:
+    expiries = {}
+    for today in ("2026-10-31", "2026-11-27"):  # the range's last day, then a later day
+        cache_file = tmp_path / f"cache-{today}.sqlite"
+        env = _clean_env(
+            tmp_path, WHATFIX_BASE_URL=sim_server.base_url,
+            WHATFIX_ACCOUNT_ID=demo_account.account_id,
+            WHATFIX_INTEGRATION_KEY=demo_account.integration_key,
+            WHATFIX_USER=demo_account.user_email, WHATFIX_CACHE=str(cache_file),
+            WHATFIX_TODAY=today,
+        )
+        done = _export(tmp_path, env, "flows", "--start", "2026-10-01", "--end", "2026-10-31",
+                       "--out", str(tmp_path / "flows.csv"), "--quiet")
+        assert done.returncode == 0, done.stderr
+        expiries[today] = _flows_entry_expires(cache_file, make_settings)
+    assert expiries["2026-10-31"] is not None  # the window includes "today": 15 minutes
+    assert expiries["2026-11-27"] is None  # ended before "today": never expires

@@ -161,3 +161,15 @@ def test_no_credentials_means_demo_mode_started_once(tmp_path: Path) -> None:
     assert demo.account_id == "acme-demo" and demo.cache == "memory"
     assert demo.max_concurrency == 4  # the other settings still come from the environment
     assert demo.integration_key not in repr(demo)
+
+
+def test_today_override_from_env_or_secrets() -> None:
+    from datetime import date
+
+    assert load_settings(None, CREDS_ENV).today is None  # the real day by default
+    env = {**CREDS_ENV, "WHATFIX_TODAY": "2026-11-27"}
+    assert load_settings(None, env).today == date(2026, 11, 27)
+    toml_date = {"whatfix": {"today": date(2025, 1, 31)}}  # TOML dates arrive as dates
+    assert load_settings(toml_date, env).today == date(2025, 1, 31)
+    with pytest.raises(ConfigurationError, match="WHATFIX_TODAY must be a date"):
+        load_settings(None, {**CREDS_ENV, "WHATFIX_TODAY": "27/11/2026"})

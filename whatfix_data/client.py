@@ -249,11 +249,13 @@ class WhatfixClient:
         self,
         settings: Settings,
         *,
-        today: Callable[[], date] = utc_today,
+        today: Callable[[], date] | None = None,
         verify: bool = True,
     ) -> None:
         self.settings = settings
-        self._today = today
+        # `today` (a callable, for tests) beats the `today` setting, which beats the real day.
+        fixed = settings.today
+        self._today = today or ((lambda: fixed) if fixed is not None else utc_today)
         self._session = build_session(settings)
         # One bound for the whole client: nested page/window pools never exceed it together.
         adapter = _BoundedAdapter(
@@ -300,7 +302,7 @@ class WhatfixClient:
         self._session.close()
 
     def today(self) -> date:
-        """Today (UTC) as this client sees it: the boundary of never-expiring windows."""
+        """Today (UTC, or the `today` setting): the boundary of never-expiring windows."""
         return self._today()
 
     def wire_stats(self) -> tuple[int, float]:

@@ -14,6 +14,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,9 @@ class Settings:
     retries: int = DEFAULT_RETRIES
     backoff_s: float = DEFAULT_BACKOFF_S
     credential_check_s: int = DEFAULT_CREDENTIAL_CHECK_S
+    # An override of "today" (UTC) for reproducible demos and tests: the boundary of windows that
+    # never expire, the dashboard's date presets, the demo server's last day. None = the real day.
+    today: date | None = None
 
     @property
     def key_fingerprint(self) -> str:
@@ -109,6 +113,7 @@ _SPEC: dict[str, tuple[type, Any]] = {
     "retries": (int, DEFAULT_RETRIES),
     "backoff_s": (float, DEFAULT_BACKOFF_S),
     "credential_check_s": (int, DEFAULT_CREDENTIAL_CHECK_S),
+    "today": (date, None),
 }
 
 
@@ -123,8 +128,24 @@ def _secrets_table(secrets: Mapping | None) -> Mapping:
     return table if isinstance(table, Mapping) else {}
 
 
+def _convert_date(raw: Any, source: str) -> date:
+    """A date from TOML (already a date) or text in ISO form (YYYY-MM-DD)."""
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"{source} must be a date in the form YYYY-MM-DD, got {raw!r}."
+        ) from None
+
+
 def _convert(name: str, raw: Any, source: str) -> Any:
     kind = _SPEC[name][0]
+    if kind is date:
+        return _convert_date(raw, source)
     if isinstance(raw, kind) and not isinstance(raw, bool):
         return raw.strip() if isinstance(raw, str) else raw
     try:

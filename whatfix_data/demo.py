@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from whatfix_data.config import CACHE_MEMORY, ENV_PREFIX, Settings, collect, settings_from_values
@@ -19,27 +20,31 @@ _lock = threading.Lock()
 _server: Any = None
 
 
-def demo_server() -> Any:
-    """The process-wide built-in server (started on first use, on a free loopback port)."""
+def demo_server(today: date | None = None) -> Any:
+    """The process-wide built-in server (started on first use, on a free loopback port).
+
+    `today` (the `today` setting) is the last day of its history; only the first call starts it.
+    """
     global _server
     with _lock:
         if _server is None:
             from whatfix_data.simulator import SimulatorConfig, start_background
 
-            _server = start_background(SimulatorConfig())
+            config = SimulatorConfig() if today is None else SimulatorConfig(today=today)
+            _server = start_background(config)
         return _server
 
 
 def demo_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings for the primary demo account of the built-in server (`demo=True`).
 
-    Non-credential settings (cache, concurrency, TTLs, timeouts) still come from WHATFIX_* env
-    variables; the credentials are the demo account's.
+    Non-credential settings (cache, concurrency, TTLs, timeouts, today) still come from
+    WHATFIX_* env variables; the credentials are the demo account's.
     """
     env = os.environ if env is None else env
-    server = demo_server()
-    account = server.accounts[0]
     values = collect(None, env)
+    server = demo_server(values["today"])
+    account = server.accounts[0]
     if not env.get(ENV_PREFIX + "CACHE"):
         values["cache"] = CACHE_MEMORY
     values.update(
