@@ -20,10 +20,12 @@ from whatfix_data.datasets import (
     clear_account,
     load_dashboard,
     load_dataset,
+    load_end_users,
     load_engagement,
     load_flows,
     load_popular_flows,
     load_popular_flows_csv,
+    load_segments,
     load_self_help,
     load_task_completion,
     load_trend,
@@ -254,3 +256,30 @@ def test_clearing_one_account_keeps_the_others_memo_and_cache(tmp_path, make_sim
         refreshed = load_dataset(acme, "flows", SHORT)
         assert not refreshed.meta.from_cache and refreshed.meta.network_requests == 1
         assert server.stats()["requests"] == 1
+
+
+def test_refresh_bypasses_both_caches_and_stores_the_fresh_lists(make_sim_server,
+                                                                 make_settings) -> None:
+    import requests
+    from conftest import sim_headers
+
+    server = make_sim_server()
+    account = server.accounts[0]
+    with WhatfixClient(make_settings(server=server)) as client:
+        before = load_dataset(client, "end-users", None)
+        load_dataset(client, "segments", None)
+        # A change made elsewhere (another tool): neither cache of this process knows about it.
+        added = requests.put(f"{server.base_url}/{account.account_id}/end-users/made-elsewhere",
+                             json={"email": "elsewhere@acme.example"},
+                             headers=sim_headers(account), timeout=10)
+        assert added.status_code == 201
+        assert len(load_dataset(client, "end-users", None).frame) == len(before.frame)
+        fresh = load_end_users(client, refresh=True)
+        segments = load_segments(client, refresh=True)
+        assert fresh.meta.network_requests == fresh.meta.requests > 0
+        assert segments.meta.network_requests == segments.meta.requests > 0
+        assert "made-elsewhere" in set(fresh.frame["user_id"])
+        memoized = load_dataset(client, "end-users", None)  # the memo holds the fresh list...
+        cached = load_end_users(client)  # ...and so does the HTTP cache
+    assert memoized.meta.network_requests == 0 and len(memoized.frame) == len(before.frame) + 1
+    assert cached.meta.from_cache and len(cached.frame) == len(before.frame) + 1

@@ -101,10 +101,15 @@ def _data_list(payload: dict, path: str) -> list[dict]:
 # ---------------------------------------------------------------------------------- lists
 
 
-def load_end_users(client: WhatfixClient) -> Dataset:
-    """Every end user (paginated list, cached for the list TTL)."""
-    result = client.get_all_pages(PATH_END_USERS, kind=KIND_LIST, id_field="userId")
-    return _dataset("end-users", result.records, result.meta)
+def load_end_users(client: WhatfixClient, *, refresh: bool = False) -> Dataset:
+    """Every end user (paginated list, cached for the list TTL).
+
+    `refresh=True` asks the API now, bypassing the HTTP cache and the memo, and stores the fresh
+    list in both (e.g. to diff a sync against what the API holds, then show the synced users).
+    """
+    result = client.get_all_pages(PATH_END_USERS, kind=KIND_LIST, id_field="userId",
+                                  refresh=refresh)
+    return _listed(client, "end-users", result.records, result.meta, refresh)
 
 
 def load_content(client: WhatfixClient) -> Dataset:
@@ -113,10 +118,20 @@ def load_content(client: WhatfixClient) -> Dataset:
     return _dataset("content", result.records, result.meta)
 
 
-def load_segments(client: WhatfixClient) -> Dataset:
-    """Every segment with its rules and userCount."""
-    result = client.get_all_pages(PATH_SEGMENTS, kind=KIND_LIST, id_field="segmentId")
-    return _dataset("segments", result.records, result.meta)
+def load_segments(client: WhatfixClient, *, refresh: bool = False) -> Dataset:
+    """Every segment with its rules and userCount (`refresh` as for `load_end_users`)."""
+    result = client.get_all_pages(PATH_SEGMENTS, kind=KIND_LIST, id_field="segmentId",
+                                  refresh=refresh)
+    return _listed(client, "segments", result.records, result.meta, refresh)
+
+
+def _listed(client: WhatfixClient, name: str, records: list[dict], meta: FetchMeta,
+            refresh: bool) -> Dataset:
+    """A list dataset; a refreshed one replaces the memoized copy (the HTTP cache has it too)."""
+    dataset = _dataset(name, records, meta)
+    if refresh:
+        _remember(client, name, None, "week", dataset)
+    return dataset
 
 
 # ------------------------------------------------------------------------------ analytics
@@ -350,17 +365,29 @@ def load_dataset(client: WhatfixClient, name: str, date_range: DateRange | None,
     Lists ignore `date_range` (it may be None for them).
     """
     lifetime = _memo_lifetime(client, name, date_range)
-    key = (client.settings.cache_scope, name,
-           None if name in LIST_DATASETS else date_range,
-           granularity if name.endswith("-trend") else None)
+    key = _memo_key(client, name, date_range, granularity)
     if lifetime != 0 and (memoized := _memo_get(client, key)) is not None:
         if progress is not None:
             progress(1, 1)
         return memoized
     dataset = _load_fresh(client, name, date_range, granularity, progress)
-    if lifetime != 0:
-        _memo_put(key, lifetime, dataset)
+    _remember(client, name, date_range, granularity, dataset)
     return dataset
+
+
+def _memo_key(client: WhatfixClient, name: str, date_range: DateRange | None,
+              granularity: str) -> tuple:
+    return (client.settings.cache_scope, name,
+            None if name in LIST_DATASETS else date_range,
+            granularity if name.endswith("-trend") else None)
+
+
+def _remember(client: WhatfixClient, name: str, date_range: DateRange | None, granularity: str,
+              dataset: Dataset) -> None:
+    """Memoize a freshly loaded dataset under its expiry rule (nothing when the cache is off)."""
+    lifetime = _memo_lifetime(client, name, date_range)
+    if lifetime != 0:
+        _memo_put(_memo_key(client, name, date_range, granularity), lifetime, dataset)
 
 
 def _load_fresh(client: WhatfixClient, name: str, date_range: DateRange | None,

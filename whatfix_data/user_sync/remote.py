@@ -2,20 +2,26 @@
 
 The diff must be computed against what the API holds *now*: a list served from the one-hour list
 cache would make a second run resend rows the first run already applied. So both lists are
-fetched bypassing the cache (``refresh=True``), which also stores the fresh copy: that is the
-refresh the dashboard sees after a sync.
+fetched bypassing the caches (``load_end_users``/``load_segments`` with ``refresh=True``), which
+also stores the fresh copies in them: that is the refresh the dashboard sees after a sync.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 import requests
 
-from whatfix_data import frames
-from whatfix_data.client import KIND_LIST, FetchMeta, WhatfixClient
-from whatfix_data.datasets import PATH_END_USERS, PATH_SEGMENTS
+from whatfix_data.client import FetchMeta, WhatfixClient
+from whatfix_data.datasets import (
+    PATH_END_USERS,
+    PATH_SEGMENTS,
+    Dataset,
+    load_end_users,
+    load_segments,
+)
 from whatfix_data.errors import ApiUnavailableError
 
 BROKEN_CONNECTION = (
@@ -33,20 +39,20 @@ class CurrentState:
     meta: FetchMeta
 
 
-def _fresh(client: WhatfixClient, path: str, dataset: str, id_field: str):
+def _fresh(load: Callable[..., Dataset], path: str, client: WhatfixClient) -> Dataset:
     try:
-        result = client.get_all_pages(path, kind=KIND_LIST, id_field=id_field, refresh=True)
+        return load(client, refresh=True)
     except requests.RequestException as exc:
         # The client maps HTTP failures to WhatfixError; a body cut mid-read can still escape.
         raise ApiUnavailableError(BROKEN_CONNECTION, operation=path) from exc
-    return frames.to_frame(dataset, result.records).frame, result.meta
 
 
 def load_current(client: WhatfixClient) -> CurrentState:
     """Every end user and segment, fetched from the API now (the cached copies are replaced)."""
-    end_users, user_meta = _fresh(client, PATH_END_USERS, "end-users", "userId")
-    segments, segment_meta = _fresh(client, PATH_SEGMENTS, "segments", "segmentId")
-    return CurrentState(end_users, segments, FetchMeta.combine([user_meta, segment_meta]))
+    end_users = _fresh(load_end_users, PATH_END_USERS, client)
+    segments = _fresh(load_segments, PATH_SEGMENTS, client)
+    return CurrentState(end_users.frame, segments.frame,
+                        FetchMeta.combine([end_users.meta, segments.meta]))
 
 
 def refresh_cache(client: WhatfixClient) -> CurrentState:
