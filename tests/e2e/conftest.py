@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -85,12 +86,15 @@ def app_env(sim_server, account, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def app_url(sim_server, demo_account, tmp_path_factory) -> Iterator[str]:
-    """Base URL of `streamlit run app.py` serving the primary account of the built-in server."""
+@contextmanager
+def running_app(server, account, workdir: Path, **extra_env: str) -> Iterator[str]:
+    """`streamlit run app.py` for one account of `server`; yields its base URL, stops it after.
+
+    `extra_env` adds variables of the app process (e.g. WHATFIX_SYNC_DIR for User Sync logs).
+    """
     port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = app_env(sim_server, demo_account, log_path.parent)
+    log_path = workdir / "streamlit.log"
+    env = app_env(server, account, workdir) | extra_env
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -111,6 +115,13 @@ def app_url(sim_server, demo_account, tmp_path_factory) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(sim_server, demo_account, tmp_path_factory) -> Iterator[str]:
+    """Base URL of `streamlit run app.py` serving the primary account of the built-in server."""
+    with running_app(sim_server, demo_account, tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
 
 
 def _wait_idle(page, timeout_ms: int = SCRIPT_TIMEOUT_MS) -> None:
