@@ -13,11 +13,7 @@ def segment_table() -> None:
     """Each segment with its rules in words and both member counts."""
     segments = ui.load("segments").frame
     ui.load("end-users")  # warns when the user list is a stale copy
-    # Glue until the data layer offers it: API counts vs local members, rules in words.
-    table = segment_rules.reconcile(segments, ui.membership())
-    words = segments["rules"].map(segment_rules.rules_sentence)
-    sentences = dict(zip(segments["segment_id"], words, strict=True))
-    table.insert(2, "rules", table["segment_id"].map(sentences))
+    table = segment_rules.segment_table(segments, ui.membership())
     ui.chart(charts.segment_membership(table), key="seg_membership")
     mismatched = int((~table["matches"]).sum()) if not table.empty else 0
     if mismatched:

@@ -12,7 +12,7 @@ def test_segments_page(app_env, open_page):
     at = open_page("pages/segments.py")
     assert_clean(at)
     table = at.dataframe[0].value
-    assert {"rules", "user_count", "local_count"} <= set(table.columns)
+    assert {"rules", "description", "user_count", "local_count"} <= set(table.columns)
     assert table["rules"].str.len().gt(0).all()
     assert not table["rules"].str.contains(r"\{", regex=True).any(), "sentences, not JSON"
     titles = " | ".join(figure_titles(at)).lower()
