@@ -163,6 +163,19 @@ class Filters:
             return ""
         return f"vs {COMPARE_LABELS[self.comparison].lower()} ({self.comparison_range.label()})"
 
+    @property
+    def current_legend(self) -> str:
+        """Legend name of the range, e.g. "This period (2026-10-29 – 2026-11-27)"."""
+        return charts.period_label("This period", self.date_range.start, self.date_range.end)
+
+    @property
+    def comparison_legend(self) -> str | None:
+        """Legend name of the comparison, e.g. "Previous period (2026-09-29 – 2026-10-28)"."""
+        if self.comparison_range is None:
+            return None
+        return charts.period_label(COMPARE_LABELS[self.comparison], self.comparison_range.start,
+                                   self.comparison_range.end)
+
 
 def today() -> date:
     """Today in UTC, or the `today` setting (WHATFIX_TODAY, YYYY-MM-DD) for demos and tests."""

@@ -19,7 +19,7 @@ def active_users(current: ui.Filters) -> None:
     if current.comparison_range is not None:
         previous = ui.load("engagement-trend", current.comparison_range).frame
     fig = charts.active_users_trend(
-        trend, previous=previous, previous_label=current.comparison_label or None,
+        trend, previous=previous, previous_label=current.comparison_legend,
         granularity=current.granularity, subtitle=current.range_label,
     )
     ui.chart(fig, key="active_trend", data=trend)

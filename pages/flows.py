@@ -53,7 +53,7 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
     edits = flow_stats.modifications(content, flow_id)
     fig = charts.flow_trend(
         trend, flow_id, modifications=edits, metric=metric, previous=previous,
-        previous_label=current.comparison_label or None, granularity=current.granularity,
+        previous_label=current.comparison_legend, granularity=current.granularity,
         subtitle=current.range_label,
     )
     ui.chart(fig, key="flow_trend", data=flow_stats.totals_by_window(trend, flow_id))
@@ -77,8 +77,8 @@ def flow_comparison(current: ui.Filters, flows: pd.DataFrame) -> None:
         key="flow_compare_metric",
     )
     fig = charts.flow_comparison(
-        compared, metric=metric, current_label=f"This period ({current.range_label})",
-        previous_label=current.comparison_range.label(), subtitle=current.comparison_label,
+        compared, metric=metric, current_label=current.current_legend,
+        previous_label=current.comparison_legend, subtitle=current.comparison_label,
     )
     ui.chart(fig, key="flow_compare")
     ui.table(compared, key="flow_compare", title="Flow comparison")

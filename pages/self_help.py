@@ -32,7 +32,7 @@ def views_trend(current: ui.Filters) -> None:
             ui.load("self-help-trend", current.comparison_range).frame
         )
     fig = charts.self_help_views_trend(
-        trend, previous=previous, previous_label=current.comparison_label or None,
+        trend, previous=previous, previous_label=current.comparison_legend,
         granularity=current.granularity, subtitle=current.range_label,
     )
     ui.chart(fig, key="sh_trend", data=trend)

@@ -53,3 +53,14 @@ def test_the_report_table_has_the_rows_of_the_apis_csv(app_env, sim_server, demo
     views_column = next(c for c in rows[0] if c.lower() == "views")
     assert [r[id_column] for r in rows] == list(report["flow_id"])
     assert [int(r[views_column]) for r in rows] == [int(v) for v in report["views"]]
+
+
+def test_comparison_legends_name_the_periods(app_env, open_page):
+    at = open_page("pages/flows.py")
+    names = {trace.get("name") for fig in figures(at) for trace in fig["data"]}
+    assert "This period (2026-10-29 – 2026-11-27)" in names, names
+    assert "Previous period (2026-09-29 – 2026-10-28)" in names, names
+    at.selectbox(key="f_compare").select("year").run()
+    assert_clean(at)
+    names = {trace.get("name") for fig in figures(at) for trace in fig["data"]}
+    assert any(str(n).startswith("Same period last year (2025-10-29") for n in names), names
