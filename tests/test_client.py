@@ -262,3 +262,65 @@ def test_bodies_cut_mid_transfer_are_fetched_again(make_sim_server, make_setting
     assert len(users.records) == users.meta.total_count == 300
     assert status in (200, 201)
     assert cutting.stats()["faults"].get("dropped", 0) > 0
+
+
+@pytest.fixture()
+def cutting_server(make_sim_server):
+    """A private server that cuts every response body in half (PUTs fail with 502 instead)."""
+    server = make_sim_server()
+    server.state.control.fault_kinds = ("dropped",)
+    server.state.control.fault_rate = 1.0
+    return server
+
+
+CUT_PATHS = {
+    "get_json": lambda c: c.get_json(FLOWS, PAST),
+    "get_all_pages": lambda c: c.get_all_pages("/end-users", kind="list", id_field="userId"),
+    "get_text": lambda c: c.get_text("/reports/summary/mostPopularFlows",
+                                     {**PAST, "format": "csv"}),
+    "get_bytes": lambda c: c.get_bytes("/reports/summary/mostPopularFlows",
+                                       {**PAST, "format": "csv"}),
+    "put_end_user": lambda c: c.put_end_user("cut-user", {"email": "cut@acme.example"}),
+}
+
+
+@pytest.mark.parametrize("call", sorted(CUT_PATHS))
+def test_bodies_always_cut_end_as_api_unavailable(cutting_server, make_settings, call) -> None:
+    settings = make_settings(server=cutting_server, retries=2, credential_check_s=0)
+    # Creating the client runs the credential check: skipped (outage), not crashed.
+    with WhatfixClient(settings) as client, pytest.raises(ApiUnavailableError) as caught:
+        CUT_PATHS[call](client)
+    assert "Try again" in caught.value.user_message
+    faults = cutting_server.stats()["faults"]
+    assert faults.get("dropped", 0) + faults.get("error_502", 0) >= 3  # retried, then gave up
+
+
+def test_the_credential_check_survives_bodies_always_cut(cutting_server, make_settings,
+                                                         caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    settings = make_settings(server=cutting_server, retries=2, credential_check_s=0)
+    client = WhatfixClient(settings, verify=False)
+    try:
+        client.verify_credentials(force=True)  # an outage: skipped, cached data may be served
+    finally:
+        client.close()
+    assert cutting_server.stats()["faults"]["dropped"] == 3  # every attempt was cut
+    assert "Credential check skipped" in caplog.text
+
+
+def test_a_cached_copy_is_served_stale_when_bodies_keep_being_cut(make_sim_server,
+                                                                   make_settings) -> None:
+    server = make_sim_server()
+    with WhatfixClient(make_settings(server=server, retries=2, credential_check_s=0)) as client:
+        fresh = client.get_json(FLOWS, PAST)
+        server.state.control.fault_kinds = ("dropped",)
+        server.state.control.fault_rate = 1.0
+        again = client.get_json(FLOWS, PAST, refresh=True)
+    assert again.meta.stale and again.payload == fresh.payload
+
+
+def test_an_impossible_header_is_a_configuration_error(make_settings) -> None:
+    with pytest.raises(WhatfixError) as caught:
+        WhatfixClient(make_settings(user="pm@acme.example\r\nX-Injected: 1"))
+    assert type(caught.value).__name__ == "ConfigurationError"
+    assert "WHATFIX_USER" in caught.value.user_message

@@ -44,6 +44,7 @@ from whatfix_data.errors import (
     ApiUnavailableError,
     AuthenticationError,
     BadResponseError,
+    ConfigurationError,
     IncompleteDataError,
     InvalidRequestError,
     NotFoundError,
@@ -72,6 +73,14 @@ CONNECTION_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
     requests.exceptions.RetryError,
+)
+# Raised before anything is sent: a setting makes an impossible URL or header; retrying won't help.
+SETUP_ERRORS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.URLRequired,
 )
 
 
@@ -384,6 +393,10 @@ class WhatfixClient:
         except CONNECTION_ERRORS as exc:
             logger.warning("%s %s failed: %s", method, path, type(exc).__name__)
             raise _Unavailable(None) from None
+        except BODY_ERRORS:
+            raise  # a body cut mid-transfer: re-sent by `_send_whole` / `_get_decoded`
+        except requests.RequestException as exc:
+            raise _request_error(exc, path) from None  # the exception text may quote a header
         if not getattr(response, "from_cache", False):
             with self._lock:
                 self.network_requests += 1
@@ -487,8 +500,21 @@ class WhatfixClient:
             logger.warning("Unreadable body from %s (attempt %d)", path, attempt + 1)
         if isinstance(last_error, BadResponseError):
             raise last_error
-        raise BadResponseError(
-            f"The Whatfix API kept sending incomplete responses for {path}. Try again later.",
+        return self._after_cut_bodies(path, params, kind, decode)
+
+    def _after_cut_bodies(
+        self, path: str, params: Mapping[str, Any] | None, kind: str,
+        decode: Callable[[requests.Response], Any],
+    ) -> ApiResult:
+        """The connection kept breaking mid-body: an outage, so a cached copy if there is one."""
+        stale = self._stale_copy(path, params) if kind != KIND_LIVE else None
+        if stale is not None:
+            logger.warning("Serving a cached copy of %s: its body kept being cut", path)
+            return ApiResult(decode(stale), self._meta(stale, stale=True))
+        raise ApiUnavailableError(
+            f"The connection to the Whatfix API kept breaking while {path} was being downloaded "
+            f"({self._attempts()} attempts) and no cached copy exists. Try again in a few "
+            "minutes; if it persists, check the network between this machine and the API.",
             operation=path,
         )
 
@@ -594,6 +620,25 @@ class WhatfixClient:
         except ValueError:
             payload = {}
         return response.status_code, payload if isinstance(payload, dict) else {}
+
+
+def _request_error(exc: requests.RequestException, path: str) -> WhatfixError:
+    """A requests exception that is neither an outage nor a cut body, as our own error.
+
+    Only the exception's type is named: its text may quote a header, i.e. the key.
+    """
+    if isinstance(exc, SETUP_ERRORS):
+        return ConfigurationError(
+            f"The request to the Whatfix API could not be built ({type(exc).__name__}): check "
+            "WHATFIX_BASE_URL, WHATFIX_ACCOUNT_ID and WHATFIX_USER for stray spaces, line "
+            "breaks or other characters.",
+            operation=path,
+        )
+    return BadResponseError(
+        f"The exchange with the Whatfix API failed ({type(exc).__name__}) for {path}. Try "
+        "again later; if it persists, report it to Whatfix support.",
+        operation=path,
+    )
 
 
 def _decode_json_object(response: requests.Response) -> dict:
