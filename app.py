@@ -16,15 +16,19 @@ from whatfix_data.errors import WhatfixError
 APP_DIR = Path(__file__).parent
 PAGE_TITLE = "Whatfix analytics"
 
-# Section -> pages (file, title, icon). The sidebar navigation shows exactly these entries.
+# Section -> pages (file, title, icon). The sidebar navigation shows exactly these entries: the
+# analytics pages together (a section per page would repeat each name as its own header), then
+# the admin pages.
 NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
-    "Overview": [("pages/overview.py", "Overview", ":material/dashboard:")],
-    "Flows": [("pages/flows.py", "Flows", ":material/route:")],
-    "Self Help": [("pages/self_help.py", "Self Help", ":material/help:")],
-    "Engagement": [("pages/engagement.py", "Engagement", ":material/group:")],
-    "Task Lists": [("pages/task_lists.py", "Task Lists", ":material/checklist:")],
-    "Segments": [("pages/segments.py", "Segments", ":material/category:")],
-    "Content": [("pages/content.py", "Content", ":material/inventory_2:")],
+    "Analytics": [
+        ("pages/overview.py", "Overview", ":material/dashboard:"),
+        ("pages/flows.py", "Flows", ":material/route:"),
+        ("pages/self_help.py", "Self Help", ":material/help:"),
+        ("pages/engagement.py", "Engagement", ":material/group:"),
+        ("pages/task_lists.py", "Task Lists", ":material/checklist:"),
+        ("pages/segments.py", "Segments", ":material/category:"),
+        ("pages/content.py", "Content", ":material/inventory_2:"),
+    ],
     "Admin": [
         ("pages/data_health.py", "Data Health", ":material/monitor_heart:"),
         ("pages/user_sync.py", "User Sync", ":material/sync:"),

@@ -29,16 +29,7 @@ PAGES: dict[str, tuple[str, bool]] = {
     "Content": ("content", True),
     "Data Health": ("data_health", False),
 }
-SECTIONS = [
-    "Overview",
-    "Flows",
-    "Self Help",
-    "Engagement",
-    "Task Lists",
-    "Segments",
-    "Content",
-    "Admin",
-]
+SECTIONS = ["Analytics", "Admin"]
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
 ERROR_BOX = '[data-testid="stAlertContentError"], [data-testid="stException"]'
 
