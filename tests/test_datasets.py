@@ -283,3 +283,14 @@ def test_refresh_bypasses_both_caches_and_stores_the_fresh_lists(make_sim_server
         cached = load_end_users(client)  # ...and so does the HTTP cache
     assert memoized.meta.network_requests == 0 and len(memoized.frame) == len(before.frame) + 1
     assert cached.meta.from_cache and len(cached.frame) == len(before.frame) + 1
+
+
+def test_a_refresh_through_cut_bodies_is_a_clear_error(make_sim_server, make_settings) -> None:
+    from whatfix_data.errors import ApiUnavailableError
+
+    server = make_sim_server()
+    server.state.control.fault_kinds = ("dropped",)
+    server.state.control.fault_rate = 1.0
+    settings = make_settings(server=server, retries=1, credential_check_s=0)
+    with WhatfixClient(settings) as client, pytest.raises(ApiUnavailableError):
+        load_end_users(client, refresh=True)  # what a sync's preview reads first

@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-import requests
 from tqdm import tqdm
 
 from whatfix_data import user_sync
@@ -86,10 +85,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except WhatfixError as exc:
         print(exc.user_message, file=sys.stderr)
-        return EXIT_FAILURE
-    except requests.RequestException as exc:  # before OSError: requests' errors derive from it
-        print(f"The connection to the Whatfix API broke ({type(exc).__name__}); nothing was "
-              "sent. Try again in a minute.", file=sys.stderr)
         return EXIT_FAILURE
     except OSError as exc:
         print(f"Cannot write a file: {exc}", file=sys.stderr)

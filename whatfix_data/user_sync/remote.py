@@ -8,26 +8,12 @@ also stores the fresh copies in them: that is the refresh the dashboard sees aft
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
-import requests
 
 from whatfix_data.client import FetchMeta, WhatfixClient
-from whatfix_data.datasets import (
-    PATH_END_USERS,
-    PATH_SEGMENTS,
-    Dataset,
-    load_end_users,
-    load_segments,
-)
-from whatfix_data.errors import ApiUnavailableError
-
-BROKEN_CONNECTION = (
-    "The connection to the Whatfix API broke while the current end users were being read. "
-    "Nothing was sent; try again in a minute."
-)
+from whatfix_data.datasets import load_end_users, load_segments
 
 
 @dataclass(frozen=True)
@@ -39,18 +25,13 @@ class CurrentState:
     meta: FetchMeta
 
 
-def _fresh(load: Callable[..., Dataset], path: str, client: WhatfixClient) -> Dataset:
-    try:
-        return load(client, refresh=True)
-    except requests.RequestException as exc:
-        # The client maps HTTP failures to WhatfixError; a body cut mid-read can still escape.
-        raise ApiUnavailableError(BROKEN_CONNECTION, operation=path) from exc
-
-
 def load_current(client: WhatfixClient) -> CurrentState:
-    """Every end user and segment, fetched from the API now (the cached copies are replaced)."""
-    end_users = _fresh(load_end_users, PATH_END_USERS, client)
-    segments = _fresh(load_segments, PATH_SEGMENTS, client)
+    """Every end user and segment, fetched from the API now (the cached copies are replaced).
+
+    Failures (cut connections included) arrive as `whatfix_data.errors` exceptions.
+    """
+    end_users = load_end_users(client, refresh=True)
+    segments = load_segments(client, refresh=True)
     return CurrentState(end_users.frame, segments.frame,
                         FetchMeta.combine([end_users.meta, segments.meta]))
 
