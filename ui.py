@@ -595,6 +595,12 @@ def file_name(title: str, extension: str) -> str:
     return f"{charts.figure_filename(title, iso_range_label(), settings().account_id)}.{extension}"
 
 
+def stem_file_name(stem: str, extension: str) -> str:
+    """A download name from free text made safe, e.g. "CRM export (2) outcomes" ->
+    crm-export-2-outcomes.csv (for files that do not depend on the filters)."""
+    return f"{charts.figure_filename(stem, '')}.{extension}"
+
+
 def iso_range_label() -> str:
     """The range as ISO dates ("2026-10-29 – 2026-11-27"), the form used in file names."""
     current = filters().date_range
@@ -609,18 +615,28 @@ def table(
     empty: str = "Nothing to show for these filters.",
     config: Mapping[str, Any] | None = None,
     height: int | None = None,
+    file_stem: str | None = None,
 ) -> None:
-    """An st.dataframe with formatted columns and CSV/XLSX downloads of exactly what it shows."""
+    """An st.dataframe with formatted columns and CSV/XLSX downloads of exactly what it shows.
+
+    Downloads are named after the title, account and date range (:func:`file_name`); a table
+    that does not depend on the filters (User Sync) gives its own `file_stem` instead, and then
+    does not read the sidebar filters at all.
+    """
     if frame.empty:
         st.info(empty, icon=":material/info:")
         return
+
+    def download_name(extension: str) -> str:
+        return stem_file_name(file_stem, extension) if file_stem else file_name(title, extension)
+
     merged = column_config(frame) | dict(config or {})
     st.dataframe(frame, hide_index=True, column_config=merged, height=height or "auto")
     row = st.container(horizontal=True)
     row.download_button(
         "Download CSV",
         data=lambda: exports.to_csv_bytes(frame),
-        file_name=file_name(title, "csv"),
+        file_name=download_name("csv"),
         mime="text/csv",
         key=f"csv_{key}",
         icon=":material/download:",
@@ -629,7 +645,7 @@ def table(
     row.download_button(
         "Download XLSX",
         data=lambda: exports.to_xlsx_bytes(frame, sheet_name=title),
-        file_name=file_name(title, "xlsx"),
+        file_name=download_name("xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"xlsx_{key}",
         icon=":material/download:",

@@ -10,6 +10,7 @@ differs.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,10 +31,24 @@ K_RESULT = "us_result"  # the last apply: dict with result, outcomes, failed CSV
 DIGEST_CHARS = 12
 NONE_LABEL = "(none)"
 ACTION_LABELS = {"create": "Create", "update": "Update", "unchanged": "Unchanged"}
+SEGMENT_CHANGE_COLUMNS = ["segment", "members_now", "joining", "leaving", "members_after"]
 
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:DIGEST_CHARS]
+
+
+def download_stem(file_name: str, what: str) -> str:
+    """Name of a download derived from the uploaded file, e.g. "crm-export validation problems".
+
+    Not the dashboard's title/account/date-range name: a sync file does not depend on the filters.
+    """
+    return f"{Path(file_name).stem} {what}"
+
+
+def code(text: str) -> str:
+    """Text as inline code (a path): markdown escapes would show as backslashes inside it."""
+    return "`" + str(text).replace("`", "'") + "`"
 
 
 def read_table(uploaded: Any) -> tuple[str, user_sync.SourceTable]:
@@ -103,6 +118,7 @@ def validation_section(digest: str, table: user_sync.SourceTable,
     invalid.metric("Invalid rows (never sent)", f"{validation.invalid_count:,}")
     ui.table(validation.problems, key="us_problems", title="Validation problems",
              empty="No problems: every row can be sent.",
+             file_stem=download_stem(table.file_name, "validation problems"),
              config={"problem": st.column_config.TextColumn("Problem", width="large")})
     return validation
 
@@ -112,7 +128,7 @@ def _plan_key(digest: str, mapping: user_sync.ColumnMapping) -> str:
 
 
 def preview_section(digest: str, mapping: user_sync.ColumnMapping,
-                    validation: user_sync.Validation) -> user_sync.Plan | None:
+                    validation: user_sync.Validation, file_name: str) -> user_sync.Plan | None:
     """Compare with the current end users on request; show creates, updates and segment moves."""
     key = _plan_key(digest, mapping)
     stored = st.session_state.get(K_PLAN)
@@ -126,11 +142,11 @@ def preview_section(digest: str, mapping: user_sync.ColumnMapping,
         st.caption("The preview compares the valid rows with the end users in Whatfix now.")
         return None
     plan = stored[1]
-    show_plan(plan)
+    show_plan(plan, file_name)
     return plan
 
 
-def show_plan(plan: user_sync.Plan) -> None:
+def show_plan(plan: user_sync.Plan, file_name: str) -> None:
     """Counts per action, the rows to send with what changes, and per-segment membership moves."""
     counts = plan.summary()
     cells = st.columns(4)
@@ -147,12 +163,17 @@ def show_plan(plan: user_sync.Plan) -> None:
             to_send["changed_fields"], to_send["changed_attributes"], strict=True)],
     })
     ui.table(changes, key="us_changes", title="Changes to send",
-             empty="Nothing to send: Whatfix already holds every value of the file.")
+             empty="Nothing to send: Whatfix already holds every value of the file.",
+             file_stem=download_stem(file_name, "changes to send"))
     moved = plan.segment_changes
     moved = moved[(moved["joining"] > 0) | (moved["leaving"] > 0)]
+    # Segments by name as the admin knows them (the id only when a segment has no name).
+    segment = moved["name"].astype("string").fillna(moved["segment_id"].astype("string"))
+    moved = moved.assign(segment=segment)[SEGMENT_CHANGE_COLUMNS]
     st.markdown("**Segment membership after the sync** (local rule evaluation)")
     ui.table(moved, key="us_segments", title="Segment changes",
-             empty="No segment gains or loses a member.")
+             empty="No segment gains or loses a member.",
+             file_stem=download_stem(file_name, "segment changes"))
 
 
 def apply_section(table: user_sync.SourceTable, plan: user_sync.Plan) -> None:
@@ -220,20 +241,22 @@ def result_section(stored: dict[str, Any]) -> None:
     cells = st.columns(len(OUTCOMES))
     for cell, name in zip(cells, OUTCOMES, strict=True):
         cell.metric(name.capitalize(), f"{result.counts.get(name, 0):,}")
-    st.caption(f"Outcomes file: `{ui.md_escape(stored['outcomes_path'])}` · audit log: "
-               f"`{ui.md_escape(stored['audit_path'])}`")
-    stem = stored["file_name"].rsplit(".", 1)[0]
-    left, right, _ = st.columns([1, 1, 3])
-    left.download_button("Download outcomes CSV", data=user_sync.outcomes_csv(stored["outcomes"]),
-                         file_name=f"{stem}-outcomes.csv", mime="text/csv", key="us_dl_outcomes",
-                         icon=":material/download:", on_click="ignore")
+    st.caption(f"Outcomes file: {code(stored['outcomes_path'])} · audit log: "
+               f"{code(stored['audit_path'])}")
+    source = stored["file_name"]
+    row = st.container(horizontal=True)
+    row.download_button(
+        "Download outcomes CSV", data=user_sync.outcomes_csv(stored["outcomes"]),
+        file_name=ui.stem_file_name(download_stem(source, "outcomes"), "csv"), mime="text/csv",
+        key="us_dl_outcomes", icon=":material/download:", on_click="ignore")
     if result.counts.get(FAILED):
-        right.download_button(
+        row.download_button(
             f"Download {result.counts[FAILED]:,} failed rows", data=stored["failed_csv"],
-            file_name=f"{stem}-failed.csv", mime="text/csv", key="us_dl_failed",
-            icon=":material/download:", on_click="ignore")
+            file_name=ui.stem_file_name(download_stem(source, "failed"), "csv"),
+            mime="text/csv", key="us_dl_failed", icon=":material/download:", on_click="ignore")
     failed = stored["outcomes"][stored["outcomes"]["outcome"] == FAILED]
-    ui.table(failed, key="us_failed", title="Failed rows", empty="No row failed.")
+    ui.table(failed, key="us_failed", title="Failed rows", empty="No row failed.",
+             file_stem=download_stem(source, "failed rows"))
 
 
 def main() -> None:
@@ -274,7 +297,7 @@ def main() -> None:
         return
     plan = None
     with ui.section("Preview"):
-        plan = preview_section(digest, mapping, validation)
+        plan = preview_section(digest, mapping, validation, table.file_name)
     if plan is not None:
         with ui.section("Apply"):
             apply_section(table, plan)

@@ -74,6 +74,18 @@ def test_upload_shows_guessed_mapping_and_validation(page_env) -> None:
     problems = at.dataframe[0].value
     assert problems["row"].tolist() == [4]
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
+    # Sync files do not depend on the dashboard filters: a page run alone never draws them.
+    assert "Date range" not in selects
+
+
+def test_segment_changes_are_shown_by_name(page_env) -> None:
+    at = _upload(_open(), "crm.csv", GOOD_FILE)
+    _button(at, "us_preview").click().run()
+    assert not at.exception and not at.error
+    moved = next(d.value for d in at.dataframe if "joining" in d.value.columns)
+    assert list(moved.columns) == ["segment", "members_now", "joining", "leaving",
+                                   "members_after"]
+    assert not moved["segment"].str.startswith("seg-").any(), "names, not ids"
 
 
 def test_preview_then_apply_then_nothing_left_to_send(page_env) -> None:

@@ -116,7 +116,7 @@ def test_upload_preview_apply_and_download_outcomes(page, sync_app, wait_idle):
     problems = rows_of(data)
     assert [int(p["row"]) for p in problems] == [BAD_ROW], problems
     assert "email" in problems[0]["problem"].lower()
-    assert "validation-problems" in name
+    assert name == "crm-export-validation-problems.csv", "named after the upload, no dates"
 
     page.get_by_role("button", name="Preview changes").click()
     wait_idle(page)
