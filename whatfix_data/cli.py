@@ -1,13 +1,21 @@
-"""Command line: `python -m whatfix_data COMMAND ...`, one module per command in `whatfix_data.commands`."""
+"""Command line `python -m whatfix_data COMMAND ...`: one module per command in `commands/`."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
-# Subcommand name -> module in whatfix_data.commands that defines `register(subparsers)` and `run(args)`.
+from whatfix_data.errors import WhatfixError
+from whatfix_data.windows import InvalidDateRange
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# Subcommand -> module in whatfix_data.commands defining `register(subparsers)` and `run(args)`.
 COMMANDS: dict[str, str] = {
     "simulate": "simulate",
     "export": "export",
@@ -35,11 +43,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, run the command, return its exit code; failures print one line, no traceback."""
+    """Parse arguments, run the command, return its exit code.
+
+    Every command shares this failure policy: one line on stderr that says what to do, a
+    non-zero exit code, never a traceback (the details go to the log, shown with --verbose).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except InvalidDateRange as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except WhatfixError as exc:
+        print(f"Error: {exc.user_message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:
+        target = exc.filename or getattr(args, "out", None) or "a file"
+        print(f"Error: cannot write {target}: {exc.strerror or exc}.", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:  # last resort: still one line
+        logging.getLogger("whatfix_data").debug("command failed", exc_info=True)
+        print(f"Error: the command failed unexpectedly ({type(exc).__name__}); run it again with "
+              "--verbose for details, or report it.", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,1 +1,1 @@
-"""One module per CLI command; each defines `register(subparsers)` (which sets `run` as default) and `run(args) -> int`."""
+"""One module per CLI command: `register(subparsers)` (sets `run`), `run(args) -> int`."""

@@ -25,15 +25,12 @@ from tqdm import tqdm
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import load_settings, read_secrets_file
 from whatfix_data.datasets import DATASETS, Dataset, load_dataset
-from whatfix_data.errors import WhatfixError
 from whatfix_data.exports import write_csv
-from whatfix_data.windows import DateRange, InvalidDateRange, default_granularity
+from whatfix_data.windows import DateRange, default_granularity
 
 ALL = "all"
 FORMATS = ("csv", "json")
 GRANULARITIES = ("day", "week", "month")
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -147,21 +144,6 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the export; one line on stderr and a non-zero code on any failure."""
+    """Run the export (failures: one line and a non-zero code, handled by whatfix_data.cli)."""
     _configure_logging(args.verbose)
-    try:
-        return _export(args)
-    except InvalidDateRange as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except WhatfixError as exc:
-        print(f"Error: {exc.user_message}", file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as exc:
-        print(f"Error: cannot write {exc.filename or args.out}: {exc.strerror}.", file=sys.stderr)
-        return EXIT_FAILURE
-    except Exception as exc:  # last resort: still one line, the details only with --verbose
-        logging.getLogger(__name__).debug("export failed", exc_info=True)
-        print(f"Error: the export failed unexpectedly ({type(exc).__name__}); run again with "
-              "--verbose for details.", file=sys.stderr)
-        return EXIT_FAILURE
+    return _export(args)

@@ -19,16 +19,13 @@ from tqdm import tqdm
 
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import load_settings, read_secrets_file
-from whatfix_data.errors import WhatfixError
-from whatfix_data.windows import DateRange, InvalidDateRange
+from whatfix_data.windows import DateRange
 
 COMPARISONS = ("previous", "year", "none")
 FORMATS = ("pptx", "pdf", "zip")
 GRANULARITIES = ("day", "week", "month")
 DEFAULT_FORMAT = "pptx"
 NEW_FILE_MODE = 0o666
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -119,15 +116,5 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build and write the pack; one line on stderr and a non-zero code on any failure."""
-    try:
-        return _report(args)
-    except InvalidDateRange as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except WhatfixError as exc:
-        print(f"Error: {exc.user_message}", file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as exc:
-        print(f"Error: cannot write {exc.filename or args.out}: {exc.strerror}.", file=sys.stderr)
-        return EXIT_FAILURE
+    """Build and write the pack (failures: one line and a non-zero code, via whatfix_data.cli)."""
+    return _report(args)

@@ -77,18 +77,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the sync; every failure is one line on stderr and an exit code, never a traceback."""
+    """Run the sync; a failure is one line on stderr and an exit code, never a traceback."""
     try:
         return _sync(args)
-    except user_sync.MappingError as exc:
+    except user_sync.MappingError as exc:  # other failures: one line via whatfix_data.cli
         print(f"Mapping: {exc} Columns: {_columns_hint(args)}", file=sys.stderr)
         return EXIT_USAGE
-    except WhatfixError as exc:
-        print(exc.user_message, file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as exc:
-        print(f"Cannot write a file: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
 
 
 def _columns_hint(args: argparse.Namespace) -> str:
