@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ import pytest
 
 from whatfix_data.cache import REDIS_NAMESPACE
 from whatfix_data.client import WhatfixClient
+from whatfix_data.errors import CacheUnavailableError
 
 PAST = {"startDate": "2026-09-01", "endDate": "2026-09-30"}
 FLOWS = "/analytics/flows"
@@ -81,3 +83,15 @@ def test_clearing_one_account_keeps_the_others_in_a_shared_redis(make_sim_server
     from test_cache import assert_clearing_one_scope_keeps_the_other
 
     assert_clearing_one_scope_keeps_the_other(make_sim_server(), make_settings, redis_url)
+
+
+def test_a_redis_that_is_down_is_a_clear_error_without_its_password(make_settings) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings = make_settings(cache=f"redis://:s3cret-pw@127.0.0.1:{closed_port}/0")
+    with WhatfixClient(settings, verify=False) as client, \
+            pytest.raises(CacheUnavailableError) as caught:
+        client.get_json("/segments", {"page": 1, "pageSize": 1}, kind="list")
+    assert "WHATFIX_CACHE" in caught.value.user_message
+    assert "s3cret-pw" not in caught.value.user_message

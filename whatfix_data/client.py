@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
+import redis
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -44,6 +46,7 @@ from whatfix_data.errors import (
     ApiUnavailableError,
     AuthenticationError,
     BadResponseError,
+    CacheUnavailableError,
     ConfigurationError,
     IncompleteDataError,
     InvalidRequestError,
@@ -74,6 +77,8 @@ CONNECTION_ERRORS = (
     requests.exceptions.Timeout,
     requests.exceptions.RetryError,
 )
+# The cache backend failed (shared Redis down, SQLite file unwritable): not the API's fault.
+CACHE_ERRORS = (redis.exceptions.RedisError, sqlite3.Error)
 # Raised before anything is sent: a setting makes an impossible URL or header; retrying won't help.
 SETUP_ERRORS = (
     requests.exceptions.InvalidURL,
@@ -397,6 +402,9 @@ class WhatfixClient:
             raise  # a body cut mid-transfer: re-sent by `_send_whole` / `_get_decoded`
         except requests.RequestException as exc:
             raise _request_error(exc, path) from None  # the exception text may quote a header
+        except CACHE_ERRORS as exc:  # its text may hold a Redis URL with a password: not shown
+            logger.warning("HTTP cache failed on %s %s: %s", method, path, type(exc).__name__)
+            raise CacheUnavailableError(operation=path) from None
         if not getattr(response, "from_cache", False):
             with self._lock:
                 self.network_requests += 1

@@ -97,6 +97,16 @@ class ApiUnavailableError(WhatfixError):
     )
 
 
+class CacheUnavailableError(WhatfixError):
+    """The HTTP cache backend (a shared Redis, or the SQLite file) cannot be read or written."""
+
+    default_message = (
+        "The HTTP cache set in WHATFIX_CACHE cannot be reached (a Redis server that is down, or a "
+        "SQLite file that cannot be written). Start it again, or set WHATFIX_CACHE to memory or "
+        "to another file, and reload."
+    )
+
+
 class BadResponseError(WhatfixError):
     """The body is not JSON, or not the shape the API contract describes."""
 
