@@ -583,6 +583,8 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
             config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
         elif str(name).endswith("_s") and pd.api.types.is_numeric_dtype(series.dtype):
             config[name] = st.column_config.NumberColumn(label, format="%.0f s")
+        elif pd.api.types.is_integer_dtype(series.dtype):  # counts: 12,706 rather than 12706
+            config[name] = st.column_config.NumberColumn(label, format="localized")
         elif pd.api.types.is_float_dtype(series.dtype):
             config[name] = st.column_config.NumberColumn(label, format="%.2f")
         else:
@@ -593,6 +595,18 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
 def file_name(title: str, extension: str) -> str:
     """Download name: title, account and range, e.g. flows_acme-demo_2026-10-29_2026-11-27.csv."""
     return f"{charts.figure_filename(title, iso_range_label(), settings().account_id)}.{extension}"
+
+
+def names_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Internal ids (flow_id, segment_id...) moved after the other columns when a name column
+    says the same in words: a reader scans names; the id stays for lookups and downloads.
+    User ids stay in place: admins know users by them."""
+    columns = [str(c) for c in frame.columns]
+    ids = [c for c in columns if c.endswith("_id") and c != "user_id"
+           and (f"{c[:-3]}_name" in columns or "name" in columns)]
+    if not ids:
+        return frame
+    return frame[[c for c in columns if c not in ids] + ids]
 
 
 def stem_file_name(stem: str, extension: str) -> str:
@@ -626,6 +640,7 @@ def table(
     if frame.empty:
         st.info(empty, icon=":material/info:")
         return
+    frame = names_first(frame)
 
     def download_name(extension: str) -> str:
         return stem_file_name(file_stem, extension) if file_stem else file_name(title, extension)

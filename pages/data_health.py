@@ -35,6 +35,12 @@ def dataset_status() -> list:
         "message": st.column_config.TextColumn("Message", width="large"),
         "fetched_at": st.column_config.DatetimeColumn("Fetched at (UTC)",
                                                       format="YYYY-MM-DD HH:mm:ss"),
+        "total_count": st.column_config.NumberColumn(
+            "Total count", format="localized",
+            help="The totalCount the API reports for paged lists; empty for reports, which "
+                 "come in one response without a total."),
+        "complete": st.column_config.CheckboxColumn(
+            "Complete", help="Rows equal totalCount (paged lists only)."),
     })
     return loaded
 

@@ -56,7 +56,7 @@ def dormant(current: ui.Filters) -> None:
     engagement = ui.for_segment(ui.load("engagement").frame)
     as_of = current.date_range.end
     dormant_users = engagement_stats.dormant_users(users, engagement, as_of, int(days))
-    st.caption(f"{len(dormant_users)} of {len(users)} users were last seen more than "
+    st.caption(f"{len(dormant_users):,} of {len(users):,} users were last seen more than "
                f"{int(days)} days before {as_of:%d %b %Y} (the end of the range), or never.")
     empty = (f"Every user was active in the last {int(days)} days." if len(users)
              else "This account has no end users yet.")

@@ -85,15 +85,13 @@ def best_and_worst(current: ui.Filters) -> None:
     flows = ui.load("flows").frame
     best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N)
     ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label), key="ov_best")
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Best completion rate**")
-        ui.table(best.drop(columns="flow_id"), key="ov_best", title="Best flows",
-                 empty="Not enough flow views yet.")
-    with right:
-        st.markdown("**Worst completion rate**")
-        ui.table(worst.drop(columns="flow_id"), key="ov_worst", title="Worst flows",
-                 empty="Not enough flow views yet.")
+    # One above the other: side by side, the last columns (time to complete) were cut off.
+    st.markdown("**Best completion rate**")
+    ui.table(best.drop(columns="flow_id"), key="ov_best", title="Best flows",
+             empty="Not enough flow views yet.")
+    st.markdown("**Worst completion rate**")
+    ui.table(worst.drop(columns="flow_id"), key="ov_worst", title="Worst flows",
+             empty="Not enough flow views yet.")
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ import ui
 from whatfix_data import charts
 from whatfix_data import segments as segment_rules
 
+SEGMENT_COLUMNS_FIRST = ["name", "user_count", "local_count", "difference", "matches", "rules"]
+
 
 def segment_table() -> None:
     """Each segment with its rules in words and both member counts."""
@@ -21,8 +23,11 @@ def segment_table() -> None:
             f"{mismatched} segments have a userCount that differs from the membership computed "
             "from the end users' attributes: the API's count may lag behind recent user changes."
         )
+    # The counts beside the name, where they are seen without scrolling; long texts after them.
+    first = [c for c in SEGMENT_COLUMNS_FIRST if c in table.columns]
+    table = table[first + [c for c in table.columns if c not in first]]
     ui.table(table, key="segments", title="Segments", empty="This account has no segments.",
-             config={"rules": st.column_config.TextColumn("Rules", width="large")})
+             config={"rules": st.column_config.TextColumn("Rules", width="medium")})
 
 
 def per_segment(current: ui.Filters) -> None:

@@ -95,3 +95,25 @@ def test_filters_describe_their_periods():
     )
     assert current.range_label == "1 Oct 2026 – 31 Oct 2026"
     assert current.comparison_label == "vs previous period (31 Aug 2026 – 30 Sep 2026)"
+
+
+def test_names_come_before_internal_ids_but_user_ids_stay():
+    frame = pd.DataFrame(columns=["flow_id", "flow_name", "views", "user_id"])
+    assert list(ui.names_first(frame).columns) == ["flow_name", "views", "user_id", "flow_id"]
+    segments = pd.DataFrame(columns=["segment_id", "name", "user_count"])
+    assert list(ui.names_first(segments).columns) == ["name", "user_count", "segment_id"]
+    alone = pd.DataFrame(columns=["flow_id", "views"])  # no name to show instead: keep the id
+    assert list(ui.names_first(alone).columns) == ["flow_id", "views"]
+
+
+def test_stem_file_names_are_safe():
+    assert ui.stem_file_name("CRM export (2) outcomes", "csv") == "crm-export-2-outcomes.csv"
+
+
+def test_counts_show_thousands_separators():
+    frame = pd.DataFrame({"members": [1962, 12706], "rows": pd.array([1, None], dtype="Int64"),
+                          "matches": [True, False]})
+    config = ui.column_config(frame)
+    assert config["members"]["type_config"]["format"] == "localized"
+    assert config["rows"]["type_config"]["format"] == "localized"
+    assert "format" not in config["matches"].get("type_config", {}), "booleans stay checkboxes"
