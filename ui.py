@@ -43,19 +43,11 @@ LOGGER = logging.getLogger("whatfix_dashboard")
 
 # ------------------------------------------------------------------------------------ constants
 
-PRESET_LABELS: dict[str, str] = {
-    "last_7_days": "Last 7 days",
-    "last_30_days": "Last 30 days",
-    "last_90_days": "Last 90 days",
-    "this_quarter": "This quarter",
-    "last_quarter": "Last quarter",
-    "custom": "Custom dates",
-}
+PRESET_LABELS = windows.PRESET_LABELS
 DEFAULT_PRESET = "last_30_days"
+# The sidebar offers the three comparisons of the issue (a custom one is a data-layer option).
 COMPARE_LABELS: dict[str, str] = {
-    "none": "No comparison",
-    "previous": "Previous period",
-    "year": "Same period last year",
+    mode: windows.COMPARISON_LABELS[mode] for mode in ("none", "previous", "year")
 }
 DEFAULT_COMPARE = "previous"
 GRANULARITY_LABELS: dict[str, str] = {"day": "Daily", "week": "Weekly", "month": "Monthly"}

@@ -70,17 +70,16 @@ def app_env(monkeypatch, sim_server, demo_account) -> None:
 
 @pytest.fixture()
 def open_page() -> Callable[..., object]:
-    """open_page(path=None, query=None) -> an AppTest that ran app.py, then switched to `path`."""
+    """open_page(path=None, query=None) -> an AppTest of app.py run on `path` (default Overview)."""
     from streamlit.testing.v1 import AppTest
 
     def _open(path: str | None = None, query: dict[str, str] | None = None) -> AppTest:
         at = AppTest.from_file(str(DASHBOARD_APP), default_timeout=APP_TIMEOUT_S)
         for name, value in (query or {}).items():
             at.query_params[name] = value
-        at.run()
-        if path:
+        if path:  # app.py runs with that page selected: the Overview is not drawn first
             at.switch_page(path)
-            at.run()
+        at.run()
         return at
 
     return _open
