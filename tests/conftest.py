@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
+from support import FIXED_TODAY, SEED, sim_headers  # noqa: F401 (sim_headers: re-exported)
 
 from whatfix_data.simulator import SimulatorConfig, start_background
-
-# A fixed "today" keeps every number in the suite reproducible.
-FIXED_TODAY = date(2026, 11, 27)
-SEED = 7
 
 
 @pytest.fixture(scope="session")
@@ -222,7 +218,3 @@ def make_sim_server() -> Iterator[object]:
             server.stop()
 
 
-def sim_headers(account) -> dict[str, str]:
-    """The two auth headers of a demo account."""
-    return {"x-whatfix-integration-key": account.integration_key,
-            "x-whatfix-user": account.user_email}

@@ -261,7 +261,7 @@ def test_clearing_one_account_keeps_the_others_memo_and_cache(tmp_path, make_sim
 def test_refresh_bypasses_both_caches_and_stores_the_fresh_lists(make_sim_server,
                                                                  make_settings) -> None:
     import requests
-    from conftest import sim_headers
+    from support import sim_headers
 
     server = make_sim_server()
     account = server.accounts[0]

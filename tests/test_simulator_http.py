@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import sim_headers
+from support import sim_headers
 
 from whatfix_data.simulator import DEMO_ACCOUNTS
 

@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 import pytest
 import requests
-from conftest import sim_headers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import sim_headers
 
 from whatfix_data import segments as segment_rules
 from whatfix_data.simulator import SimServer, SimulatorConfig, start_background

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 import requests
-from conftest import FIXED_TODAY, sim_headers
+from support import FIXED_TODAY, sim_headers
 
 from whatfix_data.simulator import SimulatorConfig, start_background
 from whatfix_data.simulator.config import account_profiles

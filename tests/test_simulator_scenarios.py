@@ -7,7 +7,7 @@ import time
 
 import pytest
 import requests
-from conftest import sim_headers
+from support import sim_headers
 
 TIMEOUT = 15
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import running_app
+from app_process import running_app
 from test_dashboard import SCREENSHOTS, full_screenshot, open_nav
 
 from whatfix_data.simulator import SimulatorConfig, start_background
