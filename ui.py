@@ -850,7 +850,8 @@ def health_table(loaded: list[Dataset], failures: Mapping[str, str]) -> pd.DataF
             "total_count": total,
             "complete": complete,
             "findings": len(dataset.findings),
-            "message": "",
+            # Reports come in one response without a totalCount: say so instead of a blank.
+            "message": "" if total is not None else "Report: one response, no total to check",
         })
     for name, message in failures.items():
         rows.append({"dataset": DATASET_LABELS.get(name, name), "state": "error",

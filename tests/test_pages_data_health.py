@@ -16,6 +16,8 @@ def test_data_health_page(app_env, open_page):
     assert set(status["state"]) == {"fresh"}
     listed = status.dropna(subset=["total_count"])
     assert (listed["rows"] == listed["total_count"]).all()
+    reports = status[status["total_count"].isna()]
+    assert len(reports) == 3 and reports["message"].str.contains("no total").all()
     assert any("Cache backend" in m.value for m in at.markdown)
     at.button(key="refresh_all").click().run()
     assert_clean(at)
