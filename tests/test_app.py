@@ -1,4 +1,4 @@
-"""app.py and ui.py through AppTest: navigation, global filters, URL sync, demo banner, errors."""
+"""app.py and the ui package through AppTest: navigation, filters, URL sync, banner, errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ui.py's pure helpers: markdown escaping, column formats, labels, cache description, deltas."""
+"""The ui package's pure helpers: markdown escaping, column formats, labels, cache text, deltas."""
 
 from __future__ import annotations
 

@@ -1,0 +1,56 @@
+"""The shared Streamlit widgets of the dashboard: filters, data access, tables, charts, errors.
+
+Pages stay short: they read the filters (:func:`filters`), load datasets (:func:`load`), call the
+pure functions of ``whatfix_data``, and render with :func:`table`, :func:`chart` and
+:func:`section`. Everything Streamlit-specific that more than one page needs lives here, once:
+
+- ``ui.session``: which account this browser session reads; the shared client per cache scope;
+  the demo banner and the connection form;
+- ``ui.filters``: the sidebar filters, mirrored in the URL;
+- ``ui.data``: datasets through Streamlit's caches keyed by scope, segment filtering, data health;
+- ``ui.render``: sections that fail on their own, tables and charts with downloads, KPI cards;
+- ``ui.review``: the review-pack button.
+"""
+
+from ui.data import (
+    DATASET_LABELS,
+    age_text,
+    cache_description,
+    clear_caches,
+    findings_table,
+    for_segment,
+    health_table,
+    load,
+    membership,
+    popular_flows_csv,
+    refresh_all,
+    segment_note,
+    stale_warning,
+)
+from ui.filters import Filters, filters, leave_legacy_pages_mode, sidebar_filters, today
+from ui.render import (
+    _column_label,
+    _delta_colour,
+    chart,
+    column_config,
+    file_name,
+    iso_range_label,
+    kpi_row,
+    names_first,
+    section,
+    stem_file_name,
+    table,
+)
+from ui.review import review_pack_button
+from ui.session import client, connection_form, demo_banner, md_escape, scope, settings
+from whatfix_data.errors import WhatfixError
+
+__all__ = [
+    "DATASET_LABELS", "Filters", "WhatfixError", "_column_label", "_delta_colour", "age_text",
+    "cache_description", "chart", "clear_caches", "client", "column_config", "connection_form",
+    "demo_banner", "file_name", "filters", "findings_table", "for_segment", "health_table",
+    "iso_range_label", "kpi_row", "leave_legacy_pages_mode", "load", "md_escape", "membership",
+    "names_first", "popular_flows_csv", "refresh_all", "review_pack_button", "scope", "section",
+    "segment_note", "settings", "sidebar_filters", "stale_warning", "stem_file_name", "table",
+    "today",
+]

@@ -1,0 +1,250 @@
+"""Rendering: sections that fail on their own, tables and charts with downloads, KPI cards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui.filters import filters, leave_legacy_pages_mode
+from ui.session import LOGGER, md_escape, settings
+from whatfix_data import charts, exports, images
+from whatfix_data.analytics.kpis import format_value as format_kpi
+from whatfix_data.errors import WhatfixError
+
+KPI_CARDS_PER_ROW = 3
+UNEXPECTED_ERROR = (
+    "This section could not be drawn because of an unexpected error (details are in the server "
+    "log). Reload the page; if it persists, use Refresh on the Data Health page."
+)
+
+# -------------------------------------------------------------------------------------- errors
+
+
+@contextmanager
+def section(title: str | None = None) -> Iterator[None]:
+    """Render one part of a page; a failure shows an error here and the rest of the page goes on."""
+    leave_legacy_pages_mode()  # any page using sections is safe from Streamlit's legacy mode
+    if title:
+        st.subheader(title)
+    try:
+        yield
+    except WhatfixError as exc:
+        st.error(md_escape(exc.user_message), icon=":material/error:")
+    except Exception:  # never a traceback on screen: log it, say what to do
+        LOGGER.exception("Section %r failed", title)
+        st.error(UNEXPECTED_ERROR, icon=":material/error:")
+
+
+# -------------------------------------------------------------------------------------- tables
+
+
+def _column_label(name: str) -> str:
+    """snake_case -> "Sentence case" with the unit: completion_rate_pct -> "Completion rate (%)"."""
+    unit = ""
+    base = name
+    for suffix, suffix_unit in (("_pct", " (%)"), ("_pts", " (pts)"), ("_s", " (s)")):
+        if name.endswith(suffix):
+            base, unit = name[: -len(suffix)], suffix_unit
+            break
+    words = base.replace("_", " ").strip()
+    return (words[:1].upper() + words[1:] + unit) if words else name
+
+
+def _is_rate(series: pd.Series) -> bool:
+    """A share of 0..100 (progress bar), as opposed to a signed change in percent."""
+    if "change" in str(series.name) or not pd.api.types.is_numeric_dtype(series.dtype):
+        return False
+    known = series.dropna()
+    return known.empty or bool(known.between(0, 100).all())
+
+
+def column_config(frame: pd.DataFrame) -> dict[str, Any]:
+    """Formatted columns: progress bars for rates (0..100), dates, seconds, readable headers."""
+    config: dict[str, Any] = {}
+    for name in frame.columns:
+        label = _column_label(str(name))
+        series = frame[name]
+        if str(name).endswith("_pct") and _is_rate(series):
+            config[name] = st.column_config.ProgressColumn(
+                label, min_value=0, max_value=100, format="%.1f%%"
+            )
+        elif str(name).endswith(("_pct", "_pts")):  # changes: signed, may pass 100
+            unit = "%%" if str(name).endswith("_pct") else " pts"
+            config[name] = st.column_config.NumberColumn(label, format=f"%+.1f{unit}")
+        elif isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+            series.dtype
+        ):
+            config[name] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+        elif series.dtype == object and len(series) and isinstance(series.iloc[0], date):
+            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif str(name).endswith("_s") and pd.api.types.is_numeric_dtype(series.dtype):
+            config[name] = st.column_config.NumberColumn(label, format="%.0f s")
+        elif pd.api.types.is_integer_dtype(series.dtype):  # counts: 12,706 rather than 12706
+            config[name] = st.column_config.NumberColumn(label, format="localized")
+        elif pd.api.types.is_float_dtype(series.dtype):
+            config[name] = st.column_config.NumberColumn(label, format="%.2f")
+        else:
+            config[name] = st.column_config.Column(label)
+    return config
+
+
+def file_name(title: str, extension: str) -> str:
+    """Download name: title, account and range, e.g. flows_acme-demo_2026-10-29_2026-11-27.csv."""
+    return f"{charts.figure_filename(title, iso_range_label(), settings().account_id)}.{extension}"
+
+
+def names_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Internal ids (flow_id, segment_id...) moved after the other columns when a name column
+    says the same in words: a reader scans names; the id stays for lookups and downloads.
+    User ids stay in place: admins know users by them."""
+    columns = [str(c) for c in frame.columns]
+    ids = [c for c in columns if c.endswith("_id") and c != "user_id"
+           and (f"{c[:-3]}_name" in columns or "name" in columns)]
+    if not ids:
+        return frame
+    return frame[[c for c in columns if c not in ids] + ids]
+
+
+def stem_file_name(stem: str, extension: str) -> str:
+    """A download name from free text made safe, e.g. "CRM export (2) outcomes" ->
+    crm-export-2-outcomes.csv (for files that do not depend on the filters)."""
+    return f"{charts.figure_filename(stem, '')}.{extension}"
+
+
+def iso_range_label() -> str:
+    """The range as ISO dates ("2026-10-29 – 2026-11-27"), the form used in file names."""
+    current = filters().date_range
+    return f"{current.start:%Y-%m-%d} – {current.end:%Y-%m-%d}"
+
+
+def table(
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    title: str,
+    empty: str = "Nothing to show for these filters.",
+    config: Mapping[str, Any] | None = None,
+    height: int | None = None,
+    file_stem: str | None = None,
+) -> None:
+    """An st.dataframe with formatted columns and CSV/XLSX downloads of exactly what it shows.
+
+    Downloads are named after the title, account and date range (:func:`file_name`); a table
+    that does not depend on the filters (User Sync) gives its own `file_stem` instead, and then
+    does not read the sidebar filters at all.
+    """
+    if frame.empty:
+        st.info(empty, icon=":material/info:")
+        return
+    frame = names_first(frame)
+
+    def download_name(extension: str) -> str:
+        return stem_file_name(file_stem, extension) if file_stem else file_name(title, extension)
+
+    merged = column_config(frame) | dict(config or {})
+    st.dataframe(frame, hide_index=True, column_config=merged, height=height or "auto")
+    row = st.container(horizontal=True)
+    row.download_button(
+        "Download CSV",
+        data=lambda: exports.to_csv_bytes(frame),
+        file_name=download_name("csv"),
+        mime="text/csv",
+        key=f"csv_{key}",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    row.download_button(
+        "Download XLSX",
+        data=lambda: exports.to_xlsx_bytes(frame, sheet_name=title),
+        file_name=download_name("xlsx"),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"xlsx_{key}",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+# -------------------------------------------------------------------------------------- charts
+
+
+@st.cache_resource(show_spinner=False)
+def _image_export_problem() -> str | None:
+    """Why chart images cannot be made in this process (no Chromium), or None when they can."""
+    try:
+        images.find_chromium()
+    except WhatfixError as exc:
+        return exc.user_message
+    return None
+
+
+def chart(fig: Any, *, key: str, data: pd.DataFrame | None = None) -> None:
+    """A plotly chart with its modebar file name, lazy PNG/SVG downloads and its raw data."""
+    title = charts.figure_title(fig) or "chart"
+    config = charts.config_for(title, iso_range_label(), settings().account_id)
+    st.plotly_chart(fig, config=config, key=f"chart_{key}")
+    problem = _image_export_problem()
+    row = st.container(horizontal=True)
+    row.download_button(
+        "PNG",
+        data=lambda: images.figure_to_png(fig),
+        file_name=file_name(title, "png"),
+        mime="image/png",
+        key=f"png_{key}",
+        icon=":material/image:",
+        on_click="ignore",
+        disabled=problem is not None,
+        help=problem or "The chart as a PNG image (2x scale).",
+    )
+    row.download_button(
+        "SVG",
+        data=lambda: images.figure_to_svg(fig),
+        file_name=file_name(title, "svg"),
+        mime="image/svg+xml",
+        key=f"svg_{key}",
+        icon=":material/image:",
+        on_click="ignore",
+        disabled=problem is not None,
+        help=problem or "The chart as an SVG vector image.",
+    )
+    if data is not None:
+        with st.expander("Raw data"):
+            table(data, key=f"raw_{key}", title=f"{title} data")
+
+
+# ---------------------------------------------------------------------------------------- KPIs
+
+
+def _delta_colour(delta: str | None, good: bool | None) -> str:
+    """st.metric colours a rise green; flip it when a rise is bad news, grey when unknown."""
+    if not delta or good is None:
+        return "off"
+    rising = not delta.strip().startswith(("-", "−"))
+    return "normal" if rising == good else "inverse"
+
+
+def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
+    """KPI cards (``analytics.Kpi``: name, value_label, delta_label, good) in one row."""
+    if not cards:
+        st.info("No KPI could be computed for these filters.")
+        return
+    columns: list[Any] = []
+    for first in range(0, len(cards), KPI_CARDS_PER_ROW):
+        columns += st.columns(KPI_CARDS_PER_ROW)[: len(cards[first:first + KPI_CARDS_PER_ROW])]
+    for column, card in zip(columns, cards, strict=True):
+        delta = card.delta_label
+        note = None
+        if card.previous is not None and comparison_label:
+            note = f"{card.name} was {format_kpi(card.previous, card.unit)} {comparison_label}."
+        column.metric(
+            card.name,
+            card.value_label,
+            delta=delta,
+            delta_color=_delta_colour(delta, card.good),
+            help=note,
+            border=True,
+        )

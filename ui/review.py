@@ -1,0 +1,86 @@
+"""The Overview's review-pack button: build the deck, PDF or ZIP for the filters, then download."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from ui.data import _PROGRESS, DATA_TTL_S, _not_recorded
+from ui.filters import Filters
+from ui.session import _client, scope, settings
+from whatfix_data import windows
+
+# --------------------------------------------------------------------------------- review pack
+
+PACK_FORMATS: dict[str, tuple[str, str]] = {
+    "pptx": ("PowerPoint deck",
+             "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    "pdf": ("PDF", "application/pdf"),
+    "zip": ("ZIP of charts (PNG, SVG) and tables (CSV)", "application/zip"),
+}
+K_PACK = "_review_pack"
+K_PACK_REQUESTED = "_review_pack_requested"
+
+
+def _request(flag: str) -> None:
+    """Button callback: remember that the action was asked for (read by the next run)."""
+    st.session_state[flag] = True
+
+
+@st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
+def _cached_pack(
+    cache_scope: str, start: date, end: date, comparison: str, granularity: str, fmt: str
+) -> bytes:
+    """The review pack of one scope, period and format (shared by the sessions of the scope)."""
+    from whatfix_data import review_pack  # heavy (pptx, reportlab): imported on first use
+
+    return review_pack.build_review_pack(
+        _client(cache_scope), windows.DateRange(start, end), comparison, fmt, _PROGRESS.get(),
+        granularity=granularity,
+    )
+
+
+def review_pack_button(current: Filters) -> None:
+    """Build the review pack for the chosen period and comparison, then offer it for download."""
+    st.caption(
+        f"A deck for your review: KPIs, every chart of Overview, Flows, Self Help, Engagement and "
+        f"Task Lists with a takeaway, and the key tables, for {current.range_label} "
+        f"{current.comparison_label}. It covers all users (the segment filter is not applied)."
+    )
+    fmt = st.radio("Format", list(PACK_FORMATS), format_func=lambda f: PACK_FORMATS[f][0],
+                   horizontal=True, key="pack_format")
+    request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
+               current.granularity, fmt)
+    # A callback, not the button's return value: it survives a rerun of the script.
+    st.button("Build review pack", icon=":material/slideshow:", type="primary", key="pack_build",
+              on_click=_request, args=(K_PACK_REQUESTED,))
+    if st.session_state.pop(K_PACK_REQUESTED, False):
+        bar = st.progress(0.0, text="Building the review pack")
+        context = get_script_run_ctx()
+
+        def report(done: int, total: int) -> None:
+            add_script_run_ctx(threading.current_thread(), context)
+            with _not_recorded():
+                bar.progress(min(1.0, done / total) if total else 1.0,
+                             text=f"Building the review pack: step {done} of {total}")
+
+        token = _PROGRESS.set(report)
+        try:
+            st.session_state[K_PACK] = (request, _cached_pack(*request))
+        finally:
+            _PROGRESS.reset(token)
+            bar.empty()
+    built = st.session_state.get(K_PACK)
+    if built and built[0] == request:
+        from whatfix_data import review_pack
+
+        label, mime = PACK_FORMATS[fmt]
+        st.download_button(
+            f"Download the {label}", data=built[1],
+            file_name=review_pack.pack_file_name(settings().account_id, current.date_range, fmt),
+            mime=mime, key="pack_download", icon=":material/download:", on_click="ignore",
+            type="primary",
+        )
