@@ -123,3 +123,33 @@ def test_help_lists_the_options() -> None:
     )
     for option in ("--start", "--end", "--compare", "--format", "--out"):
         assert option in result.stdout
+
+
+def _a_segment(make_settings) -> tuple[str, str]:
+    """(id, name) of the demo account's first segment, read through the client."""
+    from whatfix_data import datasets
+    from whatfix_data.client import WhatfixClient
+
+    with WhatfixClient(make_settings()) as client:
+        frame = datasets.load_dataset(client, "segments", None).frame
+    return str(frame["segment_id"].iloc[0]), str(frame["name"].iloc[0])
+
+
+def test_segment_pack_names_the_segment(run_report, make_settings, tmp_path: Path) -> None:
+    segment_id, name = _a_segment(make_settings)
+    result = run_report(*OCTOBER, "--compare", "none", "--segment", segment_id, "--quiet",
+                        "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    decks = list(tmp_path.glob("whatfix-review_acme-demo_2026-10-01_2026-10-31_*.pptx"))
+    assert len(decks) == 1, result.stderr  # the segment's slug ends the default name
+    deck = Presentation(io.BytesIO(decks[0].read_bytes()))
+    title = " ".join(s.text_frame.text for s in deck.slides[0].shapes if s.has_text_frame)
+    assert f"Segment: {name}" in title
+
+
+def test_unknown_segment_exits_1_with_one_line(run_report, tmp_path: Path) -> None:
+    result = run_report(*OCTOBER, "--segment", "no-such-segment", "--out", "x.pptx")
+    assert result.returncode == 1
+    line = _one_line_error(result)
+    assert "no-such-segment" in line and "export segments" in line
+    assert not (tmp_path / "x.pptx").exists()

@@ -37,3 +37,19 @@ def test_the_review_pack_is_built_on_one_click(app_env, open_page):
     assert_clean(at)
     download = [b for b in at.download_button if b.label.startswith("Download the")]
     assert [b.label for b in download] == ["Download the ZIP of charts (PNG, SVG) and tables (CSV)"]
+
+
+def _pack_caption(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("A deck for your review"))
+
+
+def test_the_review_pack_caption_names_the_chosen_segment(app_env, open_page):
+    at = open_page()
+    assert "It covers all users." in _pack_caption(at)
+    segment = at.selectbox(key="f_segment")
+    name = segment.options[1]
+    segment.select_index(1).run()
+    assert_clean(at)
+    caption = _pack_caption(at).replace("\\", "")  # names are markdown-escaped
+    assert f"limited to the segment **{name}**" in caption
+    assert "all users" in caption  # the active-users trend still counts everyone

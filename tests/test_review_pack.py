@@ -420,3 +420,75 @@ def test_real_zip_without_comparison(client, october) -> None:
     readme = archive.read(f"{root}/README.txt").decode()
     assert "No comparison" in readme
     assert steps[-1][0] == steps[-1][1]  # progress ends at its total
+
+
+# --------------------------------------------------------------------------- segment
+
+
+def _largest_partial_segment(data) -> tuple[str, str, pd.DataFrame]:
+    """(id, name, membership) of the demo segment with the most members short of everyone."""
+    from whatfix_data import segments
+
+    users = data.current["end-users"].frame
+    members = segments.membership(users, data.current["segments"].frame)
+    sizes = members.groupby("segment_id").size()
+    segment_id = str(sizes[sizes < len(users)].idxmax())
+    seg = data.current["segments"].frame
+    name = str(seg.loc[seg["segment_id"] == segment_id, "name"].iloc[0])
+    return segment_id, name, members
+
+
+def _kpi_values(content) -> dict[str, str]:
+    return {k.label: k.value for k in content.kpis}
+
+
+def test_segment_limits_per_user_kpis_and_is_named_on_the_title(october_data, october) -> None:
+    from whatfix_data import analytics, segments
+    from whatfix_data.review_pack import pack_file_name
+    from whatfix_data.review_pack.assemble import TREND_NOTE, collect_content
+
+    segment_id, name, members = _largest_partial_segment(october_data)
+    everyone = collect_content(october_data, october, account="acme-demo")
+    limited = collect_content(october_data, october, account="acme-demo", segment_id=segment_id)
+
+    def per_user(period: dict) -> dict:
+        return {k: segments.filter_to_segment(period[k].frame, members, segment_id)
+                if k in ("engagement", "task-completion") else period[k].frame
+                for k in ("flows", "engagement", "self-help", "task-completion")}
+
+    expected = {k.name: k.value_label for k in analytics.compute_kpis(
+        per_user(october_data.current), per_user(october_data.comparison))}
+    got, before = _kpi_values(limited), _kpi_values(everyone)
+    for label in ("Active users", "Task lists completed"):
+        assert got[label] == expected[label]
+        assert got[label] != before[label], label
+    assert got["Flow views"] == before["Flow views"]  # flows are not per-user data
+    assert limited.segment_label == (
+        f"Segment: {name} — applies to engagement and task-list numbers")
+    assert everyone.segment_label is None and TREND_NOTE in limited.notes
+    # The segment breakdown still compares every segment.
+    table = {t.slug: t.frame for t in limited.tables}["segment-breakdown"]
+    assert table.equals({t.slug: t.frame for t in everyone.tables}["segment-breakdown"])
+    slug = pack_file_name("acme-demo", october, "pdf", name)
+    assert slug.startswith("whatfix-review_acme-demo_2026-10-01_2026-10-31_") and slug != (
+        pack_file_name("acme-demo", october, "pdf"))
+
+
+def test_segment_is_on_the_pdf_title_page(october_data, october, tmp_path: Path) -> None:
+    from whatfix_data.review_pack import build_from_data
+
+    segment_id, name, _ = _largest_partial_segment(october_data)
+    pdf = tmp_path / "segment.pdf"
+    pdf.write_bytes(build_from_data(october_data, october, account="acme-demo", fmt="pdf",
+                                    generated_at=MADE_AT, segment_id=segment_id))
+    assert f"Segment: {name}" in pdf_text(pdf, 1)
+    # One more page than the all-users pack: the note that trends count all users.
+    assert pdf_pages(pdf) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES + 1
+
+
+def test_unknown_segment_says_where_to_find_ids(october_data, october) -> None:
+    from whatfix_data.errors import InvalidRequestError
+    from whatfix_data.review_pack.assemble import collect_content
+
+    with pytest.raises(InvalidRequestError, match=r"Segments page.*export segments"):
+        collect_content(october_data, october, account="acme-demo", segment_id="no-such-segment")

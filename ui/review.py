@@ -10,7 +10,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from ui.data import _PROGRESS, DATA_TTL_S, _not_recorded
 from ui.filters import Filters
-from ui.session import _client, scope, settings
+from ui.session import _client, md_escape, scope, settings
 from whatfix_data import windows
 
 # --------------------------------------------------------------------------------- review pack
@@ -32,15 +32,25 @@ def _request(flag: str) -> None:
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
 def _cached_pack(
-    cache_scope: str, start: date, end: date, comparison: str, granularity: str, fmt: str
+    cache_scope: str, start: date, end: date, comparison: str, granularity: str, fmt: str,
+    segment_id: str | None,
 ) -> bytes:
-    """The review pack of one scope, period and format (shared by the sessions of the scope)."""
+    """The review pack of one scope, period, segment and format (shared by the sessions of the
+    scope)."""
     from whatfix_data import review_pack  # heavy (pptx, reportlab): imported on first use
 
     return review_pack.build_review_pack(
         _client(cache_scope), windows.DateRange(start, end), comparison, fmt, _PROGRESS.get(),
-        granularity=granularity,
+        granularity=granularity, segment_id=segment_id,
     )
+
+
+def _audience(current: Filters) -> str:
+    """Whom the pack's per-user numbers cover, as the sidebar's segment filter says."""
+    if not current.segment_name:
+        return "It covers all users."
+    return (f"Engagement and task-list numbers are limited to the segment "
+            f"**{md_escape(current.segment_name)}**; trends of active users count all users.")
 
 
 def review_pack_button(current: Filters) -> None:
@@ -48,12 +58,12 @@ def review_pack_button(current: Filters) -> None:
     st.caption(
         f"A deck for your review: KPIs, every chart of Overview, Flows, Self Help, Engagement and "
         f"Task Lists with a takeaway, and the key tables, for {current.range_label} "
-        f"{current.comparison_label}. It covers all users (the segment filter is not applied)."
+        f"{current.comparison_label}. {_audience(current)}"
     )
     fmt = st.radio("Format", list(PACK_FORMATS), format_func=lambda f: PACK_FORMATS[f][0],
                    horizontal=True, key="pack_format")
     request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
-               current.granularity, fmt)
+               current.granularity, fmt, current.segment_id)
     # A callback, not the button's return value: it survives a rerun of the script.
     st.button("Build review pack", icon=":material/slideshow:", type="primary", key="pack_build",
               on_click=_request, args=(K_PACK_REQUESTED,))
@@ -80,7 +90,8 @@ def review_pack_button(current: Filters) -> None:
         label, mime = PACK_FORMATS[fmt]
         st.download_button(
             f"Download the {label}", data=built[1],
-            file_name=review_pack.pack_file_name(settings().account_id, current.date_range, fmt),
+            file_name=review_pack.pack_file_name(settings().account_id, current.date_range, fmt,
+                                                 current.segment_name),
             mime=mime, key="pack_download", icon=":material/download:", on_click="ignore",
             type="primary",
         )

@@ -1,4 +1,4 @@
-"""`python -m whatfix_data report --start --end [--compare] --format pptx|pdf|zip --out FILE`.
+"""`python -m whatfix_data report --start --end [--compare] [--segment ID] --format ... --out FILE`.
 
 The review pack from the command line, for scheduled use (cron) without a browser. Same
 configuration as the app (Streamlit secrets file, then WHATFIX_* variables; demo mode when no
@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "whatfix-review_<account>_<start>_<end>.<format> in the current folder)")
     parser.add_argument("--granularity", choices=GRANULARITIES, default=None,
                         help="window size of the trend charts (default: by range length)")
+    parser.add_argument("--segment", default=None, metavar="SEGMENT_ID",
+                        help="limit engagement and task-list numbers to this segment's members "
+                        "(ids: Segments page or `python -m whatfix_data export segments`)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -61,13 +64,15 @@ def _format(args: argparse.Namespace) -> str:
     return suffix if suffix in FORMATS else DEFAULT_FORMAT
 
 
-def _target(args: argparse.Namespace, account: str, date_range: DateRange, fmt: str) -> Path:
+def _target(args: argparse.Namespace, account: str, date_range: DateRange, fmt: str,
+            segment_name: str | None) -> Path:
     from whatfix_data.review_pack import pack_file_name
 
+    name = pack_file_name(account, date_range, fmt, segment_name)
     if args.out is None:
-        return Path.cwd() / pack_file_name(account, date_range, fmt)
+        return Path.cwd() / name
     if args.out.is_dir():
-        return args.out / pack_file_name(account, date_range, fmt)
+        return args.out / name
     return args.out
 
 
@@ -90,7 +95,7 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     # Imported here: python-pptx and reportlab load only for this command.
-    from whatfix_data.review_pack import build_review_pack
+    from whatfix_data.review_pack import build_review_pack, find_segment
 
     date_range = DateRange.from_iso(args.start, args.end)
     fmt = _format(args)
@@ -98,10 +103,11 @@ def _report(args: argparse.Namespace) -> int:
     if settings.demo:
         print("No Whatfix credentials configured: reporting on the built-in demo account.",
               file=sys.stderr)
-    target = _target(args, settings.account_id, date_range, fmt)
     with WhatfixClient(settings) as client, tqdm(
         total=1, unit="step", file=sys.stderr, disable=args.quiet, desc="Building review pack"
     ) as bar:
+        segment_name = find_segment(client, args.segment) if args.segment else None
+        target = _target(args, settings.account_id, date_range, fmt, segment_name)
 
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -109,7 +115,7 @@ def _report(args: argparse.Namespace) -> int:
             bar.refresh()
 
         data = build_review_pack(client, date_range, args.compare, fmt, progress,
-                                 granularity=args.granularity)
+                                 granularity=args.granularity, segment_id=args.segment)
     _write_atomically(target, data)
     print(f"Wrote {target} ({len(data) / 1024:,.0f} KiB)", file=sys.stderr)
     return 0

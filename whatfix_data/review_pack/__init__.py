@@ -23,7 +23,7 @@ from datetime import datetime
 from whatfix_data import datasets, images
 from whatfix_data.client import WhatfixClient
 from whatfix_data.datasets import DashboardData, Dataset
-from whatfix_data.review_pack.assemble import collect_content
+from whatfix_data.review_pack.assemble import collect_content, segment_name
 from whatfix_data.review_pack.build import (
     FORMATS,
     MEDIA_TYPES,
@@ -51,21 +51,36 @@ __all__ = [
     "ReviewContent",
     "build_from_data",
     "build_review_pack",
+    "find_segment",
     "load_review_data",
     "pack_file_name",
     "pack_stem",
 ]
 
 
-def pack_stem(account: str, date_range: DateRange) -> str:
-    """E.g. ``whatfix-review_acme-demo_2026-10-01_2026-10-31`` (also the ZIP's folder)."""
-    safe_account = "".join(c if c.isalnum() or c in "-_." else "-" for c in account)
-    return f"whatfix-review_{safe_account}_{date_range.slug()}"
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
 
 
-def pack_file_name(account: str, date_range: DateRange, fmt: str) -> str:
+def pack_stem(account: str, date_range: DateRange, segment_name: str | None = None) -> str:
+    """E.g. ``whatfix-review_acme-demo_2026-10-01_2026-10-31`` (also the ZIP's folder), with
+    ``_emea-sales`` at the end for a segment's pack."""
+    stem = f"whatfix-review_{_safe(account)}_{date_range.slug()}"
+    return f"{stem}_{_safe(segment_name.strip().lower())}" if segment_name else stem
+
+
+def pack_file_name(
+    account: str, date_range: DateRange, fmt: str, segment_name: str | None = None
+) -> str:
     """E.g. ``whatfix-review_acme-demo_2026-10-01_2026-10-31.pptx``."""
-    return f"{pack_stem(account, date_range)}.{check_format(fmt)}"
+    return f"{pack_stem(account, date_range, segment_name)}.{check_format(fmt)}"
+
+
+def find_segment(client: WhatfixClient, segment_id: str) -> str:
+    """The name of the account's segment ``segment_id``; InvalidRequestError (saying where to
+    find the ids) when there is none."""
+    segments = datasets.load_dataset(client, "segments", None)
+    return segment_name(segments.frame, segment_id)
 
 
 def _load_steps(compare: bool) -> int:
@@ -110,17 +125,24 @@ def build_from_data(
     granularity: str | None = None,
     progress: Progress | None = None,
     generated_at: datetime | None = None,
+    segment_id: str | None = None,
 ) -> bytes:
-    """The pack's bytes from loaded data; ``progress(done, total)`` after each step."""
+    """The pack's bytes from loaded data; ``progress(done, total)`` after each step.
+
+    ``segment_id`` limits the per-user numbers (engagement, task lists) to that segment's
+    members; an unknown id raises :class:`~whatfix_data.errors.InvalidRequestError`.
+    """
     fmt = check_format(fmt)
     images.find_chromium()
     granularity = granularity or default_granularity(date_range)
     steps = Steps(ASSEMBLE_STEPS, progress)
     content = collect_content(data, date_range, account=account, comparison=comparison,
-                              granularity=granularity, generated_at=generated_at)
+                              granularity=granularity, generated_at=generated_at,
+                              segment_id=segment_id)
     steps.total += render_steps(content, fmt)
     steps.advance()
-    return render_pack(content, fmt, steps, root=pack_stem(account, date_range))
+    root = pack_stem(account, date_range, content.segment_name)
+    return render_pack(content, fmt, steps, root=root)
 
 
 def build_review_pack(
@@ -132,15 +154,19 @@ def build_review_pack(
     *,
     granularity: str | None = None,
     generated_at: datetime | None = None,
+    segment_id: str | None = None,
 ) -> bytes:
     """Load the period (and its comparison) through ``client`` and build the pack.
 
-    ``comparison`` is "previous", "year" or "none"; ``fmt`` "pptx", "pdf" or "zip".
+    ``comparison`` is "previous", "year" or "none"; ``fmt`` "pptx", "pdf" or "zip";
+    ``segment_id`` limits engagement and task-list numbers to one segment (see build_from_data).
     ``progress(done, total)`` is called after every loaded dataset, then every build step (the
     total grows once, when the number of charts is known).
     """
     fmt = check_format(fmt)
     images.find_chromium()  # fail before minutes of loading, not after
+    if segment_id is not None:
+        find_segment(client, segment_id)  # same: an unknown segment fails at once
     compare = comparison_range(date_range, comparison) is not None
     load_total = _load_steps(compare)
 
@@ -159,4 +185,5 @@ def build_review_pack(
     return build_from_data(
         data, date_range, account=client.settings.account_id, comparison=comparison, fmt=fmt,
         granularity=granularity, progress=building, generated_at=generated_at,
+        segment_id=segment_id,
     )

@@ -17,6 +17,7 @@ from whatfix_data import analytics, charts, frames, segments
 from whatfix_data.analytics import takeaways
 from whatfix_data.analytics.kpis import Kpi
 from whatfix_data.datasets import DashboardData
+from whatfix_data.errors import InvalidRequestError
 from whatfix_data.review_pack.model import ChartItem, KpiItem, ReviewContent, TableItem
 from whatfix_data.windows import DateRange
 
@@ -32,25 +33,65 @@ TASK_COLUMNS = ["task_list_name", "users", "completed_users", "completed_pct",
                 "avg_progress_pct", "one_task_left"]
 SEGMENT_COLUMNS = ["name", "members", "active_users", "active_pct", "content_viewed_per_member",
                    "flows_completed_per_member", "task_completion_pct"]
+# Per-user datasets: the only ones a segment can limit (as on the dashboard's pages).
+PER_USER_DATASETS = ("engagement", "task-completion", "end-users")
+TREND_NOTE = ("The active-users trend counts all users: the API gives it as counts per period, "
+              "not per user, so the segment cannot be applied to it.")
+FIND_SEGMENT_IDS = ("See the Segments page, or run `python -m whatfix_data export segments "
+                    "--start YYYY-MM-DD --end YYYY-MM-DD --out segments.csv`, for the ids.")
 
 
 class _Data:
-    """Frames of the current and comparison period by dataset name (empty when not loaded)."""
+    """Frames of the current and comparison period by dataset name (empty when not loaded).
 
-    def __init__(self, data: DashboardData) -> None:
+    With a segment, :meth:`now` and :meth:`before` give only the segment's rows of the per-user
+    datasets; ``all_users=True`` gives every row (the per-segment breakdown needs them all).
+    """
+
+    def __init__(self, data: DashboardData, segment_id: str | None = None) -> None:
         self.current, self.previous = data.current, data.comparison
         self.has_comparison = data.comparison_range is not None
+        self.segments = _frame(self._get(self.current, "segments"), "segments")
+        self.members = segments.membership(
+            _frame(self._get(self.current, "end-users"), "end-users"), self.segments
+        )
+        self.segment_id = segment_id
+        self.segment_name = None if segment_id is None else segment_name(self.segments, segment_id)
 
-    def now(self, name: str) -> pd.DataFrame | None:
-        dataset = self.current.get(name)
+    @staticmethod
+    def _get(period: dict, name: str) -> pd.DataFrame | None:
+        dataset = period.get(name)
         return None if dataset is None else dataset.frame
 
-    def before(self, name: str) -> pd.DataFrame | None:
-        dataset = self.previous.get(name)
-        return None if dataset is None else dataset.frame
+    def _limited(
+        self, frame: pd.DataFrame | None, name: str, all_users: bool
+    ) -> pd.DataFrame | None:
+        if frame is None or all_users or name not in PER_USER_DATASETS:
+            return frame
+        return segments.filter_to_segment(frame, self.members, self.segment_id)
+
+    def now(self, name: str, *, all_users: bool = False) -> pd.DataFrame | None:
+        return self._limited(self._get(self.current, name), name, all_users)
+
+    def before(self, name: str, *, all_users: bool = False) -> pd.DataFrame | None:
+        return self._limited(self._get(self.previous, name), name, all_users)
+
+    @property
+    def trend_noun(self) -> str:
+        """How takeaways name the active-users trend, which a segment cannot limit."""
+        return "active users" if self.segment_id is None else "active users (all users)"
 
 
 # --------------------------------------------------------------------------- labels
+
+
+def segment_name(segments_frame: pd.DataFrame, segment_id: str) -> str:
+    """The segment's name (its id when unnamed); InvalidRequestError when there is no such id."""
+    known = segments_frame[segments_frame["segment_id"].astype("string") == segment_id]
+    if known.empty:
+        raise InvalidRequestError(f"Unknown segment id {segment_id!r}. {FIND_SEGMENT_IDS}")
+    name = known["name"].iloc[0]
+    return segment_id if pd.isna(name) else str(name)
 
 
 def comparison_label(mode: str, comparison_range: DateRange | None) -> str:
@@ -97,6 +138,8 @@ def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str) -
     flows = d.now("flows")
     best, worst = analytics.best_and_worst_flows(flows, BEST_WORST_N)
     compared = d.has_comparison
+    # The trend counts all users: with a segment, its takeaway must not quote the segment's KPI.
+    active_compared = compared and d.segment_id is None
     return [
         ChartItem("Overview", "Flow activity",
                   charts.flow_activity_trend(flow_now, previous=flow_before, **common),
@@ -111,8 +154,8 @@ def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str) -
         ChartItem("Overview", "Active users",
                   charts.active_users_trend(active_now, previous=active_before,
                                             **common),
-                  _kpi_or_trend(kpis["active_users"], compared, active_now, "active_users",
-                                "active users", vs), "active-users-trend"),
+                  _kpi_or_trend(kpis["active_users"], active_compared, active_now,
+                                "active_users", d.trend_noun, vs), "active-users-trend"),
         ChartItem("Overview", "Self Help views",
                   charts.self_help_views_trend(help_now, previous=help_before,
                                                **common),
@@ -183,7 +226,7 @@ def _engagement(d: _Data, kpis: dict[str, Kpi], date_range: DateRange,
                   "content-viewed-histogram"),
         ChartItem("Engagement", "Most engaged users",
                   charts.top_users(engagement, subtitle=subtitle),
-                  takeaways.trend_sentence(active_trend, "active_users", "active users"),
+                  takeaways.trend_sentence(active_trend, "active_users", d.trend_noun),
                   "top-users"),
     ]
 
@@ -200,10 +243,10 @@ def _task_lists(tasks: pd.DataFrame, summary: pd.DataFrame, breakdown: pd.DataFr
     ]
 
 
-def _breakdown(d: _Data, tasks: pd.DataFrame) -> pd.DataFrame:
-    seg = _frame(d.now("segments"), "segments")
-    members = segments.membership(_frame(d.now("end-users"), "end-users"), seg)
-    return segments.segment_breakdown(seg, members, d.now("engagement"), tasks)
+def _breakdown(d: _Data) -> pd.DataFrame:
+    """Every segment side by side, so from all users' rows whatever segment the pack is for."""
+    return segments.segment_breakdown(d.segments, d.members, d.now("engagement", all_users=True),
+                                      d.now("task-completion", all_users=True))
 
 
 def _tables(flows: pd.DataFrame, content: pd.DataFrame | None, summary: pd.DataFrame,
@@ -238,10 +281,11 @@ def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
 
 
 def _notes(d: _Data) -> list[str]:
-    """Data-quality remarks: values set aside by frames, and answers served from a stale cache."""
+    """Data-quality remarks: values set aside by frames, answers served from a stale cache, and
+    with a segment, what it does not apply to."""
     datasets = [*d.current.values(), *d.previous.values()]
     findings = sum(len(ds.findings) for ds in datasets)
-    notes = []
+    notes = [TREND_NOTE] if d.segment_id is not None else []
     if findings:
         notes.append(f"{findings:,} values from the API were impossible or malformed (e.g. a "
                      "negative count) and were left out of the numbers.")
@@ -260,9 +304,14 @@ def collect_content(
     comparison: str = "previous",
     granularity: str | None = None,
     generated_at: datetime | None = None,
+    segment_id: str | None = None,
 ) -> ReviewContent:
-    """Everything the pack shows for the loaded ``data`` (``datasets.load_dashboard`` output)."""
-    d = _Data(data)
+    """Everything the pack shows for the loaded ``data`` (``datasets.load_dashboard`` output).
+
+    With ``segment_id``, engagement and task-completion rows (and the KPIs from them) are the
+    segment's members only; an unknown id raises InvalidRequestError.
+    """
+    d = _Data(data, segment_id)
     vs = COMPARISON_WORDS.get(comparison, "the comparison period")
     kpi_list = analytics.compute_kpis(
         {k: d.now(k) for k in KPI_DATASETS if d.now(k) is not None},
@@ -275,7 +324,7 @@ def collect_content(
               if d.has_comparison else None, "granularity": granularity, "subtitle": subtitle}
     tasks = _frame(d.now("task-completion"), "task-completion")
     summary = analytics.tasks.summary(tasks)
-    breakdown = _breakdown(d, tasks)
+    breakdown = _breakdown(d)
     chart_items = [
         *_overview(d, kpis, common, vs),
         *_flows(d, kpis, subtitle, vs),
@@ -288,6 +337,7 @@ def collect_content(
         period_label=date_range.label(),
         comparison_label=comparison_label(comparison, data.comparison_range),
         generated_at=generated_at or datetime.now(UTC),
+        segment_name=d.segment_name,
         kpis=[_kpi_item(k, d.has_comparison) for k in kpi_list],
         charts=chart_items,
         tables=_tables(_frame(d.now("flows"), "flows"), d.now("content"), summary, breakdown),

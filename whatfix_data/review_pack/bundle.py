@@ -43,6 +43,7 @@ def _readme(content: ReviewContent, root: str) -> str:
         content.title,
         f"Period: {content.period_label}",
         f"Comparison: {content.comparison_label}",
+        *([content.segment_label] if content.segment_label else []),
         content.generated_label,
         "",
         "Charts (PNG at 2x and SVG) and their takeaways:",

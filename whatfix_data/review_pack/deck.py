@@ -128,6 +128,8 @@ def _title_slide(slide: Slide, content: ReviewContent) -> None:
     _text(slide, (left, Inches(3.9), width, Inches(0.5)), content.period_label, size=24)
     _text(slide, (left, Inches(4.5), width, Inches(0.5)), content.comparison_label, size=18,
           colour=MUTED)
+    if content.segment_label:
+        _text(slide, (left, Inches(5.1), width, Inches(0.5)), content.segment_label, size=18)
     _text(slide, (left, Inches(6.3), width, Inches(0.4)), content.generated_label, size=12,
           colour=MUTED)
 

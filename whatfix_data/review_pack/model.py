@@ -31,6 +31,7 @@ MAX_COL_CHARS = 40
 COL_PADDING_CHARS = 2  # cell margins, in characters
 BOLD_WIDTH_FACTOR = 1.2  # bold header glyphs are wider than body text
 MISSING_CELL = "–"
+SEGMENT_SCOPE = "applies to engagement and task-list numbers"
 
 # Colours shared by the deck and the PDF (Okabe-Ito accents, as in the charts).
 INK = "1F2A44"
@@ -104,6 +105,14 @@ class ReviewContent:
     charts: list[ChartItem] = field(default_factory=list)
     tables: list[TableItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # data-quality or partial-data remarks
+    segment_name: str | None = None  # None: all users
+
+    @property
+    def segment_label(self) -> str | None:
+        """E.g. "Segment: EMEA Sales — applies to engagement and task-list numbers"."""
+        if self.segment_name is None:
+            return None
+        return f"Segment: {self.segment_name} — {SEGMENT_SCOPE}"
 
     @property
     def title(self) -> str:

@@ -147,6 +147,8 @@ def _title_page(pdf: _Pdf) -> None:
     pdf.paragraph(content.account, left, 2.5 * inch, width, size=44, bold=True)
     pdf.paragraph(content.period_label, left, 3.9 * inch, width, size=24)
     pdf.paragraph(content.comparison_label, left, 4.5 * inch, width, size=18, colour=MUTED)
+    if content.segment_label:
+        pdf.paragraph(content.segment_label, left, 5.1 * inch, width, size=18)
     pdf.paragraph(content.generated_label, left, 6.3 * inch, width, size=12, colour=MUTED)
 
 
