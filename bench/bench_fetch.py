@@ -30,11 +30,12 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from sim_process import demo_settings, server_process  # noqa: E402
+
 from whatfix_data.cache import INTEGRATION_KEY_HEADER, USER_HEADER  # noqa: E402
 from whatfix_data.client import WhatfixClient  # noqa: E402
 from whatfix_data.config import Settings  # noqa: E402
 from whatfix_data.datasets import load_dashboard  # noqa: E402
-from whatfix_data.simulator import DEMO_ACCOUNTS  # noqa: E402
 from whatfix_data.windows import resolve_preset, split_range, today_utc  # noqa: E402
 
 DEFAULT_USERS = 20_000
@@ -64,31 +65,10 @@ with WhatfixClient(settings) as client:
 """
 
 
-def start_server(users: int, latency_ms: int) -> tuple[subprocess.Popen, str]:
-    """The built-in server in its own process (its own GIL, like a remote API)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "whatfix_data", "simulate", "--port", "0", "--users", str(users),
-         "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO_ROOT,
-    )
-    base_url = process.stdout.readline().strip()
-    if not base_url.startswith("http"):
-        process.kill()
-        raise SystemExit("the built-in server did not start")
-    return process, base_url
-
-
 def sim_stats(base_url: str) -> dict:
     """Requests served so far, from the server's /__sim__/stats."""
     root = base_url.rsplit("/api/v1", 1)[0]
     return requests.get(f"{root}/__sim__/stats", timeout=10).json()
-
-
-def make_settings(base_url: str, cache: str, concurrency: int) -> Settings:
-    account = DEMO_ACCOUNTS[0]
-    return Settings(base_url=base_url, account_id=account.account_id,
-                    integration_key=account.integration_key, user=account.user_email,
-                    cache=cache, max_concurrency=concurrency)
 
 
 def timed_load(settings: Settings) -> tuple[float, int, object, float]:
@@ -138,10 +118,9 @@ def peak_rss_mib() -> float:
 
 
 def run(users: int, latency_ms: int, concurrency: int) -> dict:
-    process, base_url = start_server(users, latency_ms)
-    try:
-        with tempfile.TemporaryDirectory(prefix="whatfix-bench-") as folder:
-            settings = make_settings(base_url, str(Path(folder) / "http_cache.sqlite"),
+    with server_process(users, latency_ms) as base_url, \
+            tempfile.TemporaryDirectory(prefix="whatfix-bench-") as folder:
+            settings = demo_settings(base_url, str(Path(folder) / "http_cache.sqlite"),
                                      concurrency)
             cpu_before = time.process_time()
             cold_s, cold_requests, data, cold_busy_s = timed_load(settings)
@@ -155,9 +134,6 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
             warm_s, warm_requests, _, _ = timed_load(settings)
             after_warm = sim_stats(base_url)
             fresh_process = warm_new_process(settings)
-    finally:
-        process.kill()
-        process.wait(timeout=10)
     ideal_s = cold_requests / concurrency * latency_ms / 1000
     warm_ops = {op: n - before_warm["byOperation"].get(op, 0)
                 for op, n in after_warm["byOperation"].items()

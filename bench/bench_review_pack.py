@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,9 +27,10 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from sim_process import demo_settings, server_process  # noqa: E402
+
 from whatfix_data import images  # noqa: E402
 from whatfix_data.client import WhatfixClient  # noqa: E402
-from whatfix_data.config import Settings  # noqa: E402
 from whatfix_data.review_pack import build_review_pack, load_review_data  # noqa: E402
 from whatfix_data.review_pack.assemble import collect_content  # noqa: E402
 from whatfix_data.review_pack.build import (  # noqa: E402
@@ -39,7 +39,6 @@ from whatfix_data.review_pack.build import (  # noqa: E402
     CHART_WIDTH_PX,
 )
 from whatfix_data.review_pack.deck import build_deck  # noqa: E402
-from whatfix_data.simulator import DEMO_ACCOUNTS  # noqa: E402
 from whatfix_data.windows import default_granularity, resolve_preset, today_utc  # noqa: E402
 
 DEFAULT_USERS = 20_000
@@ -48,27 +47,6 @@ DEFAULT_PRESET = "last_90_days"
 COMPARISON = "previous"
 TARGET_WARM_S = 15.0
 FORMATS = ("pptx", "pdf", "zip")
-
-
-def start_server(users: int, latency_ms: int) -> tuple[subprocess.Popen, str]:
-    """The built-in server in its own process (its own GIL, like a remote API)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "whatfix_data", "simulate", "--port", "0", "--users", str(users),
-         "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO_ROOT,
-    )
-    base_url = process.stdout.readline().strip()
-    if not base_url.startswith("http"):
-        process.kill()
-        raise SystemExit("the built-in server did not start")
-    return process, base_url
-
-
-def make_settings(base_url: str, cache: str) -> Settings:
-    account = DEMO_ACCOUNTS[0]
-    return Settings(base_url=base_url, account_id=account.account_id,
-                    integration_key=account.integration_key, user=account.user_email,
-                    cache=cache)
 
 
 def timed(action: Callable[[], Any]) -> tuple[float, Any]:
@@ -94,10 +72,9 @@ def warm_breakdown(client: WhatfixClient, date_range: Any) -> dict[str, float]:
 
 def run(users: int, latency_ms: int, preset: str) -> dict[str, Any]:
     date_range = resolve_preset(preset, today_utc())
-    process, base_url = start_server(users, latency_ms)
-    try:
-        with tempfile.TemporaryDirectory(prefix="whatfix-bench-pack-") as folder:
-            settings = make_settings(base_url, str(Path(folder) / "http_cache.sqlite"))
+    with server_process(users, latency_ms) as base_url, \
+            tempfile.TemporaryDirectory(prefix="whatfix-bench-pack-") as folder:
+            settings = demo_settings(base_url, str(Path(folder) / "http_cache.sqlite"))
             with WhatfixClient(settings) as client:
                 cold_s, deck = timed(
                     lambda: build_review_pack(client, date_range, COMPARISON, "pptx"))
@@ -111,9 +88,6 @@ def run(users: int, latency_ms: int, preset: str) -> dict[str, Any]:
                     sizes[fmt] = len(data)
                 warm_requests = client.network_requests - cold_requests
                 breakdown = warm_breakdown(client, date_range)
-    finally:
-        process.kill()
-        process.wait(timeout=10)
     return {
         "users": users, "latency_ms": latency_ms, "range": f"{preset} ({date_range.label()})",
         "comparison": COMPARISON, "cold_pptx_s": round(cold_s, 2),

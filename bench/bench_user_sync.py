@@ -19,12 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -32,15 +29,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import pandas as pd  # noqa: E402
+from sim_process import demo_settings, server_process  # noqa: E402
 
 from whatfix_data import user_sync  # noqa: E402
 from whatfix_data.client import WhatfixClient  # noqa: E402
-from whatfix_data.config import Settings  # noqa: E402
 from whatfix_data.errors import WhatfixError  # noqa: E402
 from whatfix_data.simulator import DEMO_ACCOUNTS  # noqa: E402
 
 SEED = 7
 TODAY = "2026-11-27"
+# The simulate options every server of this benchmark shares (data of a fixed seed and day).
+SIM_ARGS = ("--seed", str(SEED), "--today", TODAY)
 BAD_SHARE = 0.05
 CHANGED_SHARE = 0.3
 EXISTING_SHARE = 0.7
@@ -60,32 +59,6 @@ HEADER = ["userId", "email", "name", "role", "department", "region", "country", 
 
 
 # --------------------------------------------------------------------------- server process
-
-
-@contextmanager
-def server_process(users: int, latency_ms: int = 0, fault_rate: float = 0.0) -> Iterator[str]:
-    """`python -m whatfix_data simulate` on a free port; yields its base URL."""
-    command = [sys.executable, "-m", "whatfix_data", "simulate", "--port", "0", "--seed",
-               str(SEED), "--users", str(users), "--today", TODAY, "--latency-ms",
-               str(latency_ms), "--fault-rate", str(fault_rate)]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().strip()
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def settings_for(base_url: str, concurrency: int) -> Settings:
-    account = DEMO_ACCOUNTS[0]
-    return Settings(base_url=base_url, account_id=account.account_id,
-                    integration_key=account.integration_key, user=account.user_email,
-                    cache="memory", max_concurrency=concurrency)
 
 
 def env_for(base_url: str, concurrency: int, sync_dir: Path) -> dict[str, str]:
@@ -231,7 +204,7 @@ def measure_preview(client: WhatfixClient, data: bytes) -> dict[str, float]:
 
 def measure_faults(base_url: str, data: bytes, valid_rows: int) -> None:
     """Apply at 20% faults, retry the failed rows until none is left, check convergence."""
-    settings = settings_for(base_url, FAULT_CONCURRENCY)
+    settings = demo_settings(base_url, concurrency=FAULT_CONCURRENCY)
     with WhatfixClient(settings) as client:
         table, _, plan = plan_for(client, data)
         total = plan.total_rows
@@ -262,13 +235,13 @@ def measure_faults(base_url: str, data: bytes, valid_rows: int) -> None:
 
 def measure_throughput(users: int) -> None:
     """Apply time at 50 ms latency against rows / concurrency x latency."""
-    with server_process(users, latency_ms=LATENCY_MS) as base_url:
+    with server_process(users, LATENCY_MS, 0.0, *SIM_ARGS) as base_url:
         for concurrency, rows in THROUGHPUT_RUNS:
             lines = ["userId,email,name,role"] + [
                 f"tp{concurrency}-{i},tp{concurrency}.{i}@acme.example,T {i},Analyst"
                 for i in range(rows)]
             data = ("\n".join(lines) + "\n").encode()
-            with WhatfixClient(settings_for(base_url, concurrency)) as client:
+            with WhatfixClient(demo_settings(base_url, concurrency=concurrency)) as client:
                 _, _, plan = plan_for(client, data)
                 to_send = len(plan.to_send)
                 started = time.perf_counter()
@@ -284,7 +257,7 @@ def measure_throughput(users: int) -> None:
 
 def measure_kill_resume(users: int) -> None:
     """SIGKILL the CLI mid-apply, then run it again: only what is still different is sent."""
-    with server_process(users, latency_ms=KILL_LATENCY_MS) as base_url, \
+    with server_process(users, KILL_LATENCY_MS, 0.0, *SIM_ARGS) as base_url, \
             TemporaryDirectory() as folder:
         work = Path(folder)
         lines = ["userId,email,name,role"] + [f"kill-{i},kill{i}@acme.example,K {i},Analyst"
@@ -323,15 +296,15 @@ def main() -> int:
     parts = set(args.parts.split(","))
     print(f"User sync benchmark: {args.rows:,}-row export, {args.users:,} existing users")
     if parts & {"preview", "faults"}:
-        with server_process(args.users) as base_url, \
-                WhatfixClient(settings_for(base_url, 8)) as client:
+        with server_process(args.users, 0, 0.0, *SIM_ARGS) as base_url, \
+                WhatfixClient(demo_settings(base_url, concurrency=8)) as client:
             users = with_retries(lambda: user_sync.load_current(client)).end_users
             data, valid_rows = make_export(users.to_dict("records"), args.rows)
             print(f"1. validation + preview ({len(data) / 1e6:.1f} MB CSV)")
             measure_preview(client, data)
     if "faults" in parts:
         print(f"2. apply at {FAULT_RATE:.0%} faults, concurrency {FAULT_CONCURRENCY}")
-        with server_process(args.users, fault_rate=FAULT_RATE) as base_url:
+        with server_process(args.users, 0, FAULT_RATE, *SIM_ARGS) as base_url:
             measure_faults(base_url, data, valid_rows)
     if "throughput" in parts:
         print(f"3. throughput at {LATENCY_MS} ms latency")
