@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from whatfix_data.config import (
     DEFAULT_BASE_URL,
     Settings,
+    allowed_connect_base_urls,
     fingerprint,
     has_credentials,
     load_settings,
+    normalise_base_url,
     read_secrets_file,
 )
 from whatfix_data.errors import ConfigurationError
@@ -101,17 +105,21 @@ def test_repr_str_and_cache_scope_never_contain_the_key() -> None:
         assert KEY not in text
     assert settings.key_fingerprint in repr(settings)
     assert settings.cache_scope == (
-        f"{DEFAULT_BASE_URL}|env-account|{fingerprint(KEY)}"
+        f"{DEFAULT_BASE_URL}|env-account|{fingerprint(KEY + chr(10) + 'env@example.com')}"
     )
+    assert "env@example.com" not in settings.cache_scope, "the user is fingerprinted too"
     assert len(settings.key_fingerprint) == 16
 
 
-def test_fingerprint_separates_keys_and_accounts() -> None:
+def test_fingerprint_separates_keys_users_and_accounts() -> None:
     one = load_settings(None, CREDS_ENV)
     other_key = one.with_changes(integration_key=KEY + "x")
     other_account = one.with_changes(account_id="another")
-    scopes = {one.cache_scope, other_key.cache_scope, other_account.cache_scope}
-    assert len(scopes) == 3
+    other_user = one.with_changes(user="someone-else@example.com")
+    # The key and the user are one credential: moving text from one to the other is another scope.
+    shifted = one.with_changes(integration_key=KEY + "env", user="@example.com")
+    scopes = {s.cache_scope for s in (one, other_key, other_account, other_user, shifted)}
+    assert len(scopes) == 5
 
 
 def test_secrets_object_that_raises_counts_as_no_secrets() -> None:
@@ -173,3 +181,46 @@ def test_today_override_from_env_or_secrets() -> None:
     assert load_settings(toml_date, env).today == date(2025, 1, 31)
     with pytest.raises(ConfigurationError, match="WHATFIX_TODAY must be a date"):
         load_settings(None, {**CREDS_ENV, "WHATFIX_TODAY": "27/11/2026"})
+
+
+# --- connection form settings (issue 9) ---------------------------------------------------------
+
+
+@given(word=st.sampled_from(["true", "TRUE", " yes", "On", "1"]))
+def test_connect_form_is_on_by_default_and_read_from_words(word: str) -> None:
+    assert load_settings(None, CREDS_ENV).connect_form is True
+    assert load_settings(None, {**CREDS_ENV, "WHATFIX_CONNECT_FORM": word}).connect_form is True
+    off = word.replace("true", "false").replace("TRUE", "FALSE").replace("yes", "no")
+    off = {"On": "Off", "1": "0"}.get(off, off)
+    assert load_settings(None, {**CREDS_ENV, "WHATFIX_CONNECT_FORM": off}).connect_form is False
+
+
+def test_connect_form_takes_a_toml_bool_and_refuses_other_words() -> None:
+    secrets = {"whatfix": {"connect_form": False}}
+    assert load_settings(secrets, CREDS_ENV).connect_form is False
+    with pytest.raises(ConfigurationError, match="WHATFIX_CONNECT_FORM must be true or false"):
+        load_settings(None, {**CREDS_ENV, "WHATFIX_CONNECT_FORM": "maybe"})
+
+
+def test_connect_base_urls_default_to_the_configured_and_official_hosts() -> None:
+    configured = load_settings(None, {**CREDS_ENV, "WHATFIX_BASE_URL": "https://EU.Example/api/"})
+    assert allowed_connect_base_urls(configured) == ("https://eu.example/api", DEFAULT_BASE_URL)
+    assert allowed_connect_base_urls(load_settings(None, CREDS_ENV)) == (DEFAULT_BASE_URL,)
+
+
+def test_connect_base_urls_when_listed_replace_the_default() -> None:
+    env = {**CREDS_ENV, "WHATFIX_CONNECT_BASE_URLS": " http://a.test/v1/ ,https://b.test/api,, "}
+    assert allowed_connect_base_urls(load_settings(None, env)) == (
+        "http://a.test/v1", "https://b.test/api")
+    with pytest.raises(ConfigurationError, match="WHATFIX_CONNECT_BASE_URLS"):
+        load_settings(None, {**CREDS_ENV, "WHATFIX_CONNECT_BASE_URLS": "a.test, https://b.test"})
+
+
+@given(path=st.text(alphabet="aB/.-", max_size=12), slashes=st.integers(0, 3))
+def test_normalised_urls_ignore_host_case_and_end_slashes(path: str, slashes: int) -> None:
+    url = f"https://api.example/{path}"
+    spelled = f"HTTPS://API.Example/{path}" + "/" * slashes
+    assert normalise_base_url(spelled) == normalise_base_url(url)
+    assert normalise_base_url(normalise_base_url(url)) == normalise_base_url(url)
+    if path.rstrip("/") != path.rstrip("/").lower():  # the path is case-sensitive: kept as typed
+        assert normalise_base_url(url.lower()) != normalise_base_url(url)

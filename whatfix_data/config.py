@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from whatfix_data.errors import ConfigurationError
 
@@ -39,6 +40,10 @@ CREDENTIAL_FIELDS = ("account_id", "integration_key", "user")
 # Cache specifiers that are not a SQLite path.
 CACHE_MEMORY = "memory"
 CACHE_OFF = "off"
+# --- connection form (issue 9): who may use the sidebar's "Connect an account", and where to.
+DEFAULT_CONNECT_FORM = True
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
@@ -74,6 +79,10 @@ class Settings:
     # An override of "today" (UTC) for reproducible demos and tests: the boundary of windows that
     # never expire, the dashboard's date presets, the demo server's last day. None = the real day.
     today: date | None = None
+    # --- connection form (issue 9). `connect_base_urls`: comma-separated URLs the form may use
+    # ("" = this base_url and DEFAULT_BASE_URL, see `allowed_connect_base_urls`).
+    connect_form: bool = DEFAULT_CONNECT_FORM
+    connect_base_urls: str = ""
 
     @property
     def key_fingerprint(self) -> str:
@@ -81,9 +90,18 @@ class Settings:
         return fingerprint(self.integration_key)
 
     @property
+    def credential_fingerprint(self) -> str:
+        """Short sha256 of the key together with the user: the two headers are one credential."""
+        return fingerprint(f"{self.integration_key}\n{self.user}")  # no header holds a newline
+
+    @property
     def cache_scope(self) -> str:
-        """Base URL, account and key fingerprint: part of every cache key (HTTP and Streamlit)."""
-        return f"{self.base_url}|{self.account_id}|{self.key_fingerprint}"
+        """Base URL, account and a fingerprint of key + user: part of every cache key.
+
+        The user is part of it: the API accepts a key only with its own user, so a client (or a
+        cached answer) verified for one user must never be reused for another.
+        """
+        return f"{self.base_url}|{self.account_id}|{self.credential_fingerprint}"
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -114,6 +132,9 @@ _SPEC: dict[str, tuple[type, Any]] = {
     "backoff_s": (float, DEFAULT_BACKOFF_S),
     "credential_check_s": (int, DEFAULT_CREDENTIAL_CHECK_S),
     "today": (date, None),
+    # --- connection form (issue 9)
+    "connect_form": (bool, DEFAULT_CONNECT_FORM),
+    "connect_base_urls": (str, ""),
 }
 
 
@@ -142,10 +163,22 @@ def _convert_date(raw: Any, source: str) -> date:
         ) from None
 
 
+def _convert_bool(raw: Any, source: str) -> bool:
+    """A switch from TOML (already a bool) or text: true/false, yes/no, on/off, 1/0."""
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ConfigurationError(f"{source} must be true or false, got {raw!r}.")
+
+
 def _convert(name: str, raw: Any, source: str) -> Any:
     kind = _SPEC[name][0]
     if kind is date:
         return _convert_date(raw, source)
+    if kind is bool:
+        return _convert_bool(raw, source)
     if isinstance(raw, kind) and not isinstance(raw, bool):
         return raw.strip() if isinstance(raw, str) else raw
     try:
@@ -200,7 +233,38 @@ def _validated(settings: Settings) -> Settings:
             "WHATFIX_RETRIES, WHATFIX_BACKOFF_S and WHATFIX_CREDENTIAL_CHECK_S must not be "
             "negative."
         )
+    for url in _split_urls(settings.connect_base_urls):
+        if not url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                "WHATFIX_CONNECT_BASE_URLS must be a comma-separated list of URLs starting with "
+                f"http:// or https:// (e.g. {DEFAULT_BASE_URL})."
+            )
     return settings
+
+
+# --- connection form (issue 9): the base URLs a visitor may type into "Connect an account".
+
+
+def _split_urls(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def normalise_base_url(url: str) -> str:
+    """A base URL in one spelling: scheme and host in lower case, no trailing slash."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"),
+                       parts.query, parts.fragment))
+
+
+def allowed_connect_base_urls(settings: Settings) -> tuple[str, ...]:
+    """The base URLs the connection form may send credentials to (normalised, in order).
+
+    `connect_base_urls` when set; else the configured `base_url` (the demo server's in demo mode)
+    and the official Whatfix API. Nothing else: a visitor must not point the form at a host of
+    their choice.
+    """
+    listed = _split_urls(settings.connect_base_urls) or [settings.base_url, DEFAULT_BASE_URL]
+    return tuple(dict.fromkeys(normalise_base_url(url) for url in listed))
 
 
 def settings_from_values(values: Mapping[str, Any], *, demo: bool = False) -> Settings:
