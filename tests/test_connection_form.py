@@ -16,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ui.session import CHECK_DEADLINE_S, K_CONNECTION
+from ui.session import CHECK_DEADLINE_S, K_CONNECTION, ConnectRefused, check_connection
+from whatfix_data.config import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +77,32 @@ def silent_url() -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         sock.listen(16)
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/api/v1"
+
+
+@pytest.fixture()
+def trickling_url() -> Iterator[str]:
+    """A server that answers one header byte per second, forever: no socket read ever times out."""
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(1.0):
+                self.wfile.write(b"X")
+                self.wfile.flush()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
 
 
 def closed_url() -> str:
@@ -212,3 +239,12 @@ def test_the_operator_can_turn_the_form_off(app_env, monkeypatch, open_page):
     assert not at.exception
     assert not [e for e in at.sidebar.expander if e.label == "Connect an account"]
     assert not [t for t in at.text_input if t.key in FIELDS]
+
+
+def test_the_check_has_a_deadline_even_when_every_read_gets_a_byte(trickling_url):
+    candidate = Settings(base_url=trickling_url, account_id="acct", integration_key="key",
+                         user="u@example.com", cache="memory")
+    started = time.perf_counter()
+    with pytest.raises(ConnectRefused, match="no usable answer within"):
+        check_connection(candidate)
+    assert time.perf_counter() - started < CHECK_DEADLINE_S + 1.0
