@@ -237,7 +237,12 @@ def _connect() -> None:
     st.session_state["wf_integration_key"] = ""
     st.session_state.pop(K_CONNECT_ERROR, None)
     try:
-        candidate = form_candidate(operator_settings(), values)
+        try:
+            operator = operator_settings()
+        except WhatfixError:  # the dashboard's own configuration is broken: app.py says so
+            raise ConnectRefused("This dashboard's configuration is incomplete; ask its "
+                                 "operator.") from None
+        candidate = form_candidate(operator, values)
         check_connection(candidate)
     except ConnectRefused as refusal:
         st.session_state[K_CONNECT_ERROR] = str(refusal)
