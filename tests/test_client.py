@@ -238,18 +238,26 @@ def test_pages_run_concurrently_within_the_bound(make_sim_server, make_settings)
 
 
 def test_completeness_check_catches_lost_and_doubled_rows() -> None:
-    from whatfix_data.client import FetchMeta, _completeness_problem, _Page
+    from whatfix_data.client import PAGE_SIZE, FetchMeta, _completeness_problem, _Page
 
     meta = FetchMeta.combine([])
-    rows = [{"userId": f"u{i}"} for i in range(3)]
-    assert _completeness_problem([_Page(rows, 3, meta)], ("userId",)) == ""
-    assert "2 rows" in _completeness_problem([_Page(rows[:2], 3, meta)], ("userId",))
-    doubled = [_Page(rows[:2], 3, meta), _Page(rows[1:2], 3, meta)]
-    assert "duplicate id 'u1'" in _completeness_problem(doubled, ("userId",))
-    moved = [_Page(rows[:2], 3, meta), _Page(rows[2:], 4, meta)]
-    assert "total count changed" in _completeness_problem(moved, ("userId",))
+    rows = [{"userId": f"u{i}"} for i in range(PAGE_SIZE + 3)]
+    full, rest = rows[:PAGE_SIZE], rows[PAGE_SIZE:]
+    total = len(rows)
+    assert _completeness_problem([_Page(full, total, meta, 1), _Page(rest, total, meta, 2)],
+                                 ("userId",)) == ("", True)
+    # the data ended early: a short page, not worth fetching again
+    problem, retry = _completeness_problem([_Page(full, total, meta, 1),
+                                            _Page(rest[:2], total, meta, 2)], ("userId",))
+    assert "page 2 held 2 of the 3 rows" in problem and not retry
+    doubled = [_Page(full, total, meta, 1), _Page([full[5], *rest[:2]], total, meta, 2)]
+    problem, retry = _completeness_problem(doubled, ("userId",))
+    assert "duplicate id 'u5'" in problem and retry
+    moved = [_Page(full, total, meta, 1), _Page(rest, total + 1, meta, 2)]
+    problem, retry = _completeness_problem(moved, ("userId",))
+    assert "total count changed" in problem and retry
     pairs = [{"userId": "u1", "taskListId": "t1"}, {"userId": "u1", "taskListId": "t2"}]
-    assert _completeness_problem([_Page(pairs, 2, meta)], ("userId", "taskListId")) == ""
+    assert _completeness_problem([_Page(pairs, 2, meta)], ("userId", "taskListId")) == ("", True)
 
 
 def test_bodies_cut_mid_transfer_are_fetched_again(make_sim_server, make_settings) -> None:
