@@ -121,7 +121,7 @@ def test_a_rate_limited_list_arrives_whole_with_few_429s(make_sim_server, make_s
         result = client.get_all_pages("/end-users", kind="list", id_field="userId")
         elapsed = time.monotonic() - started
         assert len(result.records) == 2000
-        assert client.governor.window < 8  # it backed off
+        assert client.governor.decreases >= 1  # it backed off (and may have climbed back)
     by_status = server.stats()["byStatus"]
     assert by_status["200"] == 20
     assert by_status.get("429", 0) <= 10  # bounded: the window and the pause, not hammering
