@@ -35,6 +35,7 @@ from whatfix_data.client import (
 )
 from whatfix_data.config import CACHE_OFF
 from whatfix_data.errors import BadResponseError
+from whatfix_data.pacing import carry_scope
 from whatfix_data.windows import DateRange, Window, comparison_range, split_range
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -441,7 +442,7 @@ def load_dashboard(client: WhatfixClient, date_range: DateRange, granularity: st
         return result
 
     with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="whatfix-load") as pool:
-        results = list(pool.map(run, jobs))
+        results = list(pool.map(carry_scope(run), jobs))  # the caller's cancel token goes along
     out: dict[str, dict[str, Dataset]] = {"current": {}, "comparison": {}}
     for (period, name, _range), dataset in zip(jobs, results, strict=True):
         out[period][name] = dataset
