@@ -6,8 +6,13 @@ runs the real command in a fresh process with a fresh SQLite cache, for the last
 1. start-up: `python -m whatfix_data export --help` (interpreter, imports, argument parsing);
 2. export: `python -m whatfix_data export all --start ... --end ... --out DIR --quiet`, timed
    from the outside (what a user waits), requests counted by the server (/__sim__/stats);
-3. sequential: the very same requests (the URLs in the cache file) one at a time through a plain
+3. library: the same ten datasets loaded in this process (`datasets.load_dataset`, concurrently,
+   another fresh SQLite cache): what the CLI is compared with in the same run;
+4. sequential: the very same requests (the URLs in the cache file) one at a time through a plain
    requests.Session: the baseline of "the same requests sent one by one".
+
+The export's CPU time (user + system of the child process) is reported too: on a box shared
+with other jobs the wall-clock times stretch with the load, the CPU seconds much less.
 
 Targets: export - start-up <= 1.3 x limit, where limit = requests / concurrency x latency;
 sequential / (export - start-up) >= 6. Usage: `python bench/bench_cli_export.py [--users N]`.
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,7 +37,9 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench_fetch import recorded_urls, sequential, sim_stats  # noqa: E402
 from sim_process import demo_settings, server_process  # noqa: E402
 
-from whatfix_data.windows import today_utc  # noqa: E402
+from whatfix_data.client import WhatfixClient  # noqa: E402
+from whatfix_data.datasets import DATASETS, load_dataset  # noqa: E402
+from whatfix_data.windows import DateRange, default_granularity, today_utc  # noqa: E402
 
 DEFAULT_USERS = 20_000
 DEFAULT_LATENCY_MS = 50
@@ -63,6 +71,24 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
     return elapsed
 
 
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def library_load(settings, date_range: DateRange) -> tuple[float, int]:
+    """(seconds, network requests) of the ten datasets loaded in-process, all at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    granularity = default_granularity(date_range)
+    started = time.perf_counter()
+    with WhatfixClient(settings) as client, ThreadPoolExecutor(len(DATASETS)) as pool:
+        list(pool.map(lambda name: load_dataset(client, name, date_range, granularity),
+                      DATASETS))
+        requests_made = client.network_requests
+    return time.perf_counter() - started, requests_made
+
+
 def run(users: int, latency_ms: int, concurrency: int) -> dict:
     end = today_utc()
     start = end - timedelta(days=DAYS - 1)
@@ -75,12 +101,17 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
         startup_s = min(timed([*cli, "export", "--help"], env, Path(folder))
                         for _ in range(STARTUP_RUNS))
         before = sim_stats(base_url)["requests"]
+        cpu_before = children_cpu_s()
         export_s = timed([*cli, "export", "all", "--start", start.isoformat(), "--end",
                           end.isoformat(), "--out", str(Path(folder) / "out"), "--quiet"],
                          env, Path(folder))
+        export_cpu_s = children_cpu_s() - cpu_before
         after = sim_stats(base_url)
         requests_made = after["requests"] - before
         urls = recorded_urls(settings)
+        library_s, library_requests = library_load(
+            demo_settings(base_url, str(Path(folder) / "library.sqlite"), concurrency),
+            DateRange(start, end))
         sequential_s = sequential(settings, urls)
     limit_s = requests_made / concurrency * latency_ms / 1000
     work_s = export_s - startup_s
@@ -90,6 +121,9 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
         "startup_s": round(startup_s, 2), "export_s": round(export_s, 2),
         "export_minus_startup_s": round(work_s, 2), "limit_s": round(limit_s, 2),
         "ratio_to_limit": round(work_s / limit_s, 2),
+        "export_cpu_s": round(export_cpu_s, 2),
+        "library_s": round(library_s, 2), "library_requests": library_requests,
+        "cli_work_over_library": round(work_s / library_s, 2),
         "sequential_s": round(sequential_s, 2),
         "speedup_vs_sequential": round(sequential_s / work_s, 1),
         "speedup_vs_sequential_incl_startup": round(sequential_s / export_s, 1),

@@ -100,8 +100,7 @@ def fetch_scope(deadline_s: float, *, label: str = "",
     deadline = time.monotonic() + deadline_s
     if parent is not None and parent.deadline < deadline:
         deadline, deadline_s = parent.deadline, parent.deadline_s
-    control = FetchControl(deadline, deadline_s, label or (parent.label if parent else ""),
-                           cancel, parent)
+    control = FetchControl(deadline, deadline_s, label, cancel, parent)
     token = _current.set(control)
     try:
         yield control

@@ -7,9 +7,13 @@ import sys
 from dataclasses import replace
 from datetime import date
 
-from whatfix_data.simulator import DEMO_ACCOUNTS, SimulatorConfig
-from whatfix_data.simulator.config import DEFAULT_SEED, DEFAULT_USERS, utc_today
-from whatfix_data.simulator.server import SimServer
+from whatfix_data.simulator.config import (
+    DEFAULT_SEED,
+    DEFAULT_USERS,
+    DEMO_ACCOUNTS,
+    SimulatorConfig,
+    utc_today,
+)
 
 PRIMARY = DEMO_ACCOUNTS[0]
 
@@ -90,6 +94,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Start the server, print the base URL first (flushed), serve until Ctrl+C."""
+    from whatfix_data.simulator.server import SimServer  # only this command needs the server
+
     try:
         config = config_from_args(args)
         server = SimServer(config, host=args.host, port=args.port)
