@@ -444,3 +444,17 @@ def test_the_deadline_covers_every_window_of_a_map(make_sim_server, make_setting
         client.map_concurrently(lambda params: client.get_json(FLOWS, params), windows)
     assert time.monotonic() - started < 1.0 + 1.0
     assert _served(server) < 1 + len(windows)
+
+
+@pytest.mark.parametrize(("scenario", "error"), [("ends_early", IncompleteDataError),
+                                                 ("huge_total", TooLargeError)])
+def test_a_bad_answer_kept_in_the_cache_is_asked_for_again_live(
+        make_sim_server, make_settings, scenario, error) -> None:
+    server = make_sim_server(users=2000)
+    with WhatfixClient(make_settings(server=server)) as client:  # an in-memory HTTP cache
+        server.set_scenario(scenario, operation="listEndUsers")
+        with pytest.raises(error):
+            client.get_all_pages("/end-users", kind="list", id_field="userId")
+        server.set_scenario(None)  # the API is fixed; the bad pages are still cached
+        result = client.get_all_pages("/end-users", kind="list", id_field="userId")
+    assert len(result.records) == result.meta.total_count == 2000

@@ -683,7 +683,8 @@ class WhatfixClient:
                     meta = FetchMeta.combine((p.meta for p in pages), len(records),
                                              pages[0].total)
                     return PagedResult(records, meta)
-                if not worth_retrying:
+                if not worth_retrying and (refresh or attempt > 0
+                                           or not any(p.meta.from_cache for p in pages)):
                     raise IncompleteDataError(
                         f"The Whatfix API says {label} has {pages[0].total:,} rows, but {problem}: "
                         f"the data ended early, so the download stopped there ({len(pages)} "
@@ -691,6 +692,7 @@ class WhatfixClient:
                         "persists, report it to Whatfix support.",
                         operation=path,
                     )
+                # a moving list, or a short page served from the cache: once more, live
                 logger.warning("Incomplete list %s (%s), attempt %d", path, problem, attempt + 1)
         raise IncompleteDataError(
             f"The list {label} changed while it was being downloaded ({problem}) and did not "
@@ -710,7 +712,17 @@ class WhatfixClient:
             page_params = {**(params or {}), "page": number, "pageSize": PAGE_SIZE}
             result = self._get_decoded(path, page_params, kind, _decode_json_object,
                                        refresh=refresh)
-            records, total = _page_content(result.payload, path, label, self.settings.max_rows)
+            try:
+                records, total = _page_content(result.payload, path, label,
+                                               self.settings.max_rows)
+            except (BadResponseError, TooLargeError):
+                if not result.meta.from_cache:
+                    raise
+                # a cached copy (past windows never expire) is asked for once more, live
+                result = self._get_decoded(path, page_params, kind, _decode_json_object,
+                                           refresh=True)
+                records, total = _page_content(result.payload, path, label,
+                                               self.settings.max_rows)
             received.add(len(records), total)
             return _Page(records, total, result.meta, number)
 
