@@ -458,3 +458,36 @@ def test_a_bad_answer_kept_in_the_cache_is_asked_for_again_live(
         server.set_scenario(None)  # the API is fixed; the bad pages are still cached
         result = client.get_all_pages("/end-users", kind="list", id_field="userId")
     assert len(result.records) == result.meta.total_count == 2000
+
+
+_ids = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["a", "b", "1"]),
+                 st.lists(st.integers(0, 2), max_size=2),
+                 st.dictionaries(st.sampled_from(["k"]), st.integers(0, 1), max_size=1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.fixed_dictionaries({"userId": _ids, "taskListId": _ids}),
+                          st.integers()), max_size=12),
+       st.sampled_from([("userId",), ("userId", "taskListId")]))
+def test_duplicate_ids_are_found_exactly_like_a_plain_walk(records, id_fields) -> None:
+    import json
+
+    from whatfix_data.client import FetchMeta, _first_duplicate, _Page
+
+    def plain(value):
+        return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
+
+    expected, seen = None, set()
+    for record in records:  # the reference: every object record, ids compared as JSON
+        if not isinstance(record, dict):
+            continue
+        key = tuple(record.get(name) for name in id_fields)
+        if all(part is None for part in key):
+            continue
+        comparable = tuple(plain(part) for part in key)
+        if comparable in seen:
+            expected = key
+            break
+        seen.add(comparable)
+    page = _Page(records, len(records), FetchMeta.combine([]))
+    assert _first_duplicate([page], id_fields) == expected

@@ -937,18 +937,35 @@ def _completeness_problem(pages: list[_Page], id_fields: tuple[str, ...]) -> tup
     rows = sum(len(page.records) for page in pages)
     if rows != total:
         return f"{rows} rows received for a total of {total}", True
-    seen: set[tuple] = set()
-    for page in pages:
-        for record in page.records:
-            if not isinstance(record, dict):
-                continue
-            key = tuple(_hashable(record.get(name)) for name in id_fields)
-            if all(part is None for part in key):
-                continue  # no id to compare: the row count check still covers it
-            if key in seen:
-                return f"duplicate id {key if len(key) > 1 else key[0]!r}", True
-            seen.add(key)
+    duplicate = _first_duplicate(pages, id_fields)
+    if duplicate is not None:
+        return f"duplicate id {duplicate if len(id_fields) > 1 else duplicate[0]!r}", True
     return "", True
+
+
+def _record_keys(pages: list[_Page], id_fields: tuple[str, ...]) -> list[tuple]:
+    """The id tuple of every object record (records without any id are left out)."""
+    keys = [tuple(record.get(name) for name in id_fields)
+            for page in pages for record in page.records if isinstance(record, dict)]
+    return [key for key in keys if any(part is not None for part in key)]
+
+
+def _first_duplicate(pages: list[_Page], id_fields: tuple[str, ...]) -> tuple | None:
+    """The first id seen twice, or None. A set of the ids answers the common case at C speed;
+    only a list with a duplicate, or ids of the wrong JSON type (lists, objects), is walked."""
+    keys = _record_keys(pages, id_fields)
+    try:
+        if len(set(keys)) == len(keys):
+            return None
+    except TypeError:  # an unhashable id: compared in its JSON form below
+        pass
+    seen: set[tuple] = set()
+    for key in keys:
+        comparable = tuple(_hashable(part) for part in key)
+        if comparable in seen:
+            return key
+        seen.add(comparable)
+    return None
 
 
 __all__ = [
