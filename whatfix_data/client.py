@@ -945,9 +945,13 @@ def _completeness_problem(pages: list[_Page], id_fields: tuple[str, ...]) -> tup
 
 def _record_keys(pages: list[_Page], id_fields: tuple[str, ...]) -> list[tuple]:
     """The id tuple of every object record (records without any id are left out)."""
-    keys = [tuple(record.get(name) for name in id_fields)
-            for page in pages for record in page.records if isinstance(record, dict)]
-    return [key for key in keys if any(part is not None for part in key)]
+    if len(id_fields) == 1:  # the common case, without a generator per record
+        name = id_fields[0]
+        return [(value,) for page in pages for record in page.records
+                if isinstance(record, dict) and (value := record.get(name)) is not None]
+    no_id = (None,) * len(id_fields)
+    return [key for page in pages for record in page.records if isinstance(record, dict)
+            and (key := tuple(map(record.get, id_fields))) != no_id]
 
 
 def _first_duplicate(pages: list[_Page], id_fields: tuple[str, ...]) -> tuple | None:
