@@ -9,6 +9,7 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-impress)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -17,6 +18,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -r requirements.txt -r tests/requirements.txt
+
+# Stoplight Prism (a generated mock of the spec, tests/test_prism.py), into tests/.prism.
+PRISM_SPEC="@stoplight/prism-cli@^5.16.0"
+if [ ! -x tests/.prism/node_modules/.bin/prism ]; then
+  echo "Installing $PRISM_SPEC into tests/.prism"
+  mkdir -p tests/.prism
+  npm install --no-audit --no-fund --loglevel=error --prefix tests/.prism "$PRISM_SPEC" >/dev/null
+fi
 
 # A real Redis for the shared-cache tests, on its own port, stopped when the suite ends.
 REDIS_PORT="${WHATFIX_TEST_REDIS_PORT:-6391}"

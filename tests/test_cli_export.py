@@ -151,3 +151,64 @@ def test_the_cli_uses_the_today_setting_for_expiry(tmp_path, sim_server, demo_ac
         expiries[today] = _flows_entry_expires(cache_file, make_settings)
     assert expiries["2026-10-31"] is not None  # the window includes "today": 15 minutes
     assert expiries["2026-11-27"] is None  # ended before "today": never expires
+
+
+@pytest.mark.parametrize(("scenario", "operation", "words"), [
+    ("huge_total", "getUserTaskCompletion", ("task-completion", "10,000,000", "WHATFIX_MAX_ROWS")),
+    ("never_answers", "getFlowAnalytics", ("WHATFIX_FETCH_DEADLINE_S",)),
+])
+def test_export_all_against_a_misbehaving_api_ends_in_one_line_and_no_files(
+        tmp_path, make_sim_server, scenario, operation, words):
+    import time
+
+    server = make_sim_server(users=300)
+    server.set_scenario(scenario, operation=operation)
+    account = server.accounts[0]
+    env = _clean_env(tmp_path, WHATFIX_BASE_URL=server.base_url,
+                     WHATFIX_ACCOUNT_ID=account.account_id,
+                     WHATFIX_INTEGRATION_KEY=account.integration_key,
+                     WHATFIX_USER=account.user_email, WHATFIX_CACHE="memory",
+                     WHATFIX_READ_TIMEOUT_S="1", WHATFIX_FETCH_DEADLINE_S="3")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = _export(tmp_path, env, "all", "--start", START, "--end", END, "--out", str(out),
+                     "--quiet")
+    # a hang guard only (start-up alone takes 1.5 s on a quiet box, 30 s at a load of 20): without
+    # the bounds, never_answers holds each window for 600 s and huge_total asks for 100,000 pages
+    assert time.monotonic() - started < 120
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and all(word in errors[0] for word in words), result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(out.iterdir()) == []  # neither half an export nor *.part files
+
+
+def test_ctrl_c_stops_the_export_and_its_requests(tmp_path, make_sim_server):
+    import signal
+    import time
+
+    server = make_sim_server(users=3000, latency_ms=150)  # slow enough to interrupt mid-fetch
+    account = server.accounts[0]
+    env = _clean_env(tmp_path, WHATFIX_BASE_URL=server.base_url,
+                     WHATFIX_ACCOUNT_ID=account.account_id,
+                     WHATFIX_INTEGRATION_KEY=account.integration_key,
+                     WHATFIX_USER=account.user_email, WHATFIX_CACHE="memory")
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "whatfix_data", "export", "all", "--start", START, "--end", END,
+         "--out", str(out), "--quiet"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while server.stats()["requests"] < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the export is under way
+    assert server.stats()["requests"] >= 20
+    process.send_signal(signal.SIGINT)
+    interrupted, at_interrupt = time.monotonic(), server.stats()["requests"]
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - interrupted < 15  # the fetches were stopped, not waited out
+    assert process.returncode == 130 and "Interrupted." in stderr and "Traceback" not in stderr
+    sent = server.stats()["requests"]
+    assert sent - at_interrupt <= 2 * 8  # what was in flight (and its retries), no new pages
+    time.sleep(0.5)
+    assert server.stats()["requests"] == sent
+    assert not list(out.glob("*"))  # no half export, no *.part

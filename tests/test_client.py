@@ -5,19 +5,26 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from whatfix_data.client import PAGE_SIZE, WhatfixClient
+from whatfix_data.client import PAGE_SIZE, WhatfixClient, total_count
 from whatfix_data.errors import (
     ApiUnavailableError,
     AuthenticationError,
     BadResponseError,
+    FetchCancelledError,
+    FetchTimeoutError,
+    IncompleteDataError,
     NotFoundError,
     PermissionDeniedError,
+    TooLargeError,
     WhatfixError,
 )
 from whatfix_data.simulator import SimulatorConfig, start_background
@@ -238,18 +245,26 @@ def test_pages_run_concurrently_within_the_bound(make_sim_server, make_settings)
 
 
 def test_completeness_check_catches_lost_and_doubled_rows() -> None:
-    from whatfix_data.client import FetchMeta, _completeness_problem, _Page
+    from whatfix_data.client import PAGE_SIZE, FetchMeta, _completeness_problem, _Page
 
     meta = FetchMeta.combine([])
-    rows = [{"userId": f"u{i}"} for i in range(3)]
-    assert _completeness_problem([_Page(rows, 3, meta)], ("userId",)) == ""
-    assert "2 rows" in _completeness_problem([_Page(rows[:2], 3, meta)], ("userId",))
-    doubled = [_Page(rows[:2], 3, meta), _Page(rows[1:2], 3, meta)]
-    assert "duplicate id 'u1'" in _completeness_problem(doubled, ("userId",))
-    moved = [_Page(rows[:2], 3, meta), _Page(rows[2:], 4, meta)]
-    assert "total count changed" in _completeness_problem(moved, ("userId",))
+    rows = [{"userId": f"u{i}"} for i in range(PAGE_SIZE + 3)]
+    full, rest = rows[:PAGE_SIZE], rows[PAGE_SIZE:]
+    total = len(rows)
+    assert _completeness_problem([_Page(full, total, meta, 1), _Page(rest, total, meta, 2)],
+                                 ("userId",)) == ("", True)
+    # the data ended early: a short page, not worth fetching again
+    problem, retry = _completeness_problem([_Page(full, total, meta, 1),
+                                            _Page(rest[:2], total, meta, 2)], ("userId",))
+    assert "page 2 held 2 of the 3 rows" in problem and not retry
+    doubled = [_Page(full, total, meta, 1), _Page([full[5], *rest[:2]], total, meta, 2)]
+    problem, retry = _completeness_problem(doubled, ("userId",))
+    assert "duplicate id 'u5'" in problem and retry
+    moved = [_Page(full, total, meta, 1), _Page(rest, total + 1, meta, 2)]
+    problem, retry = _completeness_problem(moved, ("userId",))
+    assert "total count changed" in problem and retry
     pairs = [{"userId": "u1", "taskListId": "t1"}, {"userId": "u1", "taskListId": "t2"}]
-    assert _completeness_problem([_Page(pairs, 2, meta)], ("userId", "taskListId")) == ""
+    assert _completeness_problem([_Page(pairs, 2, meta)], ("userId", "taskListId")) == ("", True)
 
 
 def test_bodies_cut_mid_transfer_are_fetched_again(make_sim_server, make_settings) -> None:
@@ -324,3 +339,155 @@ def test_an_impossible_header_is_a_configuration_error(make_settings) -> None:
         WhatfixClient(make_settings(user="pm@acme.example\r\nX-Injected: 1"))
     assert type(caught.value).__name__ == "ConfigurationError"
     assert "WHATFIX_USER" in caught.value.user_message
+
+
+# ----- every fetch is bounded (issue 12) -------------------------------------------------------
+SCENARIO_MESSAGE_S = 5  # "a clear message within seconds" on a loopback server
+
+
+def _served(server) -> int:
+    return server.stats()["requests"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.integers(min_value=-10**40, max_value=10**40),
+                 st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=60),
+                 st.booleans(), st.none(), st.lists(st.integers(), max_size=3)),
+       st.integers(min_value=0, max_value=10**9))
+def test_total_count_is_a_whole_number_within_max_rows_or_one_clear_error(raw, max_rows):
+    payload = {"data": [], "pagination": {"totalCount": raw}}
+    whole = (not isinstance(raw, bool) and (isinstance(raw, int) or (
+        isinstance(raw, float) and raw.is_integer()) or (
+        isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit()
+        and len(raw.strip()) <= 30)))
+    if not whole or int(raw) < 0:
+        with pytest.raises(BadResponseError, match="task-completion") as caught:
+            total_count(payload, "task-completion", max_rows)
+        assert "totalCount" in str(caught.value)
+    elif int(raw) > max_rows:
+        with pytest.raises(TooLargeError, match="WHATFIX_MAX_ROWS") as caught:
+            total_count(payload, "task-completion", max_rows)
+        assert "task-completion" in str(caught.value)
+    else:
+        assert total_count(payload, "task-completion", max_rows) == int(raw)
+
+
+@pytest.mark.parametrize(("scenario", "error", "words"), [
+    ("huge_total", TooLargeError, ("10,000,000", "WHATFIX_MAX_ROWS", "end-users")),
+    ("negative_total", BadResponseError, ("-42", "end-users")),
+])
+def test_an_absurd_total_ends_after_page_one_with_one_clear_message(
+        make_sim_server, make_settings, scenario, error, words) -> None:
+    server = make_sim_server(users=500)
+    server.set_scenario(scenario, operation="listEndUsers")
+    started = time.monotonic()
+    with WhatfixClient(make_settings(server=server)) as client, pytest.raises(error) as caught:
+        client.get_all_pages("/end-users", kind="list", id_field="userId", name="end-users")
+    assert time.monotonic() - started < SCENARIO_MESSAGE_S
+    assert all(word in str(caught.value) for word in words)
+    assert _served(server) == 2  # the credential check and page 1: no page 2 requested
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 8])
+def test_a_list_that_ends_early_stops_at_the_short_page(make_sim_server, make_settings,
+                                                       concurrency) -> None:
+    server = make_sim_server(users=2000)  # 20 pages claimed
+    server.set_scenario("ends_early", operation="listEndUsers")
+    settings_ = make_settings(server=server, max_concurrency=concurrency)
+    with WhatfixClient(settings_) as client, pytest.raises(IncompleteDataError) as caught:
+        client.get_all_pages("/end-users", kind="list", id_field="userId", name="end-users")
+    message = str(caught.value)
+    assert "end-users has 2,000 rows" in message and "ended early" in message
+    # credential check + page 1 + at most one round of pages already handed out, never 20
+    assert _served(server) <= 2 + concurrency
+
+
+def test_a_page_that_never_answers_ends_at_the_deadline(make_sim_server, make_settings) -> None:
+    server = make_sim_server(users=500)
+    server.set_scenario("never_answers")
+    settings_ = make_settings(server=server, read_timeout_s=5.0, fetch_deadline_s=1.5)
+    for fetch in (lambda c: c.get_all_pages("/end-users", kind="list", id_field="userId",
+                                            name="end-users"),
+                  lambda c: c.get_json(FLOWS, PAST)):
+        started = time.monotonic()
+        with WhatfixClient(settings_) as client, pytest.raises(FetchTimeoutError) as caught:
+            fetch(client)
+        assert time.monotonic() - started < 1.5 + 1.0  # the deadline, not 6 x read timeout
+        assert "WHATFIX_FETCH_DEADLINE_S" in str(caught.value)
+
+
+def test_cancel_stops_sending_requests(make_sim_server, make_settings) -> None:
+    server = make_sim_server(users=3000, latency_ms=40)  # 30 pages
+    cancel = threading.Event()
+
+    def on_rows(rows: int, total: int) -> None:
+        if rows >= 3 * PAGE_SIZE:
+            cancel.set()  # the user changed the filters
+
+    with WhatfixClient(make_settings(server=server, max_concurrency=2)) as client:
+        with client.fetch_scope(cancel=cancel), pytest.raises(FetchCancelledError):
+            client.get_all_pages("/end-users", kind="list", id_field="userId",
+                                 progress=on_rows)
+        sent = _served(server)
+        time.sleep(0.3)
+        assert _served(server) == sent  # nothing left running in the background
+    assert sent <= 1 + 3 + 2 * 2  # credential check, 3 pages, at most 2 rounds of 2 in flight
+
+
+def test_the_deadline_covers_every_window_of_a_map(make_sim_server, make_settings) -> None:
+    server = make_sim_server(users=200, latency_ms=300)
+    windows = [{"startDate": f"2026-10-{day:02d}", "endDate": f"2026-10-{day:02d}"}
+               for day in range(1, 21)]
+    settings_ = make_settings(server=server, max_concurrency=2, fetch_deadline_s=1.0)
+    started = time.monotonic()
+    with WhatfixClient(settings_) as client, pytest.raises(FetchTimeoutError):
+        client.map_concurrently(lambda params: client.get_json(FLOWS, params), windows)
+    assert time.monotonic() - started < 1.0 + 1.0
+    assert _served(server) < 1 + len(windows)
+
+
+@pytest.mark.parametrize(("scenario", "error"), [("ends_early", IncompleteDataError),
+                                                 ("huge_total", TooLargeError)])
+def test_a_bad_answer_kept_in_the_cache_is_asked_for_again_live(
+        make_sim_server, make_settings, scenario, error) -> None:
+    server = make_sim_server(users=2000)
+    with WhatfixClient(make_settings(server=server)) as client:  # an in-memory HTTP cache
+        server.set_scenario(scenario, operation="listEndUsers")
+        with pytest.raises(error):
+            client.get_all_pages("/end-users", kind="list", id_field="userId")
+        server.set_scenario(None)  # the API is fixed; the bad pages are still cached
+        result = client.get_all_pages("/end-users", kind="list", id_field="userId")
+    assert len(result.records) == result.meta.total_count == 2000
+
+
+_ids = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["a", "b", "1"]),
+                 st.lists(st.integers(0, 2), max_size=2),
+                 st.dictionaries(st.sampled_from(["k"]), st.integers(0, 1), max_size=1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.fixed_dictionaries({"userId": _ids, "taskListId": _ids}),
+                          st.integers()), max_size=12),
+       st.sampled_from([("userId",), ("userId", "taskListId")]))
+def test_duplicate_ids_are_found_exactly_like_a_plain_walk(records, id_fields) -> None:
+    import json
+
+    from whatfix_data.client import FetchMeta, _first_duplicate, _Page
+
+    def plain(value):
+        return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
+
+    expected, seen = None, set()
+    for record in records:  # the reference: every object record, ids compared as JSON
+        if not isinstance(record, dict):
+            continue
+        key = tuple(record.get(name) for name in id_fields)
+        if all(part is None for part in key):
+            continue
+        comparable = tuple(plain(part) for part in key)
+        if comparable in seen:
+            expected = key
+            break
+        seen.add(comparable)
+    page = _Page(records, len(records), FetchMeta.combine([]))
+    assert _first_duplicate([page], id_fields) == expected

@@ -55,3 +55,11 @@ def test_simulate_rejects_bad_options():
     assert result.returncode == 2
     assert "between 0 and 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_simulate_rejects_a_negative_rate_limit():
+    result = subprocess.run([sys.executable, "-m", "whatfix_data", "simulate", "--rate-limit",
+                             "-3"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "expected a number >= 0" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -174,3 +174,53 @@ def test_latency_is_added_to_api_responses(make_sim_server):
     started = time.monotonic()
     requests.get(f"{server.root_url}/__sim__/stats", timeout=TIMEOUT)
     assert time.monotonic() - started < 1.0  # controls are never delayed
+
+
+# ----- bounds scenarios and the rate limit (issue 12) ----------------------------------------
+
+
+@pytest.mark.parametrize(("scenario", "claimed"), [("huge_total", 10_000_000),
+                                                   ("negative_total", -42)])
+def test_claimed_totals_change_only_the_pagination(server, scenario, claimed):
+    honest = _get(server, "end-users", page=2, pageSize=100).json()
+    _set(server, scenario, "listEndUsers")
+    page = _get(server, "end-users", page=2, pageSize=100).json()
+    assert page["pagination"]["totalCount"] == claimed
+    assert page["pagination"]["totalPages"] == max(-(-claimed // 100), 0)
+    assert page["data"] == honest["data"]
+    assert _get(server, "segments").json() == _get(server, "segments").json()  # other ops as is
+
+
+def test_ends_early_empties_every_page_after_the_first(server):
+    _set(server, "ends_early", "listEndUsers")
+    first = _get(server, "end-users", page=1, pageSize=100).json()
+    assert len(first["data"]) == 100 and first["pagination"]["totalCount"] == 250
+    for page in (2, 3):
+        later = _get(server, "end-users", page=page, pageSize=100).json()
+        assert later["data"] == [] and later["pagination"]["totalCount"] == 250
+
+
+def test_never_answers_holds_every_request_but_page_one(server):
+    _set(server, "never_answers")
+    assert _get(server, "end-users", page=1, pageSize=10).status_code == 200
+    for path, params in (("end-users", {"page": 2, "pageSize": 10}), ("analytics/flows", {})):
+        started = time.monotonic()
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(f"{server.base_url}/{server.accounts[0].account_id}/{path}",
+                         params=params, headers=sim_headers(server.accounts[0]), timeout=0.5)
+        assert time.monotonic() - started < 3
+    assert server.stats()["byStatus"].get("0") == 2  # held, never answered
+
+
+def test_rate_limit_answers_429_with_retry_after_per_account(make_sim_server):
+    limited = make_sim_server(users=50, rate_limit=5)
+    primary, other = limited.accounts[0], limited.accounts[1]
+    statuses = [_get(limited, "segments").status_code for _ in range(12)]
+    assert statuses[:5] == [200] * 5 and 429 in statuses[5:]
+    refused = _get(limited, "segments")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["code"] == 429 and "5 requests per second" in refused.json()["message"]
+    assert _get(limited, "segments", account=other).status_code == 200  # its own budget
+    time.sleep(1.1)
+    assert _get(limited, "segments", account=primary).status_code == 200  # refilled

@@ -28,7 +28,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from whatfix_data import __version__
+from whatfix_data import __version__, pacing
 from whatfix_data.cache import (
     DO_NOT_CACHE,
     INTEGRATION_KEY_HEADER,
@@ -53,6 +53,7 @@ from whatfix_data.errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
+    TooLargeError,
     WhatfixError,
 )
 
@@ -60,6 +61,8 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 MAX_LIST_ATTEMPTS = 3  # a list whose total keeps moving is refetched this often, then reported
+MAX_COUNT_DIGITS = 30  # a totalCount written with more digits is not a count (and int() refuses)
+SHOWN_VALUE_CHARS = 40  # how much of an unusable value from the API a message quotes
 BODY_ATTEMPTS = 3  # minimum tries for cut or garbled bodies (outside urllib3's Retry)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -164,39 +167,113 @@ class _Page:
     records: list[dict]
     total: int
     meta: FetchMeta
+    number: int = 1
+
+
+class _PagePlan:
+    """Which page a worker fetches next, and when to stop handing pages out (thread-safe)."""
+
+    def __init__(self, page_count: int, total: int) -> None:
+        self._lock = threading.Lock()
+        self._next = 2
+        self._last = page_count
+        self._total = total
+
+    def take(self) -> int | None:
+        with self._lock:
+            if self._next > self._last:
+                return None
+            number, self._next = self._next, self._next + 1
+            return number
+
+    def report(self, page: _Page) -> None:
+        """A short page before the end or a moved total: no page after this one is needed."""
+        expected = min(PAGE_SIZE, self._total - (page.number - 1) * PAGE_SIZE)
+        if len(page.records) < expected or page.total != self._total:
+            with self._lock:
+                self._last = min(self._last, page.number)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._last = 0
+
+
+class _RowTally:
+    """Rows received so far across page threads, reported as progress(rows, total)."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._rows = 0
+
+    def add(self, rows: int, total: int) -> None:
+        if self._progress is None:
+            return
+        with self._lock:
+            self._rows += rows
+            done = self._rows
+        self._progress(min(done, total), total)
 
 
 class _BoundedAdapter(HTTPAdapter):
-    """An HTTPAdapter that lets at most N requests be on the wire at once (retries included).
+    """An HTTPAdapter whose requests go through the account's adaptive window (retries included).
 
     The bound sits here, below the cache: cache hits and cache writes never wait for a slot, and
-    the body is read inside the slot so a slot means one whole exchange with the API.
+    the body is read inside the slot so a slot means one whole exchange with the API. The window
+    (`pacing.AccountGovernor`) is shared by every client of the account in this process; the
+    read timeout never reaches past the deadline of the fetch the request belongs to.
     """
 
-    def __init__(self, gate: threading.BoundedSemaphore, **kwargs: Any) -> None:
+    def __init__(self, governor: pacing.AccountGovernor, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._gate = gate
+        self.governor = governor
         self._stats_lock = threading.Lock()
         self.exchanges = 0
         self.busy_s = 0.0  # slot-seconds spent on the wire (for the benchmark's utilisation)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        with self._gate:
-            started = time.perf_counter()
-            try:
-                response = super().send(request, **kwargs)
-                if not kwargs.get("stream"):
-                    _ = response.content  # read the body while holding the slot
-                return response
-            finally:
-                with self._stats_lock:
-                    self.exchanges += 1
-                    self.busy_s += time.perf_counter() - started
+        control = pacing.current_control()
+        self.governor.acquire(control)
+        started = time.perf_counter()
+        status: int | None = None
+        latency_s: float | None = None
+        try:
+            kwargs["timeout"] = _within_deadline(kwargs.get("timeout"), control)
+            response = super().send(request, **kwargs)
+            if not kwargs.get("stream"):
+                _ = response.content  # read the body while holding the slot
+            status = response.status_code
+            if not _was_retried(response):  # only one-attempt answers measure the API's latency
+                latency_s = time.perf_counter() - started
+            return response
+        finally:
+            self.governor.release(status, latency_s)
+            with self._stats_lock:
+                self.exchanges += 1
+                self.busy_s += time.perf_counter() - started
 
 
-def _retry_policy(settings: Settings) -> Retry:
-    """urllib3 Retry: exponential backoff with jitter on 429/5xx and dropped connections."""
-    return Retry(
+def _within_deadline(timeout: Any, control: pacing.FetchControl | None) -> Any:
+    """The (connect, read) timeout, shortened so that no wait outlasts the fetch's deadline."""
+    if control is None:
+        return timeout
+    control.check()
+    left = max(control.remaining(), 0.001)
+    if isinstance(timeout, tuple):
+        return tuple(left if part is None else min(part, left) for part in timeout)
+    return left if timeout is None else min(timeout, left)
+
+
+def _was_retried(response: requests.Response) -> bool:
+    retries = getattr(response.raw, "retries", None)
+    return bool(retries is not None and retries.history)
+
+
+def _retry_policy(settings: Settings, governor: pacing.AccountGovernor) -> Retry:
+    """urllib3 Retry: exponential backoff with jitter on 429/5xx and dropped connections; a
+    429/503 pauses the whole account (Retry-After) and no retry outlives the fetch's deadline."""
+    return pacing.GovernedRetry(
+        governor=governor,
         total=settings.retries,
         connect=settings.retries,
         read=settings.retries,
@@ -271,10 +348,13 @@ class WhatfixClient:
         fixed = settings.today
         self._today = today or ((lambda: fixed) if fixed is not None else utc_today)
         self._session = build_session(settings)
-        # One bound for the whole client: nested page/window pools never exceed it together.
+        # One adaptive bound per account and process: nested page/window pools, and every other
+        # client of this account (other browser sessions), never exceed it together.
+        governor = pacing.governor_for(settings.base_url, settings.account_id,
+                                       settings.max_concurrency)
         adapter = _BoundedAdapter(
-            threading.BoundedSemaphore(settings.max_concurrency),
-            max_retries=_retry_policy(settings),
+            governor,
+            max_retries=_retry_policy(settings, governor),
             pool_connections=1,
             pool_maxsize=max(settings.max_concurrency, 1),
         )
@@ -318,6 +398,22 @@ class WhatfixClient:
     def today(self) -> date:
         """Today (UTC, or the `today` setting): the boundary of never-expiring windows."""
         return self._today()
+
+    @property
+    def governor(self) -> pacing.AccountGovernor:
+        """The account's adaptive concurrency window and Retry-After pause (shared)."""
+        return self._adapter.governor
+
+    def fetch_scope(self, *, cancel: threading.Event | None = None,
+                    deadline_s: float | None = None, label: str = "") -> Any:
+        """A context manager: everything fetched inside is one fetch with one deadline
+        (`fetch_deadline_s` unless given) that stops sending requests once `cancel` is set.
+
+        Worker threads of this client inherit the scope. A cancelled fetch raises
+        FetchCancelledError, an overdue one FetchTimeoutError (both WhatfixError).
+        """
+        limit = self.settings.fetch_deadline_s if deadline_s is None else deadline_s
+        return pacing.fetch_scope(limit, label=label, cancel=cancel)
 
     def wire_stats(self) -> tuple[int, float]:
         """(exchanges with the API, slot-seconds they held): a slot's use over time."""
@@ -397,6 +493,9 @@ class WhatfixClient:
             response = self._session.request(method, self._url(path), **kwargs)
         except CONNECTION_ERRORS as exc:
             logger.warning("%s %s failed: %s", method, path, type(exc).__name__)
+            control = pacing.current_control()
+            if control is not None:
+                control.check()  # a timeout at the deadline is the deadline's message
             raise _Unavailable(None) from None
         except BODY_ERRORS:
             raise  # a body cut mid-transfer: re-sent by `_send_whole` / `_get_decoded`
@@ -420,7 +519,8 @@ class WhatfixClient:
     def _pause(self, attempt: int) -> None:
         """Exponential backoff before re-requesting a cut or unreadable body."""
         if attempt:
-            time.sleep(min(self.settings.backoff_s * 2 ** (attempt - 1), BACKOFF_MAX_S))
+            pacing.wait(min(self.settings.backoff_s * 2 ** (attempt - 1), BACKOFF_MAX_S),
+                        pacing.current_control())
 
     def _send_whole(self, method: str, path: str, params: Mapping[str, Any] | None,
                     expire_after: int | None, **kwargs: Any) -> requests.Response:
@@ -533,78 +633,145 @@ class WhatfixClient:
         refresh: bool = False,
     ) -> ApiResult:
         """A JSON object from `path` (kind: "window" for date ranges, "list", or "live")."""
-        self.verify_credentials()
-        return self._get_decoded(path, params, kind, _decode_json_object, refresh=refresh)
+        with self.fetch_scope(label=path):
+            self.verify_credentials()
+            return self._get_decoded(path, params, kind, _decode_json_object, refresh=refresh)
 
     def get_text(
         self, path: str, params: Mapping[str, Any] | None = None, *, kind: str = KIND_WINDOW
     ) -> ApiResult:
         """A text body (e.g. the CSV report), decoded as UTF-8 unless the server says otherwise."""
-        self.verify_credentials()
-        return self._get_decoded(path, params, kind, _decode_text)
+        with self.fetch_scope(label=path):
+            self.verify_credentials()
+            return self._get_decoded(path, params, kind, _decode_text)
 
     def get_bytes(
         self, path: str, params: Mapping[str, Any] | None = None, *, kind: str = KIND_WINDOW
     ) -> ApiResult:
         """The raw body bytes, exactly as the API sent them."""
-        self.verify_credentials()
-        return self._get_decoded(path, params, kind, lambda response: response.content)
+        with self.fetch_scope(label=path):
+            self.verify_credentials()
+            return self._get_decoded(path, params, kind, lambda response: response.content)
 
     def get_all_pages(
         self, path: str, params: Mapping[str, Any] | None = None, *, kind: str = KIND_LIST,
-        id_field: str | tuple[str, ...] = "id", refresh: bool = False,
+        id_field: str | tuple[str, ...] = "id", refresh: bool = False, name: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> PagedResult:
         """Every record of a paginated list: page 1, then the rest concurrently; checked complete.
 
-        The rows must add up to `totalCount` with no duplicate ids. If the total moves during the
-        fetch, the whole list is fetched again bypassing the cache (up to MAX_LIST_ATTEMPTS
-        times); if it never settles, IncompleteDataError: never a lost or double-counted row.
+        Bounded by what the API claims and by time: a totalCount that is not a whole number >= 0
+        is BadResponseError, one above `max_rows` TooLargeError (before page 2 is requested); a
+        page that comes back short before the end stops the fetch (IncompleteDataError: the data
+        ended early); the whole list, retries included, has `fetch_deadline_s`. The rows must add
+        up to `totalCount` with no duplicate ids. If the total moves during the fetch (or ids
+        repeat), the list is fetched again bypassing the cache (up to MAX_LIST_ATTEMPTS times),
+        then IncompleteDataError: never a lost or double-counted row. `name` is the dataset named
+        in messages (default: the path); `progress(rows received, totalCount)` after each page.
         """
-        self.verify_credentials()
-        id_fields = (id_field,) if isinstance(id_field, str) else tuple(id_field)
-        problem = ""
-        for attempt in range(MAX_LIST_ATTEMPTS):
-            pages = self._fetch_pages(path, params, kind, refresh=refresh or attempt > 0)
-            problem = _completeness_problem(pages, id_fields)
-            if not problem:
-                records = [record for page in pages for record in page.records]
-                meta = FetchMeta.combine((p.meta for p in pages), len(records), pages[0].total)
-                return PagedResult(records, meta)
-            logger.warning("Incomplete list %s (%s), attempt %d", path, problem, attempt + 1)
+        label = name or path
+        with self.fetch_scope(label=label):
+            self.verify_credentials()
+            id_fields = (id_field,) if isinstance(id_field, str) else tuple(id_field)
+            problem = ""
+            for attempt in range(MAX_LIST_ATTEMPTS):
+                pages = self._fetch_pages(path, params, kind, refresh=refresh or attempt > 0,
+                                          label=label, progress=progress)
+                problem, worth_retrying = _completeness_problem(pages, id_fields)
+                if not problem:
+                    records = [record for page in pages for record in page.records]
+                    meta = FetchMeta.combine((p.meta for p in pages), len(records),
+                                             pages[0].total)
+                    return PagedResult(records, meta)
+                if not worth_retrying and (refresh or attempt > 0
+                                           or not any(p.meta.from_cache for p in pages)):
+                    raise IncompleteDataError(
+                        f"The Whatfix API says {label} has {pages[0].total:,} rows, but {problem}: "
+                        f"the data ended early, so the download stopped there ({len(pages)} "
+                        "requests) and no partial numbers are shown. Reload later; if it "
+                        "persists, report it to Whatfix support.",
+                        operation=path,
+                    )
+                # a moving list, or a short page served from the cache: once more, live
+                logger.warning("Incomplete list %s (%s), attempt %d", path, problem, attempt + 1)
         raise IncompleteDataError(
-            f"The list {path} changed while it was being downloaded ({problem}) and did not "
+            f"The list {label} changed while it was being downloaded ({problem}) and did not "
             f"settle after {MAX_LIST_ATTEMPTS} attempts, so no partial numbers are shown. "
             "Reload in a minute.",
             operation=path,
         )
 
     def _fetch_pages(
-        self, path: str, params: Mapping[str, Any] | None, kind: str, *, refresh: bool
+        self, path: str, params: Mapping[str, Any] | None, kind: str, *, refresh: bool,
+        label: str, progress: Callable[[int, int], None] | None,
     ) -> list[_Page]:
+        """Page 1, then the pages its (checked) total implies, stopping at a short page."""
+        received = _RowTally(progress)
+
         def fetch(number: int) -> _Page:
             page_params = {**(params or {}), "page": number, "pageSize": PAGE_SIZE}
             result = self._get_decoded(path, page_params, kind, _decode_json_object,
                                        refresh=refresh)
-            records, total = _page_content(result.payload, path)
-            return _Page(records, total, result.meta)
+            try:
+                records, total = _page_content(result.payload, path, label,
+                                               self.settings.max_rows)
+            except (BadResponseError, TooLargeError):
+                if not result.meta.from_cache:
+                    raise
+                # a cached copy (past windows never expire) is asked for once more, live
+                result = self._get_decoded(path, page_params, kind, _decode_json_object,
+                                           refresh=True)
+                records, total = _page_content(result.payload, path, label,
+                                               self.settings.max_rows)
+            received.add(len(records), total)
+            return _Page(records, total, result.meta, number)
 
         first = fetch(1)
         page_count = max(math.ceil(first.total / PAGE_SIZE), 1)
-        if page_count == 1:
-            return [first]
+        if page_count == 1 or len(first.records) < PAGE_SIZE:
+            return [first]  # one page, or the data already ended (reported by the caller)
+        return [first, *self._rest_of_pages(fetch, first, page_count)]
+
+    def _rest_of_pages(self, fetch: Callable[[int], _Page], first: _Page,
+                       page_count: int) -> list[_Page]:
+        """Pages 2..page_count, handed out in order to workers; none is requested once a page
+        came back short (the data ended), the total moved, a page failed or the fetch stopped."""
+        plan = _PagePlan(page_count, first.total)
+
+        def work() -> list[_Page]:
+            done: list[_Page] = []
+            control = pacing.current_control()
+            try:
+                while (number := plan.take()) is not None:
+                    if control is not None:
+                        control.check()  # cancelled or overdue: not even a cache read
+                    page = fetch(number)
+                    done.append(page)
+                    plan.report(page)
+            except BaseException:
+                plan.stop()
+                raise
+            return done
+
         workers = min(self.settings.max_concurrency, page_count - 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whatfix-page") as pool:
-            rest = list(pool.map(fetch, range(2, page_count + 1)))
-        return [first, *rest]
+            futures = [pool.submit(pacing.carry_scope(work)) for _ in range(workers)]
+        pages = [page for future in futures for page in future.result()]
+        return sorted(pages, key=lambda page: page.number)
 
     def map_concurrently(self, function: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-        """Apply `function` to items with at most `max_concurrency` threads, keeping order."""
+        """Apply `function` to items with at most `max_concurrency` threads, keeping order.
+
+        The items are one fetch: they share one deadline (and the caller's cancel token).
+        """
         items = list(items)
-        if len(items) <= 1:
-            return [function(item) for item in items]
-        workers = min(self.settings.max_concurrency, len(items))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whatfix-map") as pool:
-            return list(pool.map(function, items))
+        with self.fetch_scope():
+            if len(items) <= 1:
+                return [function(item) for item in items]
+            workers = min(self.settings.max_concurrency, len(items))
+            with ThreadPoolExecutor(max_workers=workers,
+                                    thread_name_prefix="whatfix-map") as pool:
+                return list(pool.map(pacing.carry_scope(function), items))
 
     def put_end_user(self, user_id: str, body: dict) -> tuple[int, dict]:
         """Upsert one end user: (200 updated | 201 created | 400 rejected, response body).
@@ -679,30 +846,75 @@ def _decode_text(response: requests.Response) -> str:
 
 
 def _as_count(value: Any) -> int | None:
-    """An integer count from JSON (ints, or strings of digits), else None."""
+    """An integer count from JSON (ints, whole floats, strings of ASCII digits), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= MAX_COUNT_DIGITS:
+            return int(text)
+        return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return None
 
 
-def _page_content(payload: dict, path: str) -> tuple[list[dict], int]:
-    """(records, totalCount) of one page, or BadResponseError if it is not a paginated list."""
-    data = payload.get("data")
+def _shown(value: Any) -> str:
+    """An unusable value from the API, quoted short (it may be any size or text)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 3] + "..."
+
+
+def _shown_count(count: int) -> str:
+    return f"{count:,}" if count < 10**15 else f"{float(count):.3g}"
+
+
+def total_count(payload: dict, label: str, max_rows: int) -> int:
+    """The checked `pagination.totalCount` of a list response (the one parser of it).
+
+    BadResponseError when it is missing, negative or not a whole number; TooLargeError when it
+    claims more than `max_rows` rows (so nobody requests its pages). `label` names the dataset.
+    """
     pagination = payload.get("pagination")
-    total = _as_count(pagination.get("totalCount")) if isinstance(pagination, dict) else None
-    if not isinstance(data, list) or total is None or total < 0:
+    raw = pagination.get("totalCount") if isinstance(pagination, dict) else None
+    if raw is None:
         raise BadResponseError(
-            f"The Whatfix API sent a page of {path} without its data list or totalCount, so "
-            "completeness cannot be checked and nothing is shown. Try again later.",
+            f"The Whatfix API sent {label} without its totalCount, so completeness cannot be "
+            "checked and nothing is shown. Try again later; if it persists, report it to "
+            "Whatfix support.",
+            operation=label,
+        )
+    total = _as_count(raw)
+    if total is None or total < 0:
+        raise BadResponseError(
+            f"The Whatfix API sent {label} with the totalCount {_shown(raw)}, which is not a "
+            "whole number of rows (0 or more), so completeness cannot be checked and nothing "
+            "is shown. Try again later; if it persists, report it to Whatfix support.",
+            operation=label,
+        )
+    if total > max_rows:
+        raise TooLargeError(
+            f"The Whatfix API claims {label} has {_shown_count(total)} rows, more than "
+            f"WHATFIX_MAX_ROWS ({max_rows:,}) allows, so its {_shown_count(-(-total // PAGE_SIZE))}"
+            " pages were not requested. If the account really is that large, raise "
+            "WHATFIX_MAX_ROWS (and WHATFIX_FETCH_DEADLINE_S for the time it takes).",
+            operation=label,
+        )
+    return total
+
+
+def _page_content(payload: dict, path: str, label: str, max_rows: int) -> tuple[list[dict], int]:
+    """(records, checked totalCount) of one page, or BadResponseError / TooLargeError."""
+    data = payload.get("data")
+    if not isinstance(data, list):
+        raise BadResponseError(
+            f"The Whatfix API sent a page of {label} without its data list, so completeness "
+            "cannot be checked and nothing is shown. Try again later.",
             operation=path,
         )
-    return data, total  # items that are not objects are counted here, dropped by frames
+    return data, total_count(payload, label, max_rows)  # non-objects are dropped by frames
 
 
 def _hashable(value: Any) -> Any:
@@ -710,26 +922,54 @@ def _hashable(value: Any) -> Any:
     return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
 
 
-def _completeness_problem(pages: list[_Page], id_fields: tuple[str, ...]) -> str:
-    """Why these pages are not exactly the list (empty string when they are)."""
+def _completeness_problem(pages: list[_Page], id_fields: tuple[str, ...]) -> tuple[str, bool]:
+    """Why these pages are not exactly the list ("" when they are), and whether fetching again
+    may help: yes for a moving list (total changed, ids repeated), no when the data ended early."""
     total = pages[0].total
     if any(page.total != total for page in pages):
-        return "the total count changed between pages"
+        return "the total count changed between pages", True
+    for page in pages:
+        expected = min(PAGE_SIZE, total - (page.number - 1) * PAGE_SIZE)
+        if len(page.records) < expected:
+            rows = (page.number - 1) * PAGE_SIZE + len(page.records)
+            return (f"its page {page.number} held {len(page.records)} of the {expected} rows "
+                    f"expected (the list ended after {rows:,} rows)"), False
     rows = sum(len(page.records) for page in pages)
     if rows != total:
-        return f"{rows} rows received for a total of {total}"
+        return f"{rows} rows received for a total of {total}", True
+    duplicate = _first_duplicate(pages, id_fields)
+    if duplicate is not None:
+        return f"duplicate id {duplicate if len(id_fields) > 1 else duplicate[0]!r}", True
+    return "", True
+
+
+def _record_keys(pages: list[_Page], id_fields: tuple[str, ...]) -> list[tuple]:
+    """The id tuple of every object record (records without any id are left out)."""
+    if len(id_fields) == 1:  # the common case, without a generator per record
+        name = id_fields[0]
+        return [(value,) for page in pages for record in page.records
+                if isinstance(record, dict) and (value := record.get(name)) is not None]
+    no_id = (None,) * len(id_fields)
+    return [key for page in pages for record in page.records if isinstance(record, dict)
+            and (key := tuple(map(record.get, id_fields))) != no_id]
+
+
+def _first_duplicate(pages: list[_Page], id_fields: tuple[str, ...]) -> tuple | None:
+    """The first id seen twice, or None. A set of the ids answers the common case at C speed;
+    only a list with a duplicate, or ids of the wrong JSON type (lists, objects), is walked."""
+    keys = _record_keys(pages, id_fields)
+    try:
+        if len(set(keys)) == len(keys):
+            return None
+    except TypeError:  # an unhashable id: compared in its JSON form below
+        pass
     seen: set[tuple] = set()
-    for page in pages:
-        for record in page.records:
-            if not isinstance(record, dict):
-                continue
-            key = tuple(_hashable(record.get(name)) for name in id_fields)
-            if all(part is None for part in key):
-                continue  # no id to compare: the row count check still covers it
-            if key in seen:
-                return f"duplicate id {key if len(key) > 1 else key[0]!r}"
-            seen.add(key)
-    return ""
+    for key in keys:
+        comparable = tuple(_hashable(part) for part in key)
+        if comparable in seen:
+            return key
+        seen.add(comparable)
+    return None
 
 
 __all__ = [
@@ -741,4 +981,5 @@ __all__ = [
     "FetchMeta",
     "PagedResult",
     "WhatfixClient",
+    "total_count",
 ]

@@ -31,6 +31,12 @@ DEFAULT_READ_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 5
 DEFAULT_BACKOFF_S = 0.3
 DEFAULT_CREDENTIAL_CHECK_S = 300
+# ----- bounds of one dataset fetch (issue 12): what a response may order the client to do -----
+# The largest list of a 1,000,000-user account: task completion, one row per user and task list
+# (up to five task lists each).
+DEFAULT_MAX_ROWS = 5_000_000
+# Wall-clock budget of one dataset fetch (all its pages, retries and waits included).
+DEFAULT_FETCH_DEADLINE_S = 600.0
 FINGERPRINT_CHARS = 16
 SECRETS_TABLE = "whatfix"
 ENV_PREFIX = "WHATFIX_"
@@ -76,6 +82,10 @@ class Settings:
     retries: int = DEFAULT_RETRIES
     backoff_s: float = DEFAULT_BACKOFF_S
     credential_check_s: int = DEFAULT_CREDENTIAL_CHECK_S
+    # Fetch bounds (issue 12): a totalCount above max_rows is refused before its pages are
+    # requested; a dataset still loading after fetch_deadline_s seconds is stopped.
+    max_rows: int = DEFAULT_MAX_ROWS
+    fetch_deadline_s: float = DEFAULT_FETCH_DEADLINE_S
     # An override of "today" (UTC) for reproducible demos and tests: the boundary of windows that
     # never expire, the dashboard's date presets, the demo server's last day. None = the real day.
     today: date | None = None
@@ -131,6 +141,8 @@ _SPEC: dict[str, tuple[type, Any]] = {
     "retries": (int, DEFAULT_RETRIES),
     "backoff_s": (float, DEFAULT_BACKOFF_S),
     "credential_check_s": (int, DEFAULT_CREDENTIAL_CHECK_S),
+    "max_rows": (int, DEFAULT_MAX_ROWS),
+    "fetch_deadline_s": (float, DEFAULT_FETCH_DEADLINE_S),
     "today": (date, None),
     # --- connection form (issue 9)
     "connect_form": (bool, DEFAULT_CONNECT_FORM),
@@ -225,7 +237,8 @@ def _validated(settings: Settings) -> Settings:
         raise ConfigurationError(
             f"WHATFIX_MAX_CONCURRENCY must be between 1 and {MAX_CONCURRENCY_LIMIT}."
         )
-    for name in ("ttl_today_s", "ttl_lists_s", "connect_timeout_s", "read_timeout_s"):
+    for name in ("ttl_today_s", "ttl_lists_s", "connect_timeout_s", "read_timeout_s",
+                 "max_rows", "fetch_deadline_s"):
         if getattr(settings, name) <= 0:
             raise ConfigurationError(f"{ENV_PREFIX}{name.upper()} must be positive.")
     if settings.retries < 0 or settings.backoff_s < 0 or settings.credential_check_s < 0:

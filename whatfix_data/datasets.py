@@ -31,9 +31,11 @@ from whatfix_data.client import (
     FetchMeta,
     WhatfixClient,
     on_account_change,
+    total_count,
 )
 from whatfix_data.config import CACHE_OFF
 from whatfix_data.errors import BadResponseError
+from whatfix_data.pacing import carry_scope
 from whatfix_data.windows import DateRange, Window, comparison_range, split_range
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -108,20 +110,21 @@ def load_end_users(client: WhatfixClient, *, refresh: bool = False) -> Dataset:
     list in both (e.g. to diff a sync against what the API holds, then show the synced users).
     """
     result = client.get_all_pages(PATH_END_USERS, kind=KIND_LIST, id_field="userId",
-                                  refresh=refresh)
+                                  refresh=refresh, name="end-users")
     return _listed(client, "end-users", result.records, result.meta, refresh)
 
 
 def load_content(client: WhatfixClient) -> Dataset:
     """Every content item (flows, tooltips, task lists, ...)."""
-    result = client.get_all_pages(PATH_CONTENT, kind=KIND_LIST, id_field="contentId")
+    result = client.get_all_pages(PATH_CONTENT, kind=KIND_LIST, id_field="contentId",
+                                  name="content")
     return _dataset("content", result.records, result.meta)
 
 
 def load_segments(client: WhatfixClient, *, refresh: bool = False) -> Dataset:
     """Every segment with its rules and userCount (`refresh` as for `load_end_users`)."""
     result = client.get_all_pages(PATH_SEGMENTS, kind=KIND_LIST, id_field="segmentId",
-                                  refresh=refresh)
+                                  refresh=refresh, name="segments")
     return _listed(client, "segments", result.records, result.meta, refresh)
 
 
@@ -172,14 +175,14 @@ def load_self_help(client: WhatfixClient, date_range: DateRange) -> Dataset:
 def load_engagement(client: WhatfixClient, date_range: DateRange) -> Dataset:
     """Per-user engagement for the range (paginated)."""
     result = client.get_all_pages(PATH_ENGAGEMENT, date_range.params(), kind=KIND_WINDOW,
-                                  id_field="userId")
+                                  id_field="userId", name="engagement")
     return _dataset("engagement", result.records, result.meta)
 
 
 def load_task_completion(client: WhatfixClient, date_range: DateRange) -> Dataset:
     """Per-user, per-task-list completion for the range (paginated; id = user + task list)."""
     result = client.get_all_pages(PATH_TASKS, date_range.params(), kind=KIND_WINDOW,
-                                  id_field=("userId", "taskListId"))
+                                  id_field=("userId", "taskListId"), name="task-completion")
     return _dataset("task-completion", result.records, result.meta)
 
 
@@ -190,14 +193,8 @@ def _active_users(client: WhatfixClient, window: Window) -> tuple[int, FetchMeta
     """The number of users with activity in the window: one request, pageSize=1."""
     params = {**window.params(), "page": 1, "pageSize": 1}
     result = client.get_json(PATH_ENGAGEMENT, params, kind=KIND_WINDOW)
-    pagination = result.payload.get("pagination")
-    total = pagination.get("totalCount") if isinstance(pagination, dict) else None
-    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-        raise BadResponseError(
-            "The Whatfix API sent the engagement list without a valid totalCount, so active "
-            "users cannot be counted. Try again later.",
-            operation=PATH_ENGAGEMENT,
-        )
+    total = total_count(result.payload, f"the active users of {window.label}",
+                        client.settings.max_rows)
     return total, result.meta
 
 
@@ -445,7 +442,7 @@ def load_dashboard(client: WhatfixClient, date_range: DateRange, granularity: st
         return result
 
     with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="whatfix-load") as pool:
-        results = list(pool.map(run, jobs))
+        results = list(pool.map(carry_scope(run), jobs))  # the caller's cancel token goes along
     out: dict[str, dict[str, Dataset]] = {"current": {}, "comparison": {}}
     for (period, name, _range), dataset in zip(jobs, results, strict=True):
         out[period][name] = dataset

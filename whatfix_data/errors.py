@@ -123,3 +123,28 @@ class IncompleteDataError(WhatfixError):
         "The list changed while it was being downloaded and did not settle after several "
         "attempts, so no partial numbers are shown. Reload in a minute."
     )
+
+
+class FetchTimeoutError(ApiUnavailableError):
+    """A dataset was still loading when its deadline (WHATFIX_FETCH_DEADLINE_S) passed."""
+
+    default_message = (
+        "The Whatfix API answered too slowly: the data was still loading when "
+        "WHATFIX_FETCH_DEADLINE_S ran out, so it was stopped and nothing partial is shown. Try "
+        "again later, or raise WHATFIX_FETCH_DEADLINE_S."
+    )
+
+
+class FetchCancelledError(WhatfixError):
+    """The caller abandoned the fetch (cancel token set, e.g. the filters changed)."""
+
+    default_message = "The data load was cancelled before it finished."
+
+
+class TooLargeError(WhatfixError):
+    """The API claims more rows than WHATFIX_MAX_ROWS allows: refused before the pages are sent."""
+
+    default_message = (
+        "The Whatfix API claims more rows than WHATFIX_MAX_ROWS allows, so they were not "
+        "downloaded. If the account really is that large, raise WHATFIX_MAX_ROWS."
+    )

@@ -3,7 +3,8 @@
 Same configuration as the app (Streamlit secrets file, then WHATFIX_* variables; demo mode when
 no credentials). `all` writes one file per dataset into the `--out` folder (`flows.csv`,
 `flow-trend.csv`, ...). CSV goes through `whatfix_data.exports.write_csv`, the project's one CSV
-writer. Any failure ends with exit code 1 (2 for bad arguments) and one line on stderr.
+writer. Any failure ends with exit code 1 (2 for bad arguments) and one line on stderr; files
+appear only when every dataset loaded (each is written as soon as it arrives, as `*.part`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import math
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
@@ -26,11 +28,13 @@ from whatfix_data.client import WhatfixClient
 from whatfix_data.config import load_settings, read_secrets_file
 from whatfix_data.datasets import DATASETS, Dataset, load_dataset
 from whatfix_data.exports import write_csv
+from whatfix_data.pacing import carry_scope
 from whatfix_data.windows import DateRange, default_granularity
 
 ALL = "all"
 FORMATS = ("csv", "json")
 GRANULARITIES = ("day", "week", "month")
+PART_SUFFIX = ".part"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -90,16 +94,48 @@ def _write(dataset: Dataset, path: Path, fmt: str) -> None:
         path.write_bytes(frame_to_json_bytes(dataset.frame))
 
 
-def _load_all(client: WhatfixClient, names: list[str], date_range: DateRange,
-              granularity: str, bar: tqdm) -> list[Dataset]:
-    """Load the datasets concurrently (the client bounds the requests in flight)."""
-    def load(name: str) -> Dataset:
+def _part_path(path: Path) -> Path:
+    """Where a file is written before every dataset succeeded (then renamed into place)."""
+    return path.with_name(path.name + PART_SUFFIX)
+
+
+def _load_and_write(client: WhatfixClient, targets: list[tuple[str, Path]],
+                    date_range: DateRange, granularity: str, fmt: str,
+                    bar: tqdm) -> list[Dataset]:
+    """Load the datasets concurrently and write each one as soon as it is there.
+
+    Writing (CPU) overlaps the other datasets' fetching (waiting on the API), instead of starting
+    after the last page arrived. Files are written as `NAME.part` and renamed only when every
+    dataset succeeded: a failed export leaves no mix of new and old files. Ctrl+C (or any
+    failure) cancels the fetch scope, so the other datasets stop sending requests at once.
+    """
+    cancel = threading.Event()
+
+    def load(target: tuple[str, Path]) -> Dataset:
+        name, path = target
         dataset = load_dataset(client, name, date_range, granularity)
+        _write(dataset, _part_path(path), fmt)
         bar.update(1)
         return dataset
 
-    with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="export") as pool:
-        return list(pool.map(load, names))
+    try:
+        # each dataset keeps its own deadline (fetch_deadline_s); the export as a whole has none
+        with client.fetch_scope(cancel=cancel, deadline_s=math.inf, label="the export"), \
+                ThreadPoolExecutor(max_workers=len(targets),
+                                   thread_name_prefix="export") as pool:
+            futures = [pool.submit(carry_scope(load), target) for target in targets]
+            try:
+                datasets = [future.result() for future in futures]
+            except BaseException:
+                cancel.set()
+                raise
+    except BaseException:
+        for _, path in targets:
+            _part_path(path).unlink(missing_ok=True)
+        raise
+    for _, path in targets:
+        os.replace(_part_path(path), path)
+    return datasets
 
 
 def _targets(args: argparse.Namespace) -> list[tuple[str, Path]]:
@@ -121,9 +157,8 @@ def _export(args: argparse.Namespace) -> int:
         total=len(targets), unit="dataset", file=sys.stderr, disable=args.quiet,
         desc="Exporting",
     ) as bar:
-        datasets = _load_all(client, [name for name, _ in targets], date_range, granularity, bar)
-    for (name, path), dataset in zip(targets, datasets, strict=True):
-        _write(dataset, path, args.fmt)
+        datasets = _load_and_write(client, targets, date_range, granularity, args.fmt, bar)
+    for (name, _path), dataset in zip(targets, datasets, strict=True):
         if dataset.findings:
             print(f"{name}: {len(dataset.findings)} data-quality finding(s); the values concerned "
                   "are left empty.", file=sys.stderr)

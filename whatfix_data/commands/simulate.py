@@ -7,9 +7,13 @@ import sys
 from dataclasses import replace
 from datetime import date
 
-from whatfix_data.simulator import DEMO_ACCOUNTS, SimulatorConfig
-from whatfix_data.simulator.config import DEFAULT_SEED, DEFAULT_USERS, utc_today
-from whatfix_data.simulator.server import SimServer
+from whatfix_data.simulator.config import (
+    DEFAULT_SEED,
+    DEFAULT_USERS,
+    DEMO_ACCOUNTS,
+    SimulatorConfig,
+    utc_today,
+)
 
 PRIMARY = DEMO_ACCOUNTS[0]
 
@@ -37,6 +41,16 @@ def _non_negative(text: str) -> int:
     return int(text)
 
 
+def _non_negative_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `simulate` subcommand."""
     parser = subparsers.add_parser(
@@ -57,6 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="delay added to every API response")
     parser.add_argument("--fault-rate", type=_share, default=0.0,
                         help="share of API requests that fail (429, 5xx, dropped, slow)")
+    parser.add_argument("--rate-limit", type=_non_negative_number, default=0.0,
+                        help="requests per second per account; above it 429 with Retry-After "
+                             "(default 0: unlimited)")
     parser.add_argument("--account", default=PRIMARY.account_id, help="primary account id")
     parser.add_argument("--key", default=PRIMARY.integration_key,
                         help="integration key of the primary account")
@@ -71,11 +88,14 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
                       user_email=args.user_email)
     return SimulatorConfig(seed=args.seed, users=args.users, today=args.today or utc_today(),
                            latency_ms=args.latency_ms, fault_rate=args.fault_rate,
+                           rate_limit=args.rate_limit,
                            accounts=[primary, *DEMO_ACCOUNTS[1:]])
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the server, print the base URL first (flushed), serve until Ctrl+C."""
+    from whatfix_data.simulator.server import SimServer  # only this command needs the server
+
     try:
         config = config_from_args(args)
         server = SimServer(config, host=args.host, port=args.port)
@@ -83,8 +103,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"Cannot start the built-in server: {exc}", file=sys.stderr)
         return 2
     print(server.base_url, flush=True)
+    limit = f", at most {args.rate_limit:g} requests/s per account" if args.rate_limit else ""
     print(f"Whatfix built-in server: {args.users} users, history ending {config.today}, "
-          f"seed {args.seed}", flush=True)
+          f"seed {args.seed}{limit}", flush=True)
     for account in server.accounts:
         print(f"  account {account.account_id}  user {account.user_email}  (key: see --help / "
               "docs/SIMULATOR.md)", flush=True)

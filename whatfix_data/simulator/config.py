@@ -49,6 +49,7 @@ class SimulatorConfig:
     today: date = field(default_factory=utc_today)
     latency_ms: int = 0
     fault_rate: float = 0.0
+    rate_limit: float = 0.0  # requests per second per account, 429 + Retry-After above (0: off)
     accounts: list[DemoAccount] | tuple[DemoAccount, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -58,6 +59,8 @@ class SimulatorConfig:
             raise ValueError("fault_rate must be between 0 and 1")
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
+        if self.rate_limit < 0:
+            raise ValueError("rate_limit must be >= 0")
         if self.today < EARLIEST_TODAY:
             raise ValueError(f"today must be {EARLIEST_TODAY} or later (two years of history)")
 

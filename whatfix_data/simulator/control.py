@@ -5,19 +5,49 @@ Reached over HTTP under `/__sim__/` (see docs/SIMULATOR.md) or as methods of the
 
 from __future__ import annotations
 
+import math
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 SCENARIOS = ("non_json", "truncated_json", "missing_fields", "extra_fields", "wrong_types",
-             "impossible_values", "total_drift")
+             "impossible_values", "total_drift", "huge_total", "negative_total", "ends_early",
+             "never_answers")
 FAULT_KINDS = ("rate_limited", "error_500", "error_502", "error_503", "dropped", "slow")
 FAULT_STATUS = {"rate_limited": 429, "error_500": 500, "error_502": 502, "error_503": 503}
 RETRY_AFTER_S = 1
 SLOW_RESPONSE_S = (1.0, 2.0)
+
+
+class RateLimiter:
+    """Requests per second per account: a token bucket holding one second of requests.
+
+    `admit(account)` is 0 when the request may be served, else the whole seconds (>= 1) after
+    which a token is there again: the Retry-After of the 429.
+    """
+
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # account -> (tokens, at)
+
+    def admit(self, account: str | None) -> int:
+        if self.per_second <= 0:
+            return 0
+        now = time.monotonic()
+        key = account or ""
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.per_second, now))
+            tokens = min(self.per_second, tokens + (now - at) * self.per_second)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0
+            self._buckets[key] = (tokens, now)
+            return max(1, math.ceil((1.0 - tokens) / self.per_second))
 
 
 @dataclass
@@ -41,6 +71,7 @@ class SimControl:
 
     fault_rate: float = 0.0
     seed: int = 0
+    rate_limit: float = 0.0  # requests per second per account (0: unlimited)
     fault_kinds: tuple[str, ...] = FAULT_KINDS  # tests may narrow this to one kind
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _by_operation: Counter = field(default_factory=Counter)
@@ -55,6 +86,9 @@ class SimControl:
 
     def __post_init__(self) -> None:
         self._random.seed(self.seed)
+        self.limiter = RateLimiter(self.rate_limit)
+        # set when the server stops: requests held by `never_answers` end then
+        self.stopping = threading.Event()
 
     def count(self, operation: str | None, status: int) -> None:
         """Record one API request served."""

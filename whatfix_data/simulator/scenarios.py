@@ -1,12 +1,15 @@
 """Response scenarios that imitate a misbehaving API (set through /__sim__/scenario).
 
 Record transforms work on a deep copy of the payload: the account data never changes.
-`non_json` and `truncated_json` act on the serialized body (see server.py).
+Pagination transforms (`huge_total`, `negative_total`, `ends_early`) change what a list page
+claims or holds. `non_json` and `truncated_json` act on the serialized body and `never_answers`
+on the exchange itself (see server.py).
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 KEY_FIELDS = ("userId", "contentId", "flowId", "segmentId", "taskListId")
@@ -15,6 +18,8 @@ HTML_BODY = (b"<!DOCTYPE html><html><head><title>Service maintenance</title></he
              b"</body></html>")
 UNPARSEABLE = "n/a"
 IMPOSSIBLE_RATE = 130.0
+HUGE_TOTAL = 10_000_000
+NEGATIVE_TOTAL = -42
 EXTRA_FIELDS = {"internalScore": 0.42, "_links": {"self": "https://example.invalid/record"}}
 
 
@@ -74,8 +79,35 @@ RECORD_TRANSFORMS = {"missing_fields": missing_fields, "extra_fields": extra_fie
                      "wrong_types": wrong_types, "impossible_values": impossible_values}
 
 
+def _claimed_total(total: int) -> Any:
+    def change(payload: dict[str, Any]) -> None:
+        pagination = payload["pagination"]
+        pagination["totalCount"] = total
+        size = pagination.get("pageSize") or 1
+        pagination["totalPages"] = max(math.ceil(total / size), 0)
+    return change
+
+
+def _ends_early(payload: dict[str, Any]) -> None:
+    """Pages after the first hold nothing, while the total still claims them."""
+    if payload["pagination"].get("page", 1) >= 2:
+        payload["data"] = []
+
+
+PAGINATION_TRANSFORMS = {"huge_total": _claimed_total(HUGE_TOTAL),
+                         "negative_total": _claimed_total(NEGATIVE_TOTAL),
+                         "ends_early": _ends_early}
+
+
 def transform_payload(name: str, payload: Any) -> Any:
     """A copy of the payload with its records changed by scenario `name` (if it changes records)."""
+    paging = PAGINATION_TRANSFORMS.get(name)
+    if paging is not None:
+        if not (isinstance(payload, dict) and isinstance(payload.get("pagination"), dict)):
+            return payload  # not a list page: nothing to claim
+        changed = copy.deepcopy(payload)
+        paging(changed)
+        return changed
     transform = RECORD_TRANSFORMS.get(name)
     if transform is None:
         return payload

@@ -48,6 +48,7 @@ CONTROL_PREFIX = "/__sim__/"
 MAX_BODY_BYTES = 1_000_000
 IDLE_TIMEOUT_S = 30  # a keep-alive connection with no request for this long is closed
 REQUEST_QUEUE = 128
+NEVER_ANSWERS_MAX_S = 600  # `never_answers` holds a request this long at most (or until stop)
 CSV_COLUMNS = ("rank", "flowId", "flowName", "views", "completions", "completionRate",
                "avgTimeToComplete")
 
@@ -85,7 +86,8 @@ class SimState:
                 for p in account_profiles(config)}
         self.data = data
         release_free_memory()
-        self.control = SimControl(fault_rate=config.fault_rate, seed=config.seed)
+        self.control = SimControl(fault_rate=config.fault_rate, seed=config.seed,
+                                  rate_limit=config.rate_limit)
         self.service = ApiService(self.accounts, data, self.control, config.today)
 
 
@@ -191,6 +193,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api_in_flight(self, request: ApiRequest) -> None:
         state = self.state
+        operation, account = self._scope(request)
+        retry_after = state.control.limiter.admit(account)
+        if retry_after:
+            self._rate_limited(operation, retry_after)
+            return
         fault = state.control.draw_fault()
         if fault == "dropped" and request.method != "GET":
             fault = "error_502"  # a PUT is never half-applied: it fails before it is handled
@@ -200,9 +207,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "slow":
             latency += state.control.slow_delay()
-        scenario = state.control.scenario_for(*self._scope(request))
+        scenario = state.control.scenario_for(operation, account)
         drift = bool(scenario and scenario.name == "total_drift" and scenario.armed)
         response = state.service.handle(request, drift=drift)
+        if scenario and scenario.name == "never_answers" and (response.page or 0) != 1:
+            self._never_answer(response.operation)
+            return
         if scenario and scenario.name == "total_drift" and response.page == 1:
             state.control.arm(scenario)
         body, content_type = self._render(response, scenario.name if scenario else None)
@@ -211,6 +221,18 @@ class _Handler(BaseHTTPRequestHandler):
         state.control.count(response.operation, response.status)
         cut = len(body) // 2 if fault == "dropped" else None
         self._send(response.status, body, content_type, response.headers, cut=cut)
+
+    def _rate_limited(self, operation: str | None, retry_after: int) -> None:
+        self.state.control.count(operation, 429)
+        message = f"Rate limit of {self.state.config.rate_limit:g} requests per second exceeded"
+        self._send(429, _json_bytes(error_payload(429, message)), JSON_TYPE,
+                   {"Retry-After": str(retry_after)})
+
+    def _never_answer(self, operation: str | None) -> None:
+        """Hold the request without a byte of answer until the server stops, then hang up."""
+        self.state.control.count(operation, 0)
+        self.state.control.stopping.wait(NEVER_ANSWERS_MAX_S)
+        self.close_connection = True
 
     def _scope(self, request: ApiRequest) -> tuple[str | None, str | None]:
         try:
@@ -344,7 +366,8 @@ class SimServer:
         self._httpd.serve_forever()
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving and close the socket (requests held by `never_answers` end too)."""
+        self.state.control.stopping.set()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
