@@ -132,6 +132,8 @@ def _apply(args: argparse.Namespace, plan: user_sync.Plan, client: WhatfixClient
            concurrency: int) -> tuple[ApplyResult, user_sync.OutcomeRecorder]:
     outcomes_path = args.outcomes or _sibling(args.file, OUTCOMES_SUFFIX)
     recorder = user_sync.OutcomeRecorder(outcomes_path)
+    if args.audit_log is None:
+        user_sync.private_sync_dir()  # the default log's folder: 0700, even if made before
     audit = user_sync.AuditLog(args.audit_log or user_sync.default_audit_path())
     to_send = len(plan.to_send)
     bar = tqdm(total=to_send, unit="row", desc="Sending", file=sys.stderr,
