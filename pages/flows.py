@@ -12,9 +12,8 @@ from whatfix_data.analytics import flows as flow_stats
 TREND_METRICS = {"counts": "Views and completions", "completion_rate_pct": "Completion rate (%)"}
 
 
-def flow_performance(current: ui.Filters) -> pd.DataFrame:
-    """Per-flow charts of the range and the table behind them; returns the flows frame."""
-    flows = ui.load("flows").frame
+def flow_performance(current: ui.Filters, flows: pd.DataFrame) -> None:
+    """Per-flow charts of the range and the table behind them."""
     subtitle = current.range_label
     views_tab, rate_tab, time_tab = st.tabs(
         ["Views and completions", "Completion rate", "Time to complete"]
@@ -27,7 +26,6 @@ def flow_performance(current: ui.Filters) -> pd.DataFrame:
         ui.chart(charts.flow_time_to_complete(flows, subtitle=subtitle), key="flow_time")
     table = flow_stats.flow_table(flows, ui.load("content").frame)
     ui.table(table, key="flows", title="Flow analytics", empty="No flow had views in this range.")
-    return flows
 
 
 def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
@@ -39,7 +37,8 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
     names = dict(zip(ranked["flow_id"], ranked["flow_name"], strict=True))
     left, right = st.columns([3, 2])
     flow_id = left.selectbox(
-        "Flow", list(names), format_func=lambda fid: str(names.get(fid) or fid), key="flow_pick"
+        # Names are never missing (frames shows a missing name as its id).
+        "Flow", list(names), format_func=lambda fid: str(names.get(fid, fid)), key="flow_pick"
     )
     metric = right.radio(
         "Show", list(TREND_METRICS), format_func=TREND_METRICS.get, horizontal=True,
@@ -97,7 +96,8 @@ def popular_report(current: ui.Filters) -> None:
         key="popular_api_csv",
         icon=":material/download:",
         on_click="ignore",
-        help="The exact file returned by the Whatfix API for format=csv.",
+        help="The file the Whatfix API returns for format=csv, with formula cells neutralised "
+             "so that a spreadsheet never runs them.",
     )
 
 
@@ -106,13 +106,14 @@ def main() -> None:
     current = ui.filters()
     st.title("Flows")
     st.caption(f"{current.range_label} {current.comparison_label}")
-    flows = pd.DataFrame()
+    # Each section that needs the flows loads them itself: when they failed, ui.load raises the
+    # same error again at once, so every section says why, once, and none guesses "no views".
     with ui.section("Flow performance"):
-        flows = flow_performance(current)
+        flow_performance(current, ui.load("flows").frame)
     with ui.section("Flow trend"):
-        flow_trend(current, flows)
+        flow_trend(current, ui.load("flows", warn_stale=False).frame)
     with ui.section("Compared with another period"):
-        flow_comparison(current, flows)
+        flow_comparison(current, ui.load("flows", warn_stale=False).frame)
     with ui.section("Most popular flows report"):
         popular_report(current)
 

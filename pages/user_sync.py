@@ -10,6 +10,7 @@ differs.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import streamlit as st
 
 import ui
 from whatfix_data import user_sync
+from whatfix_data.config import upload_limits
 from whatfix_data.errors import WhatfixError
 from whatfix_data.user_sync.apply import ApplyProgress
 from whatfix_data.user_sync.outcomes import FAILED, OUTCOMES
@@ -61,7 +63,8 @@ def read_table(uploaded: Any) -> tuple[str, user_sync.SourceTable]:
     # Forget the previous file first: if this one cannot be read, nothing stale stays on screen.
     st.session_state.pop(K_TABLE, None)
     st.session_state.pop(K_PLAN, None)
-    table = user_sync.read_upload(data, uploaded.name)
+    # The same limits as `sync-users` (WHATFIX_MAX_UPLOAD_*), checked before parsing.
+    table = user_sync.read_upload(data, uploaded.name, upload_limits(st.secrets, os.environ))
     st.session_state[K_TABLE] = (digest, table)
     return digest, table
 

@@ -14,3 +14,110 @@ def sim_headers(account) -> dict[str, str]:
     """The two auth headers of a demo account."""
     return {"x-whatfix-integration-key": account.integration_key,
             "x-whatfix-user": account.user_email}
+
+
+# ------------------------------------------------------------------------------ hostile uploads
+
+GIB = 1024 ** 3
+_WORKBOOK_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+        'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+        '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+        '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.worksheet+xml"/></Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+        'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target='
+        '"xl/workbook.xml"/></Relationships>'),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.'
+        'org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships"><sheets><sheet name="Users" sheetId="1" r:id='
+        '"rId1"/></sheets></workbook>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+        'schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target='
+        '"worksheets/sheet1.xml"/></Relationships>'),
+}
+SHEET_PATH = "xl/worksheets/sheet1.xml"
+
+
+def _raw_deflate(pieces: list[tuple[bytes, int]]) -> tuple[bytes, int, int]:
+    """(raw deflate stream, crc32, inflated size) of each (bytes, repeat) piece in order.
+
+    After a full flush the compressor forgets its history, so a repeated block compresses to the
+    same bytes every time: 1 GiB is built from one compressed block in well under a second."""
+    import zlib
+
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    out, crc, size = [], 0, 0
+    for piece, repeat in pieces:
+        packed = compressor.compress(piece) + compressor.flush(zlib.Z_FULL_FLUSH)
+        out.append(packed * repeat)
+        for _ in range(repeat):
+            crc = zlib.crc32(piece, crc)
+        size += len(piece) * repeat
+    out.append(compressor.flush())
+    return b"".join(out), crc, size
+
+
+def _zip_bytes(members: list[tuple[str, bytes, int, int]]) -> bytes:
+    """A ZIP of (name, raw deflate data, crc32, inflated size) members."""
+    import struct
+
+    local, central = bytearray(), bytearray()
+    for name, packed, crc, size in members:
+        encoded = name.encode()
+        offset = len(local)
+        local += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(packed),
+                             size, len(encoded), 0) + encoded + packed
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc,
+                               len(packed), size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members),
+                      len(central), len(local), 0)
+    return bytes(local + central + end)
+
+
+def write_zip_bomb(path, inflated_bytes: int = GIB) -> int:
+    """A workbook-shaped zip whose first sheet inflates to about `inflated_bytes` of XML (rows of
+    identical cells): the shape of an .xlsx, a few MB on disk. Returns its size in bytes."""
+    import zlib
+
+    members = []
+    for name, text in _WORKBOOK_PARTS.items():
+        data = text.encode()
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+        members.append((name, compressor.compress(data) + compressor.flush(),
+                        zlib.crc32(data), len(data)))
+    block = (b'<row><c t="inlineStr"><is><t>' + b"A" * 4000 + b"</t></is></c></row>") * 256
+    sheet = _raw_deflate([
+        (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+         b'openxmlformats.org/spreadsheetml/2006/main"><sheetData>', 1),
+        (block, max(1, inflated_bytes // len(block))),
+        (b"</sheetData></worksheet>", 1),
+    ])
+    members.append((SHEET_PATH, *sheet))
+    path.write_bytes(_zip_bytes(members))
+    return path.stat().st_size
+
+
+def lie_about_size(path, member: str, declared: int) -> None:
+    """Rewrite `member`'s uncompressed size (local header and central directory) as `declared`."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    offset = struct.unpack_from("<L", data, end + 16)[0]
+    while data[offset:offset + 4] == b"PK\x01\x02":
+        name_len, extra_len, comment_len = struct.unpack_from("<3H", data, offset + 28)
+        local = struct.unpack_from("<L", data, offset + 42)[0]
+        if bytes(data[offset + 46:offset + 46 + name_len]).decode() == member:
+            struct.pack_into("<L", data, offset + 24, declared)
+            struct.pack_into("<L", data, local + 22, declared)
+        offset += 46 + name_len + extra_len + comment_len
+    path.write_bytes(bytes(data))

@@ -85,13 +85,21 @@ def test_clearing_one_account_keeps_the_others_in_a_shared_redis(make_sim_server
     assert_clearing_one_scope_keeps_the_other(make_sim_server(), make_settings, redis_url)
 
 
-def test_a_redis_that_is_down_is_a_clear_error_without_its_password(make_settings) -> None:
+def test_a_redis_that_is_down_means_live_requests_and_a_warning(make_settings) -> None:
+    """The shared cache is down: the data still comes (uncached), and the client says why,
+    without the Redis password."""
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     settings = make_settings(cache=f"redis://:s3cret-pw@127.0.0.1:{closed_port}/0")
-    with WhatfixClient(settings, verify=False) as client, \
-            pytest.raises(CacheUnavailableError) as caught:
-        client.get_json("/segments", {"page": 1, "pageSize": 1}, kind="list")
-    assert "WHATFIX_CACHE" in caught.value.user_message
-    assert "s3cret-pw" not in caught.value.user_message
+    with WhatfixClient(settings, verify=False) as client:
+        assert client.cache_problem is None
+        result = client.get_json("/segments", {"page": 1, "pageSize": 1}, kind="list")
+        assert result.payload["data"] and not result.meta.from_cache
+        assert "WHATFIX_CACHE" in client.cache_problem
+        assert "s3cret-pw" not in client.cache_problem
+        pages = client.get_all_pages("/segments", kind="list", id_field="segmentId")
+        assert pages.records  # later requests skip the dead cache
+        with pytest.raises(CacheUnavailableError) as caught:
+            client.clear_cache()
+        assert "s3cret-pw" not in caught.value.user_message

@@ -153,3 +153,40 @@ def test_unknown_segment_exits_1_with_one_line(run_report, tmp_path: Path) -> No
     line = _one_line_error(result)
     assert "no-such-segment" in line and "export segments" in line
     assert not (tmp_path / "x.pptx").exists()
+
+
+def test_pack_of_hostile_names_builds(tmp_path: Path) -> None:
+    """NUL, U+202E, null and formula names from a hostile API: every chart drawn, exit 0."""
+    import struct
+
+    from hostile_api import start_hostile_api
+
+    api = start_hostile_api()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("WHATFIX_")}
+    env.update(PYTHONPATH=str(REPO), **api.env())
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "whatfix_data", "report", "--start", "2026-11-01", "--end",
+             "2026-11-20", "--format", "zip", "--out", str(tmp_path), "--quiet"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
+        )
+    finally:
+        api.stop()
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    (pack,) = tmp_path.glob("whatfix-review_*.zip")
+    archive = zipfile.ZipFile(pack)
+    pngs = [name for name in archive.namelist() if name.endswith(".png")]
+    assert len(pngs) >= 10
+    from PIL import Image
+
+    from whatfix_data.images import PLACEHOLDER_BACKGROUND
+
+    grey = tuple(int(PLACEHOLDER_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5))
+    for name in pngs:  # real charts at the pack's size, none of them a placeholder
+        data = archive.read(name)
+        assert struct.unpack(">II", data[16:24]) == (2120, 894), name
+        assert Image.open(io.BytesIO(data)).convert("RGB").getpixel((2, 2)) != grey, name
+    for name in (n for n in archive.namelist() if n.endswith((".csv", ".svg", ".md"))):
+        text = archive.read(name).decode("utf-8")
+        assert "\x00" not in text and "\u202e" not in text, name

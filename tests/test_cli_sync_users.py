@@ -192,3 +192,58 @@ def test_killed_cli_keeps_outcomes_and_rerun_sends_only_the_rest(
     assert already >= applied
     assert int((after["outcome"] == "created").sum()) == KILL_ROWS - already
     assert server.stats()["byOperation"].get("upsertEndUser", 0) == KILL_ROWS - already
+
+
+# ------------------------------------------------------------------------- hostile files, capped
+
+MEMORY_LIMIT_BYTES = 1536 * 1024 * 1024
+# A bound on a run that would otherwise take minutes (or be killed): not a speed target.
+REFUSAL_TIMEOUT_S = 90
+
+
+def _cap_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+
+
+def _run_capped(file: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHATFIX_")}
+    env["OPENBLAS_NUM_THREADS"] = "1"  # no per-thread BLAS buffers under the address-space cap
+    return subprocess.run(
+        [sys.executable, "-m", "whatfix_data", "sync-users", str(file), "--dry-run"],
+        cwd=file.parent, env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+        preexec_fn=_cap_memory, timeout=REFUSAL_TIMEOUT_S,
+    )
+
+
+@pytest.mark.parametrize("lying", [False, True], ids=["declared", "lying-header"])
+def test_zip_bomb_is_refused_under_a_memory_cap(tmp_path, lying: bool) -> None:
+    from support import SHEET_PATH, lie_about_size, write_zip_bomb
+
+    bomb = tmp_path / "crm.xlsx"
+    write_zip_bomb(bomb)
+    if lying:
+        lie_about_size(bomb, SHEET_PATH, 3_000_000)
+    finished = _run_capped(bomb)
+    assert finished.returncode == 1, finished.stderr
+    assert "zip bomb" in finished.stderr and "Traceback" not in finished.stderr
+    assert "WHATFIX_MAX_ZIP_RATIO" in finished.stderr or "bytes it declares" in finished.stderr
+
+
+def test_ten_thousand_column_csv_is_refused_under_a_memory_cap(tmp_path) -> None:
+    wide = tmp_path / "wide.csv"
+    header = ",".join(f"c{i}" for i in range(10_000))
+    wide.write_text("\n".join([header, *[",".join(["x"] * 10_000)] * 5]) + "\n")
+    finished = _run_capped(wide)
+    assert finished.returncode == 1, finished.stderr
+    assert "10,000 columns; the limit is 120 (WHATFIX_MAX_UPLOAD_COLUMNS)" in finished.stderr
+
+
+def test_cli_reads_the_limits_from_the_settings(cli_env, tmp_path, monkeypatch, capsys) -> None:
+    source = _write(tmp_path / "crm.csv", [f"c-{i},c{i}@acme.example,C {i},Admin,EMEA"
+                                           for i in range(5)])
+    monkeypatch.setenv("WHATFIX_MAX_UPLOAD_ROWS", "4")
+    assert main(["sync-users", str(source), "--dry-run"]) == 1
+    assert "more than 4 data rows, the limit (WHATFIX_MAX_UPLOAD_ROWS)" in capsys.readouterr().err
+    assert _upserts(cli_env) == 0

@@ -127,12 +127,16 @@ def test_dashboard_loads_current_and_previous_period(client) -> None:
 
 
 def _assert_never_wrong(bad: pd.DataFrame, good: pd.DataFrame) -> None:
-    """Every value present in `bad` equals the clean value: missing is allowed, wrong is not."""
+    """Every value present in `bad` equals the clean value: missing is allowed, wrong is not
+    (a missing name is shown as its id: frames.NAME_FALLBACKS)."""
     assert list(bad.columns) == list(good.columns)
     assert len(bad) == len(good)
+    fallbacks = dict(frames.NAME_FALLBACKS.values())
     for column in bad.columns:
-        for mine, truth in zip(bad[column], good[column], strict=True):
-            if mine is None or mine is pd.NA or mine is pd.NaT:
+        ids = bad[fallbacks[column]] if column in fallbacks else [None] * len(bad)
+        for mine, truth, row_id in zip(bad[column], good[column], ids, strict=True):
+            if mine is None or mine is pd.NA or mine is pd.NaT or (row_id is not None
+                                                                    and mine == row_id):
                 continue
             if isinstance(mine, float) and math.isnan(mine):
                 continue
@@ -294,3 +298,41 @@ def test_a_refresh_through_cut_bodies_is_a_clear_error(make_sim_server, make_set
     settings = make_settings(server=server, retries=1, credential_check_s=0)
     with WhatfixClient(settings) as client, pytest.raises(ApiUnavailableError):
         load_end_users(client, refresh=True)  # what a sync's preview reads first
+
+
+def test_popular_flows_csv_of_the_built_in_server_is_unchanged_by_the_guard(client) -> None:
+    from whatfix_data.datasets import PATH_POPULAR
+
+    raw = client.get_bytes(PATH_POPULAR, {**SHORT.params(), "format": "csv"}).payload
+    assert load_popular_flows_csv(client, SHORT) == raw  # benign names: the API's own bytes
+
+
+def test_popular_flows_csv_with_formula_cells_is_neutralised_and_agrees_with_the_json() -> None:
+    from hostile_api import FORMULA_NAMES, popular_csv, start_hostile_api
+
+    from whatfix_data.config import load_settings
+    from whatfix_data.exports import FORMULA_TRIGGERS
+    from whatfix_data.user_sync.reading import unneutralise
+
+    raw_rows = list(csv.DictReader(io.StringIO(popular_csv().decode())))
+    assert sum(row["flowName"].startswith(FORMULA_TRIGGERS) for row in raw_rows) == len(
+        FORMULA_NAMES)  # the server does send formulas
+    api = start_hostile_api()
+    try:
+        with WhatfixClient(load_settings(env=api.env())) as hostile:
+            guarded = load_popular_flows_csv(hostile, SHORT)
+            ranked = load_popular_flows(hostile, SHORT).frame
+    finally:
+        api.stop()
+    rows = list(csv.DictReader(io.StringIO(guarded.decode("utf-8"))))
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(FORMULA_TRIGGERS) or value.lstrip("+-").replace(
+                ".", "", 1).isdigit(), value  # only plain numbers may start with + or -
+            assert "\x00" not in value and "\u202e" not in value
+    assert [row["flowId"] for row in rows] == list(ranked["flow_id"])
+    assert [int(row["views"]) for row in rows] == list(ranked["views"])
+    assert [float(row["completionRate"]) for row in rows] == list(ranked["completion_rate_pct"])
+    named = [(unneutralise(row["flowName"]), name) for row, name in
+             zip(rows, ranked["flow_name"], strict=True) if row["flowName"]]
+    assert named and all(csv_name == json_name for csv_name, json_name in named)

@@ -343,3 +343,26 @@ def test_flows_from_the_api_keep_numbers_typed(make_settings) -> None:
     assert rate.value == pytest.approx(float(flows.loc[0, "completion_rate_pct"]) / 100)
     back = pd.read_csv(io.BytesIO(to_csv_bytes(flows)))
     assert back["views"].tolist() == flows["views"].astype(int).tolist()
+
+
+# ------------------------------------------------------------------------ files that name users
+
+
+def test_written_files_are_private_in_private_new_folders(tmp_path) -> None:
+    import os
+    import stat
+
+    from whatfix_data.exports import write_csv, write_private_bytes
+
+    chosen_mode = stat.S_IMODE(os.stat(tmp_path).st_mode)
+    target = tmp_path / "new" / "deeper" / "end-users.csv"
+    write_csv(pd.DataFrame({"email": ["a@x.com"]}), target)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    for folder in (target.parent, target.parent.parent):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    loose = tmp_path / "loose.json"
+    loose.write_bytes(b"{}")
+    os.chmod(loose, 0o644)
+    write_private_bytes(loose, b"[]")  # an existing file is made private too
+    assert stat.S_IMODE(os.stat(loose).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path).st_mode) == chosen_mode  # a chosen folder is kept

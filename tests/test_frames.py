@@ -78,7 +78,8 @@ def test_clean_records_convert_exactly():
 def test_missing_fields_are_na_without_findings():
     result = to_frame("flows", [{"flowId": "f1"}])
     assert result.findings == []
-    assert result.frame.iloc[0].drop("flow_id").isna().all()
+    assert result.frame.iloc[0].drop(["flow_id", "flow_name"]).isna().all()
+    assert result.frame.iloc[0]["flow_name"] == "f1"  # a missing name is shown as the id
 
 
 def test_wrong_types_are_coerced_or_reported():
@@ -339,3 +340,48 @@ def test_out_of_range_timestamps_are_reported_not_raised():
     assert result.frame["created_at"].isna().tolist() == [True, True, False]
     assert result.frame["created_at"].iloc[2] == pd.Timestamp("2026-11-27T08:00:00Z")
     assert [f.row_key for f in result.findings] == ["a", "b"]
+
+
+# ------------------------------------------------------------------------------- hostile API text
+
+_INVISIBLE_CHARS = [chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))] + [
+    "\u061c", "\u200e", "\u200f", *(chr(c) for c in range(0x202A, 0x202F)),
+    *(chr(c) for c in range(0x2066, 0x206A)), "\u2028", "\u2029"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(), st.text(
+    alphabet=st.one_of(st.sampled_from(_INVISIBLE_CHARS), st.characters()), max_size=30)),
+    min_size=1, max_size=20))
+def test_names_from_the_api_are_cleaned_and_never_missing(names: list) -> None:
+    records = [{"flowId": f"f-{i}", "flowName": name, "views": 1}
+               for i, name in enumerate(names)]
+    frame = frames.to_frame("flows", records).frame
+    for flow_id, shown, sent in zip(frame["flow_id"], frame["flow_name"], names, strict=True):
+        assert isinstance(shown, str) and shown.strip()  # never NA, never blank
+        assert not any(char in shown for char in _INVISIBLE_CHARS)
+        if sent is None or (isinstance(sent, str) and not frames.clean_text(sent).strip()):
+            assert shown == flow_id  # a missing or blank name is shown as the id
+        elif isinstance(sent, int):
+            assert shown == str(sent)
+
+
+def test_hostile_names_from_a_hostile_server_render_as_plain_text() -> None:
+    from hostile_api import FLOW_NAMES, NUL_NAME, RTL_NAME, start_hostile_api
+
+    from whatfix_data.client import WhatfixClient
+    from whatfix_data.config import load_settings
+    from whatfix_data.datasets import load_flows
+    from whatfix_data.windows import DateRange
+
+    api = start_hostile_api()
+    try:
+        with WhatfixClient(load_settings(env=api.env())) as client:
+            flows = load_flows(client, DateRange(date(2026, 11, 1), date(2026, 11, 20))).frame
+    finally:
+        api.stop()
+    shown = dict(zip(flows["flow_id"], flows["flow_name"], strict=True))
+    assert set(shown) == set(FLOW_NAMES)
+    assert shown["flow-nul"] == NUL_NAME.replace("\x00", "")
+    assert shown["flow-rtl"] == RTL_NAME.replace("\u202e", "")
+    assert shown["flow-null"] == "flow-null" and shown["flow-number"] == "42"

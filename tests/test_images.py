@@ -128,3 +128,27 @@ def test_missing_chromium_names_the_fix_and_spreadsheets_still_work(
         monkeypatch.delenv(CHROMIUM_PATH_ENV)
     # With the browser back, images work again in the same process.
     assert figure_to_png(_figure()).startswith(PNG_SIGNATURE)
+
+
+def test_a_figure_that_cannot_be_drawn_becomes_a_placeholder_in_a_batch() -> None:
+    """A NUL in a label makes the browser refuse a figure: the others still render, and the
+    refused one is a placeholder of the same size (its grey background, not the chart's white)."""
+    import io
+
+    from PIL import Image
+
+    bad = go.Figure(go.Bar(x=["Checkout\x00flow", "\u202eevil"], y=[1, 2]),
+                    layout={"title": {"text": "Views \x00 per flow"}})
+    pngs = images.figures_to_images([_figure(), bad, "not a figure"], "png", 1,
+                                    width=400, height=300)
+    assert [png.startswith(PNG_SIGNATURE) for png in pngs] == [True, True, True]
+    assert {_png_size(png) for png in pngs} == {(400, 300)}
+    corners = [Image.open(io.BytesIO(png)).convert("RGB").getpixel((2, 2)) for png in pngs]
+    assert corners[0] == (255, 255, 255)  # a real chart
+    placeholder = tuple(int(images.PLACEHOLDER_BACKGROUND[i:i + 2], 16) for i in (1, 3, 5))
+    assert corners[2] == placeholder
+    svgs = images.figures_to_images([_figure(), "not a figure"], "svg", width=400, height=300)
+    placeholder_svg = ET.fromstring(svgs[1])
+    assert placeholder_svg.get("width") == "400" and placeholder_svg.get("height") == "300"
+    assert images.PLACEHOLDER_TITLE.encode() in svgs[1] and b"TypeError" in svgs[1]
+    assert images.is_warm()  # one bad chart does not cost the shared browser

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 import pytest
 import requests
-from test_app import assert_clean, figure_titles, figures
+from test_app import assert_clean, figure_titles, figures, plain
 
 pytestmark = pytest.mark.slow
 
@@ -64,3 +65,137 @@ def test_comparison_legends_name_the_periods(app_env, open_page):
     assert_clean(at)
     names = {trace.get("name") for fig in figures(at) for trace in fig["data"]}
     assert any(str(n).startswith("Same period last year (2025-10-29") for n in names), names
+
+
+# ------------------------------------------------------------------------- failures, explained once
+
+
+def _boxes_by_section(at) -> dict[str, list[tuple[str, str]]]:
+    """Subheader -> the (kind, text) of the error/info/warning boxes under it, in page order."""
+    sections: dict[str, list[tuple[str, str]]] = {"": []}
+    current = ""
+
+    def walk(node) -> None:
+        nonlocal current
+        for child in getattr(node, "children", {}).values():
+            kind = getattr(child, "type", "")
+            if kind == "subheader":
+                current = child.value
+                sections[current] = []
+            elif kind in ("error", "info", "warning", "exception"):
+                text = getattr(child, "value", None) or getattr(child, "message", "")
+                sections[current].append((kind, str(text)))
+            walk(child)
+
+    walk(at.main)
+    return sections
+
+
+@pytest.fixture()
+def dying_api(monkeypatch):
+    """The hostile API, pointed at by the app; it dies after answering the credential check."""
+    from hostile_api import start_hostile_api
+
+    api = start_hostile_api(die_after=1)
+    for name in [n for n in os.environ if n.startswith("WHATFIX_")]:
+        monkeypatch.delenv(name)
+    for name, value in api.env().items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+def test_an_api_killed_mid_load_shows_exactly_one_error_per_section(dying_api, open_page):
+    at = open_page("pages/flows.py")
+    assert not at.exception
+    sections = _boxes_by_section(at)
+    for title in ("Flow performance", "Flow trend", "Compared with another period",
+                  "Most popular flows report"):
+        boxes = sections[title]
+        assert [kind for kind, _ in boxes] == ["error"], (title, boxes)
+        assert "unavailable" in boxes[0][1]  # the real reason
+    shown = " ".join(text for boxes in sections.values() for _, text in boxes)
+    assert "No flow had views" not in shown  # no empty state for a failure
+    assert "unexpected error" not in shown
+    assert dying_api.counts == {"/segments": 1}  # the check passed, then the API was gone
+
+
+def _strings(value) -> list[str]:
+    """Every string inside a JSON value (figure specs nest labels in lists and dicts)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def test_hostile_names_render_on_the_flows_page(monkeypatch, open_page):
+    from hostile_api import NUL_NAME, RTL_NAME, start_hostile_api
+
+    api = start_hostile_api()
+    for name in [n for n in os.environ if n.startswith("WHATFIX_")]:
+        monkeypatch.delenv(name)
+    for name, value in api.env().items():
+        monkeypatch.setenv(name, value)
+    try:
+        at = open_page("pages/flows.py")
+    finally:
+        api.stop()
+    assert_clean(at)
+    texts = set(_strings(figures(at)))  # every label, hover text and tick of every chart
+    assert NUL_NAME.replace("\x00", "") in texts and RTL_NAME.replace("\u202e", "") in texts
+    assert not any("\x00" in text or "\u202e" in text for text in texts)
+    options = at.selectbox(key="flow_pick").options
+    assert "flow-null" in options and not any("\x00" in option for option in options)
+
+
+def test_a_redis_that_stops_leaves_the_pages_working_with_a_warning(monkeypatch, app_env,
+                                                                     open_page, tmp_path):
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (tests/run_all.sh installs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.exceptions.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        monkeypatch.setenv("WHATFIX_CACHE", url)
+        at = open_page("pages/flows.py")
+        assert_clean(at)
+        assert not at.warning
+        process.kill()
+        process.wait(timeout=10)
+        # Another range: nothing of it is in any cache, so the HTTP layer (and the dead Redis)
+        # is asked for every dataset.
+        at.selectbox(key="f_preset").set_value("last_90_days").run()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    warnings = [plain(w.value) for w in at.warning]
+    assert len([w for w in warnings if "WHATFIX_CACHE" in w]) == 1, warnings
+    assert len(figures(at)) >= 3  # the charts are there, from live requests

@@ -290,3 +290,28 @@ def test_member_mask_agrees_with_segment_membership(client) -> None:
         mask = member_mask(users["attributes"].tolist(), rules)
         members = set(users.loc[mask, "user_id"])
         assert members == set(expected.loc[expected["segment_id"] == segment_id, "user_id"])
+
+
+def test_outcomes_and_audit_are_private_in_a_private_sync_folder(tmp_path) -> None:
+    import os
+    import stat
+
+    env = {"WHATFIX_SYNC_DIR": str(tmp_path / "state" / "sync")}
+    (tmp_path / "state").mkdir()
+    os.makedirs(env["WHATFIX_SYNC_DIR"], mode=0o755)  # made by an older version: world-readable
+    os.chmod(env["WHATFIX_SYNC_DIR"], 0o755)
+    outcomes_path = user_sync.new_outcomes_path("crm export.csv", env)
+    recorder = user_sync.OutcomeRecorder(outcomes_path)
+    recorder.record(2, "u-1", "created")
+    recorder.close()
+    audit = user_sync.AuditLog(user_sync.default_audit_path(env))
+    audit.write({"row": 2, "userId": "u-1"})
+    audit.close()
+    for path in (outcomes_path, user_sync.default_audit_path(env)):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+    for folder in (outcomes_path.parent, user_sync.sync_dir(env)):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+    cli_outcomes = tmp_path / "elsewhere" / "crm-outcomes.csv"  # a CLI --outcomes path
+    user_sync.OutcomeRecorder(cli_outcomes).close()
+    assert stat.S_IMODE(os.stat(cli_outcomes).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(cli_outcomes.parent).st_mode) == 0o700

@@ -241,3 +241,115 @@ def test_xlsx_fast_reader_and_openpyxl_fallback_agree() -> None:
     assert fast.records[1] == ["12345", "5", "2026-01-05", "2026-01-05T09:30:00", "2.5", "true",
                                "00123", "=A2*2"]
     assert fast.records[2][7] == "=SUM(B2:B3)"
+
+
+# --------------------------------------------------------------------------- upload limits
+
+
+def _lying_bomb(path):
+    """The zip bomb with its sheet declaring a few MB: the ratio check alone cannot see it."""
+    from support import SHEET_PATH, lie_about_size, write_zip_bomb
+
+    write_zip_bomb(path)
+    lie_about_size(path, SHEET_PATH, 3_000_000)
+    return path
+
+
+def test_zip_bomb_is_refused_by_its_ratio_before_parsing(tmp_path) -> None:
+    from support import write_zip_bomb
+
+    bomb = tmp_path / "users.xlsx"
+    size = write_zip_bomb(bomb)
+    assert size < 10 * 1024 * 1024  # a few MB that inflate to 1 GiB
+    with pytest.raises(SyncFileError) as refused:
+        read_upload(bomb.read_bytes(), "users.xlsx")
+    message = str(refused.value)
+    assert "WHATFIX_MAX_ZIP_RATIO" in message and "zip bomb" in message
+    assert "to 1,023.9 MiB" in message  # the inflated size is named
+
+
+def test_zip_bomb_lying_about_its_size_is_refused_while_inflating(tmp_path) -> None:
+    with pytest.raises(SyncFileError) as refused:
+        read_upload(_lying_bomb(tmp_path / "users.xlsx").read_bytes(), "users.xlsx")
+    assert "more than the 3,000,000 bytes it declares" in str(refused.value)
+
+
+def test_workbook_past_the_unzipped_limit_is_refused(tmp_path) -> None:
+    from whatfix_data.config import UploadLimits
+
+    data = _xlsx([["userId", "notes"], *[[f"u{i}", "x" * 200] for i in range(2000)]])
+    with pytest.raises(SyncFileError, match="WHATFIX_MAX_UNZIPPED_BYTES"):
+        read_upload(data, "users.xlsx", UploadLimits(max_unzipped_bytes=100_000))
+    assert len(read_upload(data, "users.xlsx")) == 2000  # the same file under the defaults
+
+
+def test_a_far_away_cell_is_refused_before_the_parser_fills_the_range() -> None:
+    """One cell at row 1,048,576 (or column XFD) would make a dense range of empty cells."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["userId", "email"])
+    sheet.cell(row=1_048_576, column=1, value="far")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(SyncFileError, match="WHATFIX_MAX_UPLOAD_ROWS"):
+        read_upload(buffer.getvalue(), "far.xlsx")
+    book = Workbook()
+    book.active.append(["userId"])
+    book.active.cell(row=2, column=16_384, value="far")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(SyncFileError, match=r"16,384 columns.*WHATFIX_MAX_UPLOAD_COLUMNS"):
+        read_upload(buffer.getvalue(), "wide.xlsx")
+
+
+def test_ten_thousand_columns_are_refused_from_the_header() -> None:
+    header = ",".join(f"c{i}" for i in range(10_000))
+    data = "\n".join([header, *[",".join(["x"] * 10_000)] * 5]).encode()
+    with pytest.raises(SyncFileError, match="10,000 columns; the limit is 120 "
+                                            r"\(WHATFIX_MAX_UPLOAD_COLUMNS\)"):
+        read_upload(data, "wide.csv")
+
+
+def test_wide_rows_under_a_narrow_header_are_refused() -> None:
+    data = b"userId,email\nu1,a@x.com\n" + b",".join([b"x"] * 500) + b"\n"
+    with pytest.raises(SyncFileError, match="500 columns"):
+        read_upload(data, "ragged.csv")
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(min_value=1, max_value=60), limit=st.integers(min_value=1, max_value=60))
+def test_row_ceiling_refuses_exactly_past_the_limit(rows: int, limit: int) -> None:
+    from whatfix_data.config import UploadLimits
+
+    data = ("userId,email\n" + "".join(f"u{i},u{i}@x.com\n" for i in range(rows))).encode()
+    limits = UploadLimits(max_upload_rows=limit)
+    if rows > limit:
+        with pytest.raises(SyncFileError, match=f"more than {limit:,} data rows"):
+            read_upload(data, "rows.csv", limits)
+    else:
+        assert len(read_upload(data, "rows.csv", limits)) == rows
+
+
+def test_byte_ceiling_is_checked_first_and_named(tmp_path) -> None:
+    from whatfix_data.config import UploadLimits
+    from whatfix_data.user_sync.reading import read_path
+
+    source = tmp_path / "users.csv"
+    source.write_bytes(b"userId\n" + b"u1\n" * 1000)
+    with pytest.raises(SyncFileError, match=r"uploads are limited to 0\.0 MiB "
+                                            r"\(WHATFIX_MAX_UPLOAD_BYTES\)"):
+        read_path(source, UploadLimits(max_upload_bytes=1000))
+
+
+def test_limits_are_settings(monkeypatch) -> None:
+    from whatfix_data.config import ConfigurationError, upload_limits
+
+    monkeypatch.setenv("WHATFIX_MAX_UPLOAD_COLUMNS", "7")
+    assert upload_limits().max_upload_columns == 7
+    data = ("userId," + ",".join(f"a{i}" for i in range(7)) + "\nu1" + ",x" * 7).encode()
+    with pytest.raises(SyncFileError, match="8 columns; the limit is 7"):
+        read_upload(data, "users.csv")
+    assert upload_limits({"whatfix": {"max_zip_ratio": 5}}).max_zip_ratio == 5
+    monkeypatch.setenv("WHATFIX_MAX_UPLOAD_ROWS", "0")
+    with pytest.raises(ConfigurationError, match="WHATFIX_MAX_UPLOAD_ROWS"):
+        upload_limits()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -26,6 +27,11 @@ from whatfix_data.errors import WhatfixError
 # st.cache_data entries expire after this; the client's HTTP cache then decides what is fresh.
 DATA_TTL_S = 300
 MAX_CACHE_ENTRIES = 512
+# A dataset that just failed fails again at once, with the same reason, for this long (per
+# session): every section that needs it says why in a second, instead of retrying the outage.
+FAILURE_MEMO_S = 20.0
+K_FAILURES = "_wf_failed_loads"
+K_CACHE_WARNED = "_wf_cache_warned_run"
 # Progress callback of the trend being loaded (set around the cached call, not part of its key).
 _PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
     "whatfix_trend_progress", default=None
@@ -106,9 +112,6 @@ def load(
 ) -> Dataset:
     """A dataset through the shared cache; raises WhatfixError (pages render it with section)."""
     cache_scope = scope()
-    # st.cache_data is shared by every session: re-check the key (at most every few minutes,
-    # and at once after a rejection) so a revoked key gets its error, not cached data.
-    _client(cache_scope).verify_credentials()
     if name in _LISTS:
         start = end = None
         granularity = None
@@ -117,18 +120,50 @@ def load(
         start, end = date_range.start, date_range.end
     if name in _TRENDS:
         granularity = granularity or filters().granularity
-        bar, report = _trend_progress(DATASET_LABELS[name].lower())
-        token = _PROGRESS.set(report)
-        try:
-            dataset = _cached_dataset(cache_scope, name, start, end, granularity)
-        finally:
-            _PROGRESS.reset(token)
-            bar.empty()
-    else:
-        dataset = _cached_dataset(cache_scope, name, start, end, None)
+    failure_key = (cache_scope, name, start, end, granularity)
+    failures: dict = st.session_state.setdefault(K_FAILURES, {})
+    failed = failures.get(failure_key)
+    if failed is not None and time.monotonic() - failed[0] < FAILURE_MEMO_S:
+        raise failed[1]
+    try:
+        dataset = _load_cached(cache_scope, name, start, end, granularity)
+    except WhatfixError as exc:
+        failures[failure_key] = (time.monotonic(), exc)
+        raise
+    failures.pop(failure_key, None)
+    cache_warning(_client(cache_scope))
     if warn_stale:
         stale_warning(dataset)
     return dataset
+
+
+def _load_cached(cache_scope: str, name: str, start: date | None, end: date | None,
+                 granularity: str | None) -> Dataset:
+    # st.cache_data is shared by every session: re-check the key (at most every few minutes,
+    # and at once after a rejection) so a revoked key gets its error, not cached data.
+    _client(cache_scope).verify_credentials()
+    if name in _TRENDS:
+        bar, report = _trend_progress(DATASET_LABELS[name].lower())
+        token = _PROGRESS.set(report)
+        try:
+            return _cached_dataset(cache_scope, name, start, end, granularity)
+        finally:
+            _PROGRESS.reset(token)
+            bar.empty()
+    return _cached_dataset(cache_scope, name, start, end, None)
+
+
+def cache_warning(current: Any) -> None:
+    """Say once per page run that the shared cache is down and the data is fetched live."""
+    problem = getattr(current, "cache_problem", None)
+    context = get_script_run_ctx()
+    if not problem or context is None:
+        return
+    run = context.parallel_coordinator  # a new object every run of the page
+    if st.session_state.get(K_CACHE_WARNED) is run:
+        return
+    st.session_state[K_CACHE_WARNED] = run
+    st.warning(md_escape(problem), icon=":material/cloud_off:")
 
 
 def popular_flows_csv(date_range: windows.DateRange | None = None) -> bytes:
@@ -192,6 +227,8 @@ def clear_caches() -> None:
     _cached_dataset.clear()
     _cached_popular_csv.clear()
     _cached_membership.clear()
+    with contextlib.suppress(Exception):  # outside a script run there is no session state
+        st.session_state.pop(K_FAILURES, None)  # a refresh asks the API again at once
 
 
 # --------------------------------------------------------------------------------- data health

@@ -4,7 +4,8 @@ One requests-cache `CachedSession` serves every request (see `whatfix_data.clien
 decides where it stores responses (SQLite file, Redis, memory, or nowhere), how cache keys are
 scoped (requests-cache's own key plus `Settings.cache_scope`: base URL, account and a sha256
 fingerprint of the key, never the key), how long each response lives, and guarantees that
-stored requests carry no credentials (requests-cache redacts `ignored_parameters`).
+stored requests carry no credentials (requests-cache redacts `ignored_parameters`). A Redis that
+is down fails within REDIS_TIMEOUT_S; the client then falls back to uncached requests.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ IGNORED_PARAMETERS: tuple[str, ...] = (
     USER_HEADER.title(),
 )
 REDIS_NAMESPACE = "whatfix_http_cache"
+# A Redis that is down or unreachable must fail fast: the client then goes on uncached.
+REDIS_TIMEOUT_S = 2.0
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -125,7 +128,9 @@ def _backend(settings: Settings) -> tuple[BaseCache, bool]:
     if spec.startswith(("redis://", "rediss://", "unix://")):
         from redis import Redis  # imported here: only Redis users need a server
 
-        return RedisCache(namespace=REDIS_NAMESPACE, connection=Redis.from_url(spec)), False
+        connection = Redis.from_url(spec, socket_connect_timeout=REDIS_TIMEOUT_S,
+                                    socket_timeout=REDIS_TIMEOUT_S)
+        return RedisCache(namespace=REDIS_NAMESPACE, connection=connection), False
     try:
         path = _private_sqlite_file(Path(spec))
     except OSError as exc:

@@ -4,7 +4,9 @@ Paths are relative to the account, as in the spec without `/{accountId}`: `clien
 "/analytics/flows", {"startDate": ..., "endDate": ...})`. Every request carries both auth headers;
 every failure becomes one exception of `whatfix_data.errors`. When the API stays unavailable, a
 cached copy is served and marked `stale` (never for 401/403: the credentials are re-checked live
-when the client is created and at most every `credential_check_s` seconds after).
+when the client is created and at most every `credential_check_s` seconds after). When the cache
+itself fails (a shared Redis that is down), requests go to the API uncached for a while and
+`cache_problem` says so: the app keeps working on live requests.
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ CONNECTION_ERRORS = (
 )
 # The cache backend failed (shared Redis down, SQLite file unwritable): not the API's fault.
 CACHE_ERRORS = (redis.exceptions.RedisError, sqlite3.Error)
+# After a cache failure, requests skip the cache this long before it is tried again (a Redis
+# that is down would otherwise cost its connect timeout on every request).
+CACHE_RETRY_S = 30.0
+ONLY_IF_CACHED = "only-if-cached"
 # Raised before anything is sent: a setting makes an impossible URL or header; retrying won't help.
 SETUP_ERRORS = (
     requests.exceptions.InvalidURL,
@@ -370,6 +376,16 @@ class WhatfixClient:
                 "User-Agent": USER_AGENT,
             }
         )
+        # The same transport without the cache: used while the cache backend is failing.
+        self._live = requests.Session()
+        self._live.mount("http://", adapter)
+        self._live.mount("https://", adapter)
+        self._live.headers.update(self._session.headers)
+        self._live.proxies.update(self._session.proxies)
+        self._live.verify = self._session.verify
+        self._live.trust_env = False
+        self._cache_down_until = 0.0
+        self._cache_problem: str | None = None
         self._lock = threading.Lock()
         self._last_check: float | None = None
         self.network_requests = 0
@@ -393,7 +409,30 @@ class WhatfixClient:
 
     def close(self) -> None:
         """Close the HTTP connections and the cache backend."""
+        self._live.close()
         self._session.close()
+
+    @property
+    def cache_problem(self) -> str | None:
+        """Why responses are not being cached right now (the backend failed), or None."""
+        with self._lock:
+            return self._cache_problem
+
+    def _cache_failed(self, exc: BaseException, method: str, path: str) -> None:
+        logger.warning("HTTP cache failed on %s %s (%s): requests go to the API uncached for "
+                       "%.0f s", method, path, type(exc).__name__, CACHE_RETRY_S)
+        with self._lock:
+            self._cache_down_until = time.monotonic() + CACHE_RETRY_S
+            self._cache_problem = (
+                "The shared HTTP cache set in WHATFIX_CACHE cannot be reached (a Redis server "
+                "that is down, or a cache file that cannot be written), so every view asks the "
+                "Whatfix API directly, which is slower. Start the cache again; it is retried "
+                f"every {CACHE_RETRY_S:.0f} s."
+            )
+
+    def _cache_usable(self) -> bool:
+        with self._lock:
+            return time.monotonic() >= self._cache_down_until
 
     def today(self) -> date:
         """Today (UTC, or the `today` setting): the boundary of never-expiring windows."""
@@ -421,7 +460,11 @@ class WhatfixClient:
 
     def clear_cache(self) -> int:
         """Delete this scope's cached responses (other accounts' stay); returns how many."""
-        return clear_scope(self._session, self._url("/"))
+        try:
+            return clear_scope(self._session, self._url("/"))
+        except CACHE_ERRORS as exc:  # its text may hold a Redis URL with a password
+            self._cache_failed(exc, "DELETE", "(cache)")
+            raise CacheUnavailableError(operation="clear cache") from None
 
     @property
     def cache(self) -> Any:
@@ -489,8 +532,20 @@ class WhatfixClient:
             kwargs["headers"] = extra
         if refresh:
             kwargs["force_refresh"] = True
+        cache_only = ONLY_IF_CACHED in extra.get("Cache-Control", "")
         try:
-            response = self._session.request(method, self._url(path), **kwargs)
+            if self._cache_usable():
+                try:
+                    response = self._session.request(method, self._url(path), **kwargs)
+                except CACHE_ERRORS as exc:
+                    self._cache_failed(exc, method, path)
+                    if cache_only:
+                        raise _Unavailable(None) from None  # no copy to read: still an outage
+                    response = self._live_request(method, path, kwargs)
+            elif cache_only:
+                raise _Unavailable(None)
+            else:
+                response = self._live_request(method, path, kwargs)
         except CONNECTION_ERRORS as exc:
             logger.warning("%s %s failed: %s", method, path, type(exc).__name__)
             control = pacing.current_control()
@@ -501,9 +556,6 @@ class WhatfixClient:
             raise  # a body cut mid-transfer: re-sent by `_send_whole` / `_get_decoded`
         except requests.RequestException as exc:
             raise _request_error(exc, path) from None  # the exception text may quote a header
-        except CACHE_ERRORS as exc:  # its text may hold a Redis URL with a password: not shown
-            logger.warning("HTTP cache failed on %s %s: %s", method, path, type(exc).__name__)
-            raise CacheUnavailableError(operation=path) from None
         if not getattr(response, "from_cache", False):
             with self._lock:
                 self.network_requests += 1
@@ -512,6 +564,11 @@ class WhatfixClient:
         if response.status_code in UNAVAILABLE_STATUSES:
             raise _Unavailable(response.status_code)
         return response
+
+    def _live_request(self, method: str, path: str, kwargs: dict[str, Any]) -> requests.Response:
+        """The request without the cache (the cache backend is failing)."""
+        live = {k: v for k, v in kwargs.items() if k not in ("expire_after", "force_refresh")}
+        return self._live.request(method, self._url(path), **live)
 
     def _attempts(self) -> int:
         return max(self.settings.retries + 1, BODY_ATTEMPTS)
@@ -548,7 +605,10 @@ class WhatfixClient:
         """Delete a response from the cache (an unreadable body must not be replayed)."""
         key = getattr(response, "cache_key", None)
         if key:
-            self._session.cache.delete(key)
+            try:
+                self._session.cache.delete(key)
+            except CACHE_ERRORS as exc:  # the unreadable body is not stored anywhere readable
+                self._cache_failed(exc, "DELETE", "(cache)")
 
     def _meta(self, response: requests.Response, *, stale: bool = False) -> FetchMeta:
         now = datetime.now(UTC)

@@ -51,6 +51,19 @@ DEFAULT_CONNECT_FORM = True
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
+# ---- Upload limits (User Sync page and `sync-users`): a file past one is refused before parsing.
+# A valid file maps at most 50 attributes + userId, email and name (53 columns); the default
+# leaves room for columns an export carries that are ignored, and refuses a 10,000-column file.
+DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_ROWS = 250_000
+DEFAULT_MAX_UPLOAD_COLUMNS = 120
+# XLSX is a ZIP: the members together may inflate to this many bytes, and each member to at most
+# this many times its compressed size (sheet XML compresses 5-30x; a zip bomb, 300x and more).
+DEFAULT_MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_ZIP_RATIO = 100
+UPLOAD_LIMIT_FIELDS = ("max_upload_bytes", "max_upload_rows", "max_upload_columns",
+                       "max_unzipped_bytes", "max_zip_ratio")
+
 
 def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
     """The SQLite cache file under the user's cache folder ($XDG_CACHE_HOME or ~/.cache)."""
@@ -147,6 +160,11 @@ _SPEC: dict[str, tuple[type, Any]] = {
     # --- connection form (issue 9)
     "connect_form": (bool, DEFAULT_CONNECT_FORM),
     "connect_base_urls": (str, ""),
+    "max_upload_bytes": (int, DEFAULT_MAX_UPLOAD_BYTES),
+    "max_upload_rows": (int, DEFAULT_MAX_UPLOAD_ROWS),
+    "max_upload_columns": (int, DEFAULT_MAX_UPLOAD_COLUMNS),
+    "max_unzipped_bytes": (int, DEFAULT_MAX_UNZIPPED_BYTES),
+    "max_zip_ratio": (int, DEFAULT_MAX_ZIP_RATIO),
 }
 
 
@@ -307,6 +325,31 @@ def load_settings(secrets: Mapping | None = None, env: Mapping[str, str] | None 
 
         return demo_settings(env)
     return settings_from_values(values)
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Ceilings of one uploaded user export (see the "Upload limits" block above)."""
+
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    max_upload_rows: int = DEFAULT_MAX_UPLOAD_ROWS
+    max_upload_columns: int = DEFAULT_MAX_UPLOAD_COLUMNS
+    max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED_BYTES
+    max_zip_ratio: int = DEFAULT_MAX_ZIP_RATIO
+
+
+def upload_limits(secrets: Mapping | None = None,
+                  env: Mapping[str, str] | None = None) -> UploadLimits:
+    """The upload limits from the secrets table, then WHATFIX_* variables, then the defaults.
+
+    Needs no credentials (a file is checked before any account is contacted).
+    """
+    values = collect(secrets, env)
+    limits = UploadLimits(**{name: values[name] for name in UPLOAD_LIMIT_FIELDS})
+    for name in UPLOAD_LIMIT_FIELDS:
+        if getattr(limits, name) < 1:
+            raise ConfigurationError(f"{ENV_PREFIX}{name.upper()} must be at least 1.")
+    return limits
 
 
 def read_secrets_file(paths: list[Path] | None = None) -> dict:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from whatfix_data import frames
+from whatfix_data import exports, frames
 from whatfix_data.client import (
     KIND_LIST,
     KIND_WINDOW,
@@ -161,9 +161,12 @@ def load_popular_flows(client: WhatfixClient, date_range: DateRange) -> Dataset:
 
 
 def load_popular_flows_csv(client: WhatfixClient, date_range: DateRange) -> bytes:
-    """The most-popular-flows report exactly as the API formats it (format=csv)."""
+    """The most-popular-flows report as the API formats it (format=csv), made safe to open:
+    its text cleaned like every frame's (frames.clean_text) and formula cells neutralised by the
+    project's one guard (exports). Numbers are untouched, so its rows agree with the JSON."""
     params = {**date_range.params(), "format": "csv"}
-    return client.get_bytes(PATH_POPULAR, params, kind=KIND_WINDOW).payload
+    raw = client.get_bytes(PATH_POPULAR, params, kind=KIND_WINDOW).payload
+    return exports.neutralise_csv_bytes(raw, clean=frames.clean_text)
 
 
 def load_self_help(client: WhatfixClient, date_range: DateRange) -> Dataset:

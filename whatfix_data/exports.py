@@ -7,15 +7,21 @@ touched, so a negative number stays a number. Column headers are text too and ge
 because some headers (segment names, pivoted values) come from the API.
 
 No other module writes CSV: downloads, the CLI and the review pack all call :func:`to_csv_bytes`
-or :func:`write_csv`, so no export can bypass the guard.
+or :func:`write_csv`, so no export can bypass the guard. The API's own CSV report goes through
+:func:`neutralise_csv_bytes`, the same guard cell by cell.
+
+Files written here name users (end users, engagement, sync outcomes): they are created ``0600``,
+and any folder created for them ``0700`` (:func:`write_private_bytes`, :func:`private_folder`).
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import os
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,12 @@ FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 _LEADING_CONTROL = re.compile(r"^[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 # What goes in front of a dangerous text value: spreadsheets show it as text, never as a formula.
 NEUTRALISING_PREFIX = "'"
+
+# Files that name users: readable by their owner only, in folders only their owner can list.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+# A cell of a CSV that is a plain number stays as it is (a negative number is not a formula).
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 CSV_ENCODING = "utf-8"
 # RFC 4180 line ends; with "\r\n" the writer also quotes any field holding a bare "\r".
@@ -133,9 +145,62 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the frame as a safe CSV file (see :func:`to_csv_bytes`); return the path written."""
+    """Write the frame as a safe CSV file (see :func:`to_csv_bytes`), created 0600; return the
+    path written."""
+    return write_private_bytes(path, to_csv_bytes(frame))
+
+
+def neutralise_csv_bytes(data: bytes, clean: Callable[[str], str] | None = None) -> bytes:
+    """A CSV file from elsewhere (the API's own report) with every formula cell neutralised.
+
+    Each cell is first passed through ``clean`` (e.g. ``frames.clean_text``); numbers stay as
+    they are, so the rows still agree with the same report read as JSON. The file is rewritten
+    with the project's dialect (UTF-8, CRLF, minimal quoting).
+    """
+    text = data.decode(CSV_ENCODING, errors="replace").lstrip("\ufeff")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator=CSV_LINE_TERMINATOR)
+    for record in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([_guard_cell(cell, clean) for cell in record])
+    return out.getvalue().encode(CSV_ENCODING)
+
+
+def _guard_cell(cell: str, clean: Callable[[str], str] | None) -> str:
+    value = clean(cell) if clean is not None else cell
+    return value if _NUMBER.match(value) else neutralise_text(value)
+
+
+def private_folder(folder: str | Path, *, tighten: bool = False) -> Path:
+    """Create ``folder`` (and missing parents) with mode 0700; ``tighten`` also sets 0700 on an
+    existing one (for folders that belong to the app, never a folder the user chose)."""
+    target = Path(folder)
+    missing = []
+    probe = target
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for created in reversed(missing):
+        created.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        os.chmod(created, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+    if tighten and target.is_dir():
+        os.chmod(target, PRIVATE_DIR_MODE)
+    return target
+
+
+def open_private(path: str | Path, flags: int) -> int:
+    """A file descriptor of ``path`` created (or reset) to mode 0600, missing folders 0700."""
     target = Path(path)
-    target.write_bytes(to_csv_bytes(frame))
+    private_folder(target.parent)
+    descriptor = os.open(target, flags | os.O_CREAT, PRIVATE_FILE_MODE)
+    os.fchmod(descriptor, PRIVATE_FILE_MODE)  # an existing file keeps its mode otherwise
+    return descriptor
+
+
+def write_private_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to a file readable by its owner only (0600); return the path."""
+    target = Path(path)
+    with os.fdopen(open_private(target, os.O_WRONLY | os.O_TRUNC), "wb") as out:
+        out.write(data)
     return target
 
 

@@ -16,7 +16,11 @@ Rules applied to every record (each field of the spec is optional):
   set to NA), ``completed_tasks > total_tasks`` (completed tasks and rate set to NA), and a rate
   that disagrees with its counts by more than rounding (the rate set to NA);
 * duplicate ids and records without an id are reported (the rows are kept);
-* a record that is not a JSON object is dropped with a Finding.
+* a record that is not a JSON object is dropped with a Finding;
+* API text is cleaned here, once (:func:`clean_text`): control characters (NUL...) removed, line
+  breaks and tabs made spaces, Unicode direction overrides, embeddings, isolates and marks removed
+  (they can make a name read backwards). Ids keep their exact value; a missing or empty name is
+  shown as its id (:data:`NAME_FALLBACKS`).
 
 Conversion is vectorised per column; only the rows with problems are visited one by one.
 """
@@ -24,6 +28,7 @@ Conversion is vectorised per column; only the rows with problems are visited one
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -66,6 +71,20 @@ TREND_BASES: dict[str, str] = {
     "engagement-trend": "engagement",
 }
 FINDING_COLUMNS: tuple[str, ...] = ("dataset", "row_key", "field", "value", "problem")
+# Removed from API text: C0/C1 control characters, and the bidirectional controls (LRM/RLM/ALM,
+# embeddings, overrides U+202A-U+202E, isolates U+2066-U+2069) that can spoof a name's reading.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                        "\u202a-\u202e\u2066-\u2069]")
+_SPACING = re.compile("[\t\n\r\u2028\u2029]+")
+# Name column -> id column: a missing name is shown as the id (a chart needs a label).
+NAME_FALLBACKS: dict[str, tuple[str, str]] = {
+    "flows": ("flow_name", "flow_id"),
+    "popular-flows": ("flow_name", "flow_id"),
+    "content": ("name", "content_id"),
+    "self-help": ("content_name", "content_id"),
+    "task-completion": ("task_list_name", "task_list_id"),
+    "segments": ("name", "segment_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -291,6 +310,20 @@ def _typed(values: Sequence[Any] | pd.api.extensions.ExtensionArray, col: Col) -
 
 
 # --------------------------------------------------------------------------- column converters
+
+
+def clean_text(value: str) -> str:
+    """API text made safe to show: no control or direction characters, breaks as spaces."""
+    return _INVISIBLE.sub("", _SPACING.sub(" ", value))
+
+
+def _clean_series(series: pd.Series) -> pd.Series:
+    """:func:`clean_text` over a string column (a no-op pass when nothing needs cleaning)."""
+    dirty = series.str.contains(_SPACING.pattern + "|" + _INVISIBLE.pattern, regex=True)
+    if not dirty.fillna(False).any():
+        return series
+    return series.str.replace(_SPACING.pattern, " ", regex=True).str.replace(
+        _INVISIBLE.pattern, "", regex=True)
 
 
 def _to_string(values: list[Any], col: Col, ctx: _Context) -> pd.Series:
@@ -583,11 +616,25 @@ def to_frame(dataset: str, records: Iterable[Any] | None) -> FrameResult:
         for col in schema
     }
     frame = pd.DataFrame(data)
+    _clean_texts(frame, schema, dataset)
     _check_non_negative(frame, ctx)
     _check_rate_range(frame, ctx)
     _check_rate_triple(frame, ctx, dataset)
     _check_keys(frame, ctx, dataset)
     return FrameResult(frame, ctx.finish())
+
+
+def _clean_texts(frame: pd.DataFrame, schema: tuple[Col, ...], dataset: str) -> None:
+    """Clean every text column but the ids (in place); fill missing names with their id."""
+    for col in schema:
+        if col.kind == "string" and col.name not in KEYS[dataset]:
+            frame[col.name] = _clean_series(frame[col.name])
+    if dataset in NAME_FALLBACKS:
+        name, key = NAME_FALLBACKS[dataset]
+        names = frame[name]
+        blank = names.isna() | (names.str.strip() == "").fillna(True)
+        if blank.any():
+            frame[name] = names.mask(blank, _clean_series(frame[key]))
 
 
 def _with_rank(record: dict[str, Any], position: int) -> dict[str, Any]:

@@ -13,6 +13,10 @@ start-once-reuse design without those two traps.
 
 When Chromium cannot be found, every call raises :class:`ChromiumMissingError`, whose message
 names the fix; CSV and XLSX exports do not depend on this module and keep working.
+
+A figure the browser cannot draw fails alone: :func:`figures_to_images` (the review pack) puts a
+placeholder image that states the reason in its place (:func:`placeholder_image`, drawn without
+the browser), so one bad chart never fails a whole pack.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import html
+import io
 import logging
 import os
 import shutil
+import textwrap
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
@@ -53,11 +60,17 @@ STARTUP_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_S = 60.0
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DEFAULT_WIDTH_PX = 700  # kaleido's default size, for a placeholder of a figure without one
+DEFAULT_HEIGHT_PX = 500
+PLACEHOLDER_TITLE = "This chart could not be drawn"
+PLACEHOLDER_BACKGROUND = "#f4f4f4"
+PLACEHOLDER_TEXT = "#444444"
 
 # kaleido and choreographer log their internal hiccups (e.g. a half-read message while the
 # browser shuts down at exit) with tracebacks. Without a handler, Python's last-resort handler
 # would print them on stderr: to a CLI user that looks like a crash. A NullHandler keeps them out
 # of stderr; an app that configures logging still receives them through propagation.
+LOGGER = logging.getLogger(__name__)
 for _library in ("kaleido", "choreographer", "logistro"):
     logging.getLogger(_library).addHandler(logging.NullHandler())
 
@@ -159,21 +172,23 @@ class _Renderer:
 
     def render_many(
         self, figs: Sequence[Any], opts: dict[str, Any], on_done: Callable[[], None] | None
-    ) -> list[bytes]:
-        """Render several figures concurrently over the tabs; results in input order.
-        ``on_done()`` runs (on the renderer's thread) after each image."""
+    ) -> list[bytes | BaseException]:
+        """Render several figures concurrently over the tabs; results in input order, a
+        figure that failed as its exception. ``on_done()`` runs (on the renderer's thread)
+        after each image."""
 
         async def _one(fig: Any) -> bytes:
-            image = await self._kaleido.calc_fig(fig, opts=opts)
-            if on_done is not None:
-                # Progress is cosmetic: a failing callback must not fail the render (and with it
-                # the browser every session shares).
-                with contextlib.suppress(Exception):
-                    on_done()
-            return image
+            try:
+                return await self._kaleido.calc_fig(fig, opts=opts)
+            finally:
+                if on_done is not None:
+                    # Progress is cosmetic: a failing callback must not fail the render (and
+                    # with it the browser every session shares).
+                    with contextlib.suppress(Exception):
+                        on_done()
 
-        async def _all() -> list[bytes]:
-            return list(await asyncio.gather(*(_one(f) for f in figs)))
+        async def _all() -> list[bytes | BaseException]:
+            return list(await asyncio.gather(*(_one(f) for f in figs), return_exceptions=True))
 
         return self._run(_all(), RENDER_TIMEOUT_S * max(1, len(figs)))
 
@@ -282,8 +297,73 @@ def figures_to_images(
     """Many figures at once (``fmt`` "png" or "svg"), rendered in parallel; input order kept.
 
     ``on_done()`` is called after each image (from the renderer's thread), for progress bars.
+    A figure that cannot be drawn becomes :func:`placeholder_image` with the reason; only a
+    missing or dead browser raises.
     """
     if not figs:
         return []
     opts = _opts(fmt, scale if fmt == "png" else 1, width, height)
-    return _render("render_many", list(figs), opts, on_done)
+    results = _render("render_many", list(figs), opts, on_done)
+    images: list[bytes] = []
+    for fig, result in zip(figs, results, strict=True):
+        if isinstance(result, bytes):
+            images.append(result)
+            continue
+        LOGGER.warning("Chart %r drawn as a placeholder: %s", _title(fig), type(result).__name__)
+        size = (width or _layout(fig, "width") or DEFAULT_WIDTH_PX,
+                height or _layout(fig, "height") or DEFAULT_HEIGHT_PX)
+        images.append(placeholder_image(fmt, _reason(result), size, scale))
+    return images
+
+
+def _layout(fig: Any, name: str) -> int | None:
+    try:
+        value = fig.layout[name]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return int(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def _title(fig: Any) -> str:
+    try:
+        return str(fig.layout.title.text or "")
+    except AttributeError:
+        return ""
+
+
+def _reason(error: BaseException) -> str:
+    """Why a figure failed, in words safe to print on a slide (no traceback, no data)."""
+    if isinstance(error, WhatfixError):
+        return error.user_message
+    if isinstance(error, asyncio.TimeoutError | TimeoutError):
+        return "the browser took too long to draw it."
+    return f"the browser rejected its data ({type(error).__name__})."
+
+
+def placeholder_image(fmt: str, reason: str, size: tuple[int, int],
+                      scale: float = DEFAULT_SCALE) -> bytes:
+    """A plain image saying that a chart could not be drawn, and why (no browser needed)."""
+    width, height = size
+    lines = [PLACEHOLDER_TITLE, *textwrap.wrap(reason, 80)]
+    if fmt == "svg":
+        rows = "".join(
+            f'<text x="50%" y="{40 + 8 * i}%" text-anchor="middle" font-size="{18 if i else 24}"'
+            f' fill="{PLACEHOLDER_TEXT}">{html.escape(line)}</text>'
+            for i, line in enumerate(lines)
+        )
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+                f'<rect width="100%" height="100%" fill="{PLACEHOLDER_BACKGROUND}"/>{rows}'
+                "</svg>").encode()
+    from PIL import Image, ImageDraw, ImageFont  # Pillow comes with python-pptx
+
+    pixels = (max(1, int(width * scale)), max(1, int(height * scale)))
+    image = Image.new("RGB", pixels, PLACEHOLDER_BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=max(12, int(18 * scale)))
+    y = pixels[1] * 0.4
+    for line in lines:
+        draw.text((pixels[0] / 2, y), line, fill=PLACEHOLDER_TEXT, font=font, anchor="mm")
+        y += font.size * 1.6
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

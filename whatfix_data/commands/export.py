@@ -27,7 +27,7 @@ from tqdm import tqdm
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import load_settings, read_secrets_file
 from whatfix_data.datasets import DATASETS, Dataset, load_dataset
-from whatfix_data.exports import write_csv
+from whatfix_data.exports import private_folder, write_csv, write_private_bytes
 from whatfix_data.pacing import carry_scope
 from whatfix_data.windows import DateRange, default_granularity
 
@@ -91,7 +91,7 @@ def _write(dataset: Dataset, path: Path, fmt: str) -> None:
     if fmt == "csv":
         write_csv(dataset.frame, path)
     else:
-        path.write_bytes(frame_to_json_bytes(dataset.frame))
+        write_private_bytes(path, frame_to_json_bytes(dataset.frame))  # names users: 0600
 
 
 def _part_path(path: Path) -> Path:
@@ -141,7 +141,7 @@ def _load_and_write(client: WhatfixClient, targets: list[tuple[str, Path]],
 def _targets(args: argparse.Namespace) -> list[tuple[str, Path]]:
     if args.dataset != ALL:
         return [(args.dataset, args.out)]
-    args.out.mkdir(parents=True, exist_ok=True)
+    private_folder(args.out)  # created 0700 when missing
     return [(name, args.out / f"{name}.{args.fmt}") for name in DATASETS]
 
 

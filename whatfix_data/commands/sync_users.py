@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from whatfix_data import user_sync
 from whatfix_data.client import WhatfixClient
-from whatfix_data.config import load_settings, read_secrets_file
+from whatfix_data.config import load_settings, read_secrets_file, upload_limits
 from whatfix_data.errors import WhatfixError
 from whatfix_data.exports import write_csv
 from whatfix_data.user_sync.apply import ApplyProgress, ApplyResult
@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _columns_hint(args: argparse.Namespace) -> str:
     try:
-        return ", ".join(user_sync.read_path(args.file).columns)
+        limits = upload_limits(read_secrets_file(), os.environ)
+        return ", ".join(user_sync.read_path(args.file, limits).columns)
     except WhatfixError:
         return "(unreadable)"
 
@@ -100,7 +101,8 @@ def _sync(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         print("--concurrency must be at least 1.", file=sys.stderr)
         return EXIT_USAGE
-    table = user_sync.read_path(args.file)
+    # The page's limits (WHATFIX_MAX_UPLOAD_*): checked before the file is parsed.
+    table = user_sync.read_path(args.file, upload_limits(read_secrets_file(), os.environ))
     options = [*args.mapping, *(f"-{column}" for column in args.ignore)]
     mapping = user_sync.parse_mapping_options(options, user_sync.guess_mapping(table.columns))
     validation = user_sync.validate(table, mapping)
@@ -130,6 +132,8 @@ def _apply(args: argparse.Namespace, plan: user_sync.Plan, client: WhatfixClient
            concurrency: int) -> tuple[ApplyResult, user_sync.OutcomeRecorder]:
     outcomes_path = args.outcomes or _sibling(args.file, OUTCOMES_SUFFIX)
     recorder = user_sync.OutcomeRecorder(outcomes_path)
+    if args.audit_log is None:
+        user_sync.private_sync_dir()  # the default log's folder: 0700, even if made before
     audit = user_sync.AuditLog(args.audit_log or user_sync.default_audit_path())
     to_send = len(plan.to_send)
     bar = tqdm(total=to_send, unit="row", desc="Sending", file=sys.stderr,

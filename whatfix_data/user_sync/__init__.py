@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from whatfix_data.exports import private_folder
 from whatfix_data.user_sync.apply import ApplyProgress, ApplyResult, apply_plan, outcome_summary
 from whatfix_data.user_sync.mapping import (
     ColumnMapping,
@@ -59,8 +60,16 @@ def sync_dir(env: Mapping[str, str] | None = None) -> Path:
     return base / STATE_DIR_NAME / SYNC_DIR_NAME
 
 
+def private_sync_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The sync folder and its outcomes folder, created (or set back to) mode 0700: they hold
+    files that name users."""
+    folder = private_folder(sync_dir(env), tighten=True)
+    private_folder(folder / OUTCOMES_DIR_NAME, tighten=True)
+    return folder
+
+
 def default_audit_path(env: Mapping[str, str] | None = None) -> Path:
-    """The audit log every sync appends to (JSON lines)."""
+    """The audit log every sync appends to (JSON lines); see :func:`private_sync_dir`."""
     return sync_dir(env) / AUDIT_FILE_NAME
 
 
@@ -68,7 +77,7 @@ def new_outcomes_path(file_name: str, env: Mapping[str, str] | None = None) -> P
     """A fresh outcomes file for one run of one uploaded file (the page keeps every run)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(file_name).stem)[:60]
-    return sync_dir(env) / OUTCOMES_DIR_NAME / f"{stamp}-{stem or 'upload'}-outcomes.csv"
+    return private_sync_dir(env) / OUTCOMES_DIR_NAME / f"{stamp}-{stem or 'upload'}-outcomes.csv"
 
 
 __all__ = [
@@ -96,6 +105,7 @@ __all__ = [
     "outcome_summary",
     "outcomes_csv",
     "parse_mapping_options",
+    "private_sync_dir",
     "read_audit_log",
     "read_path",
     "read_upload",

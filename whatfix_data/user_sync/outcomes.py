@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from whatfix_data.exports import to_csv_bytes
+from whatfix_data.exports import open_private, to_csv_bytes
 from whatfix_data.user_sync.reading import SourceTable
 
 CREATED = "created"
@@ -36,8 +36,7 @@ OUTCOME_COLUMNS: tuple[str, ...] = ("row", "userId", "outcome", "message")
 # finds those rows unchanged anyway).
 FLUSH_ROWS = 100
 FLUSH_SECONDS = 0.1
-# Audit logs name users: readable by their owner only.
-PRIVATE_FILE_MODE = 0o600
+# Outcomes and audit logs name users: 0600 files in 0700 folders (exports.open_private).
 
 
 def empty_outcomes() -> pd.DataFrame:
@@ -86,8 +85,8 @@ class OutcomeRecorder:
     def __post_init__(self) -> None:
         if self.path is not None:
             self.path = Path(self.path)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("wb")
+            descriptor = open_private(self.path, os.O_WRONLY | os.O_TRUNC)
+            self._handle = os.fdopen(descriptor, "wb")
             self._handle.write(to_csv_bytes(empty_outcomes()))
             self._handle.flush()
 
@@ -163,9 +162,8 @@ class AuditLog:
 
     def __init__(self, path: str | Path, run_id: str | None = None) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+        fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
         self._handle = os.fdopen(fd, "a", encoding="utf-8")
         self._lock = threading.Lock()
 

@@ -7,10 +7,17 @@ Row numbers are the ones a spreadsheet shows: the header is row 1, the first dat
 Encodings are tried in order: UTF-8 (with or without BOM), UTF-16 when it has a BOM, then
 Windows-1252 and finally Latin-1; a fallback is reported as a finding, because accented names may
 be wrong when the guess is wrong.
+
+Uploads are untrusted: the byte, row and column ceilings of :class:`whatfix_data.config.
+UploadLimits` (settings, the same for the page and the CLI) are checked before the file is
+parsed, so an oversized file, a 10,000-column header or a zip bomb is refused within a second
+with a message that names the limit. The CSV is parsed from its bytes (never one big decoded
+copy), so memory stays within a small multiple of the file size.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -20,9 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from whatfix_data.config import UploadLimits, upload_limits
 from whatfix_data.errors import WhatfixError
 from whatfix_data.exports import FORMULA_TRIGGERS, NEUTRALISING_PREFIX
-from whatfix_data.user_sync.xlsx import WorkbookError, read_first_sheet
+from whatfix_data.user_sync.xlsx import WorkbookError, WorkbookTooLargeError, read_first_sheet
 
 # File kinds recognised by their first bytes; XLSX is a ZIP container.
 XLSX_MAGIC = b"PK\x03\x04"
@@ -37,6 +45,9 @@ FIRST_DATA_ROW = 2
 # Bytes that never appear in a text export: a NUL means a binary file (or an unmarked UTF-16 one).
 BINARY_MARKER = b"\x00"
 DUPLICATE_SUFFIX = " ({n})"
+# UTF-8 is checked in pieces of this size (a whole decoded copy would double the memory).
+DECODE_CHUNK_BYTES = 1024 * 1024
+MIB = 1024 * 1024
 
 
 class SyncFileError(WhatfixError):
@@ -73,48 +84,77 @@ class SourceTable:
         return len(self.frame)
 
 
-def read_upload(data: bytes, file_name: str) -> SourceTable:
+def read_upload(data: bytes, file_name: str, limits: UploadLimits | None = None) -> SourceTable:
     """Read CSV or XLSX bytes (detected from the content, not only the name) into a SourceTable.
 
-    Raises SyncFileError for empty, binary or unreadable files, or a file without a header row.
+    Raises SyncFileError for empty, binary or unreadable files, a file without a header row, or
+    one past the upload ``limits`` (default: the WHATFIX_* settings, see config.upload_limits).
     """
+    limits = limits or upload_limits()
     if not data or not data.strip():
         raise SyncFileError(f"'{file_name}' is empty: export the users again, with a header row.")
+    check_size(len(data), file_name, limits)
     if data.startswith(XLSX_MAGIC) or Path(file_name).suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(data, file_name)
-    return _read_csv(data, file_name)
+        return _read_xlsx(data, file_name, limits)
+    return _read_csv(data, file_name, limits)
 
 
-def read_path(path: str | Path) -> SourceTable:
-    """Read a CSV or XLSX file from disk (see :func:`read_upload`)."""
+def read_path(path: str | Path, limits: UploadLimits | None = None) -> SourceTable:
+    """Read a CSV or XLSX file from disk (see :func:`read_upload`); its size is checked first."""
     source = Path(path)
+    limits = limits or upload_limits()
     try:
+        check_size(source.stat().st_size, source.name, limits)
         data = source.read_bytes()
     except OSError as exc:
         raise SyncFileError(f"Cannot read '{source}': {exc.strerror or exc}.") from exc
-    return read_upload(data, source.name)
+    return read_upload(data, source.name, limits)
+
+
+def check_size(size: int, file_name: str, limits: UploadLimits) -> None:
+    """SyncFileError naming the limit when a file has more bytes than an upload may have."""
+    if size > limits.max_upload_bytes:
+        raise SyncFileError(
+            f"'{file_name}' is {size / MIB:,.1f} MiB; uploads are limited to "
+            f"{limits.max_upload_bytes / MIB:,.1f} MiB (WHATFIX_MAX_UPLOAD_BYTES). Split the "
+            "export into smaller files."
+        )
+
+
+def _too_many_columns(file_name: str, columns: int, limits: UploadLimits) -> SyncFileError:
+    return SyncFileError(
+        f"'{file_name}' has {columns:,} columns; the limit is {limits.max_upload_columns:,} "
+        "(WHATFIX_MAX_UPLOAD_COLUMNS). A user export needs userId, email, name and at most 50 "
+        "attributes: remove the other columns."
+    )
+
+
+def _too_many_rows(file_name: str, limits: UploadLimits) -> SyncFileError:
+    return SyncFileError(
+        f"'{file_name}' has more than {limits.max_upload_rows:,} data rows, the limit "
+        "(WHATFIX_MAX_UPLOAD_ROWS). Split the export into smaller files."
+    )
 
 
 # --------------------------------------------------------------------------- decoding
 
 
-def decode_text(data: bytes) -> tuple[str, str, list[FileFinding]]:
-    """Decode export bytes: (text, encoding used, findings about the encoding)."""
+def detect_encoding(data: bytes) -> tuple[str, list[FileFinding]]:
+    """The encoding of export bytes and findings about it, without decoding a whole copy."""
     if data.startswith(UTF8_BOM):
-        return data[len(UTF8_BOM):].decode("utf-8", errors="replace"), "utf-8-sig", []
+        return "utf-8-sig", []
     if data.startswith(UTF16_BOMS):
-        return data.decode("utf-16"), "utf-16", []
+        return "utf-16", []
     if BINARY_MARKER in data[:SNIFF_BYTES]:
         raise SyncFileError(
             "The file looks binary, not like a CSV or XLSX export. Save it as CSV (UTF-8) or XLSX."
         )
-    try:
-        return data.decode("utf-8"), "utf-8", []
-    except UnicodeDecodeError as exc:
-        position = exc.start
+    position = _first_bad_utf8(data)
+    if position is None:
+        return "utf-8", []
     for encoding in FALLBACK_ENCODINGS:
         try:
-            text = data.decode(encoding)
+            codecs.decode(data, encoding)
         except UnicodeDecodeError:
             continue
         finding = FileFinding(
@@ -122,8 +162,27 @@ def decode_text(data: bytes) -> tuple[str, str, list[FileFinding]]:
             f"{encoding}. Check accented names in the preview, or save the export as "
             "'CSV UTF-8' and upload it again."
         )
-        return text, encoding, [finding]
+        return encoding, [finding]
     raise SyncFileError("The file's encoding could not be read. Save it as 'CSV UTF-8'.")
+
+
+def _first_bad_utf8(data: bytes) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, or None (checked piece by piece)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for offset in range(0, len(data), DECODE_CHUNK_BYTES):
+        piece = view[offset:offset + DECODE_CHUNK_BYTES]
+        try:
+            decoder.decode(piece, final=offset + DECODE_CHUNK_BYTES >= len(data))
+        except UnicodeDecodeError as exc:
+            return offset + exc.start
+    return None
+
+
+def decode_text(data: bytes) -> tuple[str, str, list[FileFinding]]:
+    """Decode export bytes: (text, encoding used, findings about the encoding)."""
+    encoding, findings = detect_encoding(data)
+    return codecs.decode(data, encoding, errors="replace"), encoding, findings
 
 
 # --------------------------------------------------------------------------- CSV
@@ -138,29 +197,59 @@ def _sniff_delimiter(text: str) -> str:
         return ","
 
 
-def _read_csv(data: bytes, file_name: str) -> SourceTable:
-    text, encoding, findings = decode_text(data)
-    delimiter = _sniff_delimiter(text)
+def _read_csv(data: bytes, file_name: str, limits: UploadLimits) -> SourceTable:
+    encoding, findings = detect_encoding(data)
+    sample = codecs.decode(data[:SNIFF_BYTES], encoding, errors="ignore")
+    delimiter = _sniff_delimiter(sample)
+    header_width = _first_record_width(sample, delimiter)
+    if header_width > limits.max_upload_columns:
+        raise _too_many_columns(file_name, header_width, limits)
     try:
-        # The C parser is ~10x faster than the csv module on a 50,000-row export.
-        raw = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+        # The C parser reads the bytes directly (no decoded copy) and ~10x faster than the csv
+        # module; nrows stops it one row past the limit.
+        raw = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, dtype=str,
                           keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                          engine="c")
-    except pd.errors.ParserError:
-        raw = _records_frame(_csv_records(text, delimiter, file_name))  # ragged rows
+                          engine="c", encoding=encoding, encoding_errors="replace",
+                          nrows=limits.max_upload_rows + 2)
+    except pd.errors.ParserError:  # ragged rows
+        raw = _records_frame(_csv_records(data, encoding, delimiter, file_name, limits))
     except pd.errors.EmptyDataError as exc:
         raise SyncFileError(f"'{file_name}' is empty: export the users again, with a header "
                             "row.") from exc
+    if len(raw) > limits.max_upload_rows + 1:
+        raise _too_many_rows(file_name, limits)
+    if raw.shape[1] > limits.max_upload_columns:
+        raise _too_many_columns(file_name, raw.shape[1], limits)
     return _build_table(raw, file_name, encoding, findings)
 
 
-def _csv_records(text: str, delimiter: str, file_name: str) -> list[list[str]]:
-    """Records with the csv module: slower, but it accepts rows longer than the header."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _first_record_width(sample: str, delimiter: str) -> int:
+    """Cells of the first record of the sample (a lower bound when the header is longer)."""
     try:
-        return list(reader)
+        first = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+    except csv.Error:
+        return sample.split("\n", 1)[0].count(delimiter) + 1
+    return len(first)
+
+
+def _csv_records(data: bytes, encoding: str, delimiter: str, file_name: str,
+                 limits: UploadLimits) -> list[list[str]]:
+    """Records with the csv module: slower, but it accepts rows longer than the header.
+
+    The bytes are decoded as they are read, and reading stops at the first row past a limit.
+    """
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    records: list[list[str]] = []
+    try:
+        for record in csv.reader(text, delimiter=delimiter):
+            if len(record) > limits.max_upload_columns:
+                raise _too_many_columns(file_name, len(record), limits)
+            records.append(record)
+            if len(records) > limits.max_upload_rows + 1:
+                raise _too_many_rows(file_name, limits)
     except csv.Error as exc:
         raise SyncFileError(f"'{file_name}' is not a readable CSV file ({exc}).") from exc
+    return records
 
 
 def _records_frame(records: list[list[str]]) -> pd.DataFrame:
@@ -172,9 +261,11 @@ def _records_frame(records: list[list[str]]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- XLSX
 
 
-def _read_xlsx(data: bytes, file_name: str) -> SourceTable:
+def _read_xlsx(data: bytes, file_name: str, limits: UploadLimits) -> SourceTable:
     try:
-        sheet = read_first_sheet(data)
+        sheet = read_first_sheet(data, limits)
+    except WorkbookTooLargeError as exc:
+        raise SyncFileError(f"'{file_name}' {exc}") from None
     except WorkbookError as exc:
         raise SyncFileError(
             f"'{file_name}' is not a readable XLSX workbook. Save it again from Excel, or as CSV."
@@ -187,6 +278,11 @@ def _read_xlsx(data: bytes, file_name: str) -> SourceTable:
         ))
     if not sheet.records:
         raise SyncFileError(f"'{file_name}' is empty: export the users again, with a header row.")
+    if len(sheet.records) > limits.max_upload_rows + 1:
+        raise _too_many_rows(file_name, limits)
+    width = max(len(record) for record in sheet.records)
+    if width > limits.max_upload_columns:
+        raise _too_many_columns(file_name, width, limits)
     return _build_table(_records_frame(sheet.records), file_name, "xlsx", findings)
 
 
