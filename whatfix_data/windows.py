@@ -360,11 +360,11 @@ def period_kind(date_range: DateRange, preset: str | None = None) -> str:
     """
     if preset in CALENDAR_PRESETS:
         return CALENDAR_PRESETS[preset][0]
-    if date_range.end == _month_end(date_range.end):
-        for kind in ("year", "quarter", "month"):
-            start = _period_start(date_range.end, kind)
-            if date_range.start == start:
-                return kind
+    for kind in ("year", "quarter", "month"):
+        start = _period_start(date_range.end, kind)
+        end = _months_back(start, -PERIOD_MONTHS[kind]) - timedelta(days=1)
+        if (date_range.start, date_range.end) == (start, end):
+            return kind
     return KIND_DAYS
 
 
@@ -442,9 +442,11 @@ def named_comparison(date_range: DateRange, mode: str, preset: str | None = None
 
 
 def range_name(preset: str | None, date_range: DateRange) -> str:
-    """The range in words: ``Last quarter (1 Jul – 30 Sep 2026)``."""
-    name = PRESET_LABELS.get(preset or "custom", PRESET_LABELS["custom"])
-    return f"{name} ({date_range.label()})"
+    """The range in words: ``Last quarter (1 Jul – 30 Sep 2026)``; just the dates without a
+    preset (command line)."""
+    if preset is None or preset not in PRESET_LABELS:
+        return date_range.label()
+    return f"{PRESET_LABELS[preset]} ({date_range.label()})"
 
 
 def comparison_name(
