@@ -77,7 +77,7 @@ def flow_comparison(current: ui.Filters, flows: pd.DataFrame) -> None:
     )
     fig = charts.flow_comparison(
         compared, metric=metric, current_label=current.current_legend,
-        previous_label=current.comparison_legend, subtitle=current.comparison_label,
+        previous_label=current.comparison_legend, subtitle=current.caption,
     )
     ui.chart(fig, key="flow_compare")
     ui.table(compared, key="flow_compare", title="Flow comparison")

@@ -77,7 +77,8 @@ def best_and_worst(current: ui.Filters) -> None:
     """The flows with the best and the worst completion rate in the range."""
     flows = ui.load("flows").frame
     best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N)
-    ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label), key="ov_best")
+    ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label,
+                                     empty_message=_unranked_message(flows)), key="ov_best")
     # One above the other: side by side, the last columns (time to complete) were cut off.
     st.markdown("**Best completion rate**")
     ui.table(best.drop(columns="flow_id"), key="ov_best", title="Best flows",
@@ -85,6 +86,15 @@ def best_and_worst(current: ui.Filters) -> None:
     st.markdown("**Worst completion rate**")
     ui.table(worst.drop(columns="flow_id"), key="ov_worst", title="Worst flows",
              empty="Not enough flow views yet.")
+
+
+def _unranked_message(flows: pd.DataFrame) -> str:
+    """Why no flow is ranked, in the KPI cards' terms: no views at all, or too few per flow."""
+    views = int(flows["views"].fillna(0).sum()) if "views" in flows else 0
+    if not views:
+        return "No flow views in this date range"
+    return (f"{views:,} flow views in this range, but no flow has the "
+            f"{flow_stats.MIN_VIEWS_FOR_RANKING} views needed to rank its completion rate")
 
 
 def main() -> None:

@@ -174,7 +174,7 @@ def test_config_for_sets_download_filename():
 
 def test_period_label_names_the_dates():
     label = charts.period_label("Previous period", date(2026, 8, 1), date(2026, 8, 30))
-    assert label == "Previous period (2026-08-01 – 2026-08-30)"
+    assert label == "Previous period (1 Aug – 30 Aug 2026)"
 
 
 def test_bar_height_grows_with_bars_and_is_clamped():

@@ -182,18 +182,20 @@ def flow_comparison(
 
 
 def best_worst_flows(
-    best: pd.DataFrame, worst: pd.DataFrame, *, subtitle: str | None = None
+    best: pd.DataFrame, worst: pd.DataFrame, *, subtitle: str | None = None,
+    empty_message: str = NO_FLOWS,
 ) -> go.Figure:
     """Best flows (green) above worst flows (vermillion) by completion rate, one % axis.
 
     Inputs: two `flows`-shaped frames (flow_id, flow_name, completion_rate_pct, views), already
-    chosen; a flow in both (few flows) is shown once, as best.
+    chosen; a flow in both (few flows) is shown once, as best. ``empty_message`` says why there
+    is nothing to rank (e.g. views, but no flow with enough of them).
     """
     title = "Best and worst flows by completion rate"
     best = best if best is not None else pd.DataFrame()
     worst = worst if worst is not None else pd.DataFrame()
     if best.empty and worst.empty:
-        return style.empty_figure(title, NO_FLOWS, subtitle=subtitle)
+        return style.empty_figure(title, empty_message, subtitle=subtitle)
     if not best.empty and not worst.empty:
         worst = worst[~worst["flow_id"].isin(best["flow_id"])]
     best_rows = best.sort_values("completion_rate_pct", ascending=False) if len(best) else best
