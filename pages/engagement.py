@@ -17,7 +17,7 @@ def active_users(current: ui.Filters) -> None:
     aligned = ui.trend_windows("engagement-trend", engagement_stats.active_users_by_window)
     fig = charts.active_users_trend(
         aligned, previous_label=current.comparison_legend,
-        granularity=current.granularity, subtitle=current.range_label,
+        granularity=current.granularity, subtitle=current.caption,
     )
     ui.chart(fig, key="active_trend", data=aligned)
     if current.segment_id:

@@ -53,7 +53,7 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
     fig = charts.flow_trend(
         trend, flow_id, modifications=edits, metric=metric, aligned=aligned,
         previous_label=current.comparison_legend, granularity=current.granularity,
-        subtitle=current.range_label,
+        subtitle=current.caption,
     )
     ui.chart(fig, key="flow_trend", data=aligned)
     impacts = flow_stats.edit_impacts(trend, content)

@@ -53,7 +53,7 @@ def trends(current: ui.Filters) -> None:
     Each tab loads its own trend, so one failing dataset leaves the other tabs drawn.
     """
     common = {"previous_label": current.comparison_legend,
-              "granularity": current.granularity, "subtitle": current.range_label}
+              "granularity": current.granularity, "subtitle": current.caption}
     tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
                     "Self-help views"])
     with tabs[0], ui.section():

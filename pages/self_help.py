@@ -28,7 +28,7 @@ def views_trend(current: ui.Filters) -> None:
     aligned = ui.trend_windows("self-help-trend", self_help_stats.totals_by_window)
     fig = charts.self_help_views_trend(
         aligned, previous_label=current.comparison_legend,
-        granularity=current.granularity, subtitle=current.range_label,
+        granularity=current.granularity, subtitle=current.caption,
     )
     ui.chart(fig, key="sh_trend", data=aligned)
 

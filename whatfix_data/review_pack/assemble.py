@@ -144,7 +144,8 @@ def _windows(
                                       data_start=d.data_start)
 
 
-def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str) -> list[ChartItem]:
+def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str,
+              subtitle: str) -> list[ChartItem]:
     flow_now = _windows(d, analytics.flows.totals_by_window, "flow-trend")
     active_now = _windows(d, analytics.engagement.active_users_by_window, "engagement-trend")
     help_now = _windows(d, analytics.self_help.totals_by_window, "self-help-trend")
@@ -172,7 +173,7 @@ def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str) -
                   _kpi_or_trend(kpis["self_help_views"], compared, help_now, "views",
                                 "self-help views", vs), "self-help-views-trend"),
         ChartItem("Overview", "Best and worst flows",
-                  charts.best_worst_flows(best, worst, subtitle=common["subtitle"]),
+                  charts.best_worst_flows(best, worst, subtitle=subtitle),
                   takeaways.flows_sentence(_frame(flows, "flows"), best, worst),
                   "best-worst-flows"),
     ]
@@ -335,13 +336,15 @@ def collect_content(
     kpis = {k.key: k for k in kpi_list}
     subtitle = windows.range_name(preset, date_range)
     legend = label.removeprefix("vs ")
+    # Trend slides name both periods: "Last quarter (1 Jul – 30 Sep 2026) vs previous quarter…".
+    caption = windows.period_caption(date_range, comparison, data.comparison_range, preset)
     common = {"previous_label": legend[:1].upper() + legend[1:] if d.has_comparison else None,
-              "granularity": granularity, "subtitle": subtitle}
+              "granularity": granularity, "subtitle": caption}
     tasks = _frame(d.now("task-completion"), "task-completion")
     summary = analytics.tasks.summary(tasks)
     breakdown = _breakdown(d)
     chart_items = [
-        *_overview(d, kpis, common, vs),
+        *_overview(d, kpis, common, vs, subtitle),
         *_flows(d, kpis, subtitle, vs),
         *_self_help(d, subtitle),
         *_engagement(d, kpis, date_range, subtitle),
