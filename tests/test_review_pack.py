@@ -493,3 +493,21 @@ def test_unknown_segment_says_where_to_find_ids(october_data, october) -> None:
 
     with pytest.raises(InvalidRequestError, match=r"Segments page.*export segments"):
         collect_content(october_data, october, account="acme-demo", segment_id="no-such-segment")
+
+
+def test_pack_table_pairs_each_window_with_the_comparisons(october_data, october) -> None:
+    from whatfix_data import analytics
+    from whatfix_data.review_pack.assemble import collect_content
+    from whatfix_data.windows import align_windows
+
+    content = collect_content(october_data, october, account="acme-demo", granularity="day")
+    table = {t.slug: t.frame for t in content.tables}["flow-activity-by-window"]
+    pairs = align_windows(october, october_data.comparison_range, "day")
+    assert table["window_label"].tolist() == [p.current.label for p in pairs]
+    assert table["comparison_window_label"].tolist() == [p.comparison.label for p in pairs]
+    before = analytics.flows.totals_by_window(october_data.comparison["flow-trend"].frame)
+    assert int(table["comparison_views"].sum()) == int(before["views"].sum())
+    # Daily windows face the same weekday (the comparison moved by whole weeks).
+    weekdays = {(p.current.start.weekday(), p.comparison.start.weekday()) for p in pairs}
+    assert all(a == b for a, b in weekdays)
+    assert "weekday-aligned" in content.comparison_label
