@@ -14,15 +14,12 @@ TOP_USERS = 15
 
 def active_users(current: ui.Filters) -> None:
     """Distinct active users per period (the API's own count), against the comparison."""
-    trend = ui.load("engagement-trend").frame
-    previous = None
-    if current.comparison_range is not None:
-        previous = ui.load("engagement-trend", current.comparison_range).frame
+    aligned = ui.trend_windows("engagement-trend", engagement_stats.active_users_by_window)
     fig = charts.active_users_trend(
-        trend, previous=previous, previous_label=current.comparison_legend,
-        granularity=current.granularity, subtitle=current.range_label,
+        aligned, previous_label=current.comparison_legend,
+        granularity=current.granularity, subtitle=current.caption,
     )
-    ui.chart(fig, key="active_trend", data=trend)
+    ui.chart(fig, key="active_trend", data=aligned)
     if current.segment_id:
         st.caption("Active users over time count every user: the API gives no per-segment count.")
 
@@ -67,7 +64,7 @@ def main() -> None:
     """Draw the Engagement page."""
     current = ui.filters()
     st.title("Engagement")
-    st.caption(f"{current.range_label} {current.comparison_label}")
+    st.caption(current.caption)
     with ui.section("Active users over time"):
         active_users(current)
     with ui.section("Content viewed and flows completed per user"):

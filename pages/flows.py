@@ -45,17 +45,16 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
         key="flow_trend_metric",
     )
     trend = ui.load("flow-trend").frame
-    previous = None
-    if current.comparison_range is not None:
-        previous = ui.load("flow-trend", current.comparison_range).frame
+    aligned = ui.trend_windows("flow-trend",
+                               lambda frame: flow_stats.totals_by_window(frame, flow_id))
     content = ui.load("content").frame
     edits = flow_stats.modifications(content, flow_id)
     fig = charts.flow_trend(
-        trend, flow_id, modifications=edits, metric=metric, previous=previous,
+        trend, flow_id, modifications=edits, metric=metric, aligned=aligned,
         previous_label=current.comparison_legend, granularity=current.granularity,
-        subtitle=current.range_label,
+        subtitle=current.caption,
     )
-    ui.chart(fig, key="flow_trend", data=flow_stats.totals_by_window(trend, flow_id))
+    ui.chart(fig, key="flow_trend", data=aligned)
     impacts = flow_stats.edit_impacts(trend, content)
     st.markdown("**Completion rate before and after each edit in this range**")
     ui.table(impacts, key="edit_impacts", title="Edit impact",
@@ -77,7 +76,7 @@ def flow_comparison(current: ui.Filters, flows: pd.DataFrame) -> None:
     )
     fig = charts.flow_comparison(
         compared, metric=metric, current_label=current.current_legend,
-        previous_label=current.comparison_legend, subtitle=current.comparison_label,
+        previous_label=current.comparison_legend, subtitle=current.caption,
     )
     ui.chart(fig, key="flow_compare")
     ui.table(compared, key="flow_compare", title="Flow comparison")
@@ -105,7 +104,7 @@ def main() -> None:
     """Draw the Flows page."""
     current = ui.filters()
     st.title("Flows")
-    st.caption(f"{current.range_label} {current.comparison_label}")
+    st.caption(current.caption)
     # Each section that needs the flows loads them itself: when they failed, ui.load raises the
     # same error again at once, so every section says why, once, and none guesses "no views".
     with ui.section("Flow performance"):

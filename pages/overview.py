@@ -38,19 +38,13 @@ def kpi_cards(current: ui.Filters) -> None:
     before: Mapping[str, pd.DataFrame] | None = None
     if current.comparison_range is not None:
         before, _ = _frames(current.comparison_range)
-    ui.kpi_row(kpi_stats.kpis(now, before), current.comparison_label)
+    ui.kpi_row(kpi_stats.kpis(now, before, data_start=ui.data_start(),
+                              date_range=current.date_range,
+                              comparison_range=current.comparison_range),
+               current.comparison_label)
     ui.segment_note()
     for name, message in failed.items():
         st.error(f"{ui.DATASET_LABELS[name]}: {ui.md_escape(message)}")
-
-
-def _trend(name: str, current: ui.Filters, totals) -> tuple:
-    """A trend's per-window totals for the range and, when comparing, for the other period."""
-    now = totals(ui.load(name).frame)
-    before = None
-    if current.comparison_range is not None:
-        before = totals(ui.load(name, current.comparison_range).frame)
-    return now, before
 
 
 def trends(current: ui.Filters) -> None:
@@ -59,32 +53,32 @@ def trends(current: ui.Filters) -> None:
     Each tab loads its own trend, so one failing dataset leaves the other tabs drawn.
     """
     common = {"previous_label": current.comparison_legend,
-              "granularity": current.granularity, "subtitle": current.range_label}
+              "granularity": current.granularity, "subtitle": current.caption}
     tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
                     "Self-help views"])
     with tabs[0], ui.section():
-        now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
-        ui.chart(charts.flow_activity_trend(now, previous=before, **common),
-                 key="ov_flow_trend", data=now)
+        aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
+        ui.chart(charts.flow_activity_trend(aligned, **common), key="ov_flow_trend", data=aligned)
     with tabs[1], ui.section():
-        now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
-        ui.chart(charts.completion_rate_trend(now, previous=before, **common),
-                 key="ov_rate_trend", data=now)
+        aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
+        ui.chart(charts.completion_rate_trend(aligned, **common), key="ov_rate_trend",
+                 data=aligned)
     with tabs[2], ui.section():
-        now, before = _trend("engagement-trend", current, engagement_stats.active_users_by_window)
-        ui.chart(charts.active_users_trend(now, previous=before, **common),
-                 key="ov_active_trend", data=now)
+        aligned = ui.trend_windows("engagement-trend", engagement_stats.active_users_by_window)
+        ui.chart(charts.active_users_trend(aligned, **common), key="ov_active_trend",
+                 data=aligned)
     with tabs[3], ui.section():
-        now, before = _trend("self-help-trend", current, self_help_stats.totals_by_window)
-        ui.chart(charts.self_help_views_trend(now, previous=before, **common),
-                 key="ov_sh_trend", data=now)
+        aligned = ui.trend_windows("self-help-trend", self_help_stats.totals_by_window)
+        ui.chart(charts.self_help_views_trend(aligned, **common), key="ov_sh_trend",
+                 data=aligned)
 
 
 def best_and_worst(current: ui.Filters) -> None:
     """The flows with the best and the worst completion rate in the range."""
     flows = ui.load("flows").frame
     best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N)
-    ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label), key="ov_best")
+    ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label,
+                                     empty_message=_unranked_message(flows)), key="ov_best")
     # One above the other: side by side, the last columns (time to complete) were cut off.
     st.markdown("**Best completion rate**")
     ui.table(best.drop(columns="flow_id"), key="ov_best", title="Best flows",
@@ -94,11 +88,20 @@ def best_and_worst(current: ui.Filters) -> None:
              empty="Not enough flow views yet.")
 
 
+def _unranked_message(flows: pd.DataFrame) -> str:
+    """Why no flow is ranked, in the KPI cards' terms: no views at all, or too few per flow."""
+    views = int(flows["views"].fillna(0).sum()) if "views" in flows else 0
+    if not views:
+        return "No flow views in this date range"
+    return (f"{views:,} flow views in this range, but no flow has the "
+            f"{flow_stats.MIN_VIEWS_FOR_RANKING} views needed to rank its completion rate")
+
+
 def main() -> None:
     """Draw the Overview page."""
     current = ui.filters()
     st.title("Overview")
-    st.caption(f"{current.range_label} {current.comparison_label}")
+    st.caption(current.caption)
     with ui.section():
         kpi_cards(current)
     with ui.section("Trends"):

@@ -25,17 +25,12 @@ def views_by_item_and_type(current: ui.Filters) -> pd.DataFrame:
 
 def views_trend(current: ui.Filters) -> None:
     """Self Help views per period, with the comparison period as a dashed line."""
-    trend = self_help_stats.totals_by_window(ui.load("self-help-trend").frame)
-    previous = None
-    if current.comparison_range is not None:
-        previous = self_help_stats.totals_by_window(
-            ui.load("self-help-trend", current.comparison_range).frame
-        )
+    aligned = ui.trend_windows("self-help-trend", self_help_stats.totals_by_window)
     fig = charts.self_help_views_trend(
-        trend, previous=previous, previous_label=current.comparison_legend,
-        granularity=current.granularity, subtitle=current.range_label,
+        aligned, previous_label=current.comparison_legend,
+        granularity=current.granularity, subtitle=current.caption,
     )
-    ui.chart(fig, key="sh_trend", data=trend)
+    ui.chart(fig, key="sh_trend", data=aligned)
 
 
 def unviewed_items(self_help: pd.DataFrame) -> None:
@@ -51,7 +46,7 @@ def main() -> None:
     """Draw the Self Help page."""
     current = ui.filters()
     st.title("Self Help")
-    st.caption(f"{current.range_label} {current.comparison_label}")
+    st.caption(current.caption)
     self_help = None
     with ui.section("Views by item and content type"):
         self_help = views_by_item_and_type(current)

@@ -111,7 +111,8 @@ def test_active_users_counts_distinct_users_with_activity():
 def test_kpi_frame_and_package_shortcuts():
     items = analytics.compute_kpis(period([10], [5], 1, 1, 1))
     frame = analytics.kpi_frame(items)
-    assert list(frame.columns) == ["kpi", "value", "unit", "previous", "delta", "delta_pct"]
+    assert list(frame.columns) == ["kpi", "value", "unit", "previous", "delta", "delta_pct",
+                                   "note"]
     assert frame["kpi"].tolist()[0] == "Flow views" and len(frame) == 6
 
 

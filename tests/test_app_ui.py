@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import ui
+from whatfix_data import windows
 from whatfix_data.config import Settings
 from whatfix_data.windows import DateRange
 
@@ -88,13 +89,31 @@ def test_delta_colour_follows_good_news(delta, good, colour):
 
 
 def test_filters_describe_their_periods():
+    october = DateRange(date(2026, 10, 1), date(2026, 10, 31))
     current = ui.Filters(
-        preset="custom", date_range=DateRange(date(2026, 10, 1), date(2026, 10, 31)),
-        comparison="previous", comparison_range=DateRange(date(2026, 8, 31), date(2026, 9, 30)),
+        preset="last_month", date_range=october, comparison="previous",
+        comparison_range=windows.comparison_range(october, "previous", preset="last_month",
+                                                  granularity="month"),
+        granularity="month", segment_id=None, segment_name=None,
+    )
+    assert current.range_label == "1 Oct – 31 Oct 2026"
+    assert current.comparison_label == "vs previous month (1 Sep – 30 Sep 2026)"
+    assert current.caption == (
+        "Last month (1 Oct – 31 Oct 2026) vs previous month (1 Sep – 30 Sep 2026)")
+    assert current.comparison_legend == "Previous month (1 Sep – 30 Sep 2026)"
+    assert [(p.current.label, p.comparison.label) for p in current.window_pairs] == [
+        ("2026-10", "2026-09")]
+    weekly = ui.Filters(
+        preset="custom", date_range=october, comparison="year",
+        comparison_range=windows.comparison_range(october, "year", granularity="week"),
         granularity="week", segment_id=None, segment_name=None,
     )
-    assert current.range_label == "1 Oct 2026 – 31 Oct 2026"
-    assert current.comparison_label == "vs previous period (31 Aug 2026 – 30 Sep 2026)"
+    assert weekly.caption == ("Custom range (1 Oct – 31 Oct 2026) vs same period last year, "
+                              "weekday-aligned (2 Oct – 1 Nov 2025)")
+    none = ui.Filters(preset="last_7_days", date_range=october, comparison="none",
+                      comparison_range=None, granularity="day", segment_id=None,
+                      segment_name=None)
+    assert none.comparison_label == "" and none.comparison_legend is None
 
 
 def test_names_come_before_internal_ids_but_user_ids_stay():

@@ -56,6 +56,13 @@ def windows_frame(start: date, n: int, *, days: int = 7, partial_last: bool = Tr
     })
 
 
+def with_comparison(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """An aligned frame (as analytics.comparison.aligned_comparison makes): row k of
+    `previous` as the comparison_* columns of row k of `current`."""
+    before = previous.head(len(current)).reset_index(drop=True).add_prefix("comparison_")
+    return pd.concat([current.reset_index(drop=True), before], axis=1)
+
+
 def flow_trend_frame(start: date = date(2026, 9, 7), n: int = 6) -> pd.DataFrame:
     """A `flow-trend` frame for two flows over n weekly windows."""
     parts = []
@@ -167,7 +174,7 @@ def test_config_for_sets_download_filename():
 
 def test_period_label_names_the_dates():
     label = charts.period_label("Previous period", date(2026, 8, 1), date(2026, 8, 30))
-    assert label == "Previous period (2026-08-01 – 2026-08-30)"
+    assert label == "Previous period (1 Aug – 30 Aug 2026)"
 
 
 def test_bar_height_grows_with_bars_and_is_clamped():
@@ -322,7 +329,7 @@ def test_flow_activity_trend_with_dashed_comparison():
     current = windows_frame(date(2026, 9, 7), 4)
     previous = windows_frame(date(2026, 8, 10), 4, partial_last=False)
     label = charts.period_label("Previous period", date(2026, 8, 10), date(2026, 9, 6))
-    fig = charts.flow_activity_trend(current, previous=previous, previous_label=label,
+    fig = charts.flow_activity_trend(with_comparison(current, previous), previous_label=label,
                                      granularity="week")
     assert_standard(fig, "(count)", "Week starting")
     names = [t.name for t in series(fig)]
@@ -335,6 +342,23 @@ def test_flow_activity_trend_with_dashed_comparison():
     assert dashed[0].customdata[0][0] == "Week of 10 Aug"
     assert list(fig.layout.xaxis.tickvals) == list(fig.data[0].x)  # one tick per window
     assert list(fig.layout.xaxis.ticktext) == ["7 Sep 2026", "14 Sep", "21 Sep", "28 Sep"]
+
+
+def test_comparison_hover_names_its_window_and_flags_partial_and_early_windows():
+    current = windows_frame(date(2026, 9, 7), 3)
+    previous = windows_frame(date(2026, 6, 8), 3).assign(
+        window_label=pd.array(["2026-W24", "2026-W25", "2026-W26 (partial)"], dtype="string"))
+    frame = with_comparison(current, previous)
+    frame["comparison_before_data"] = pd.array([True, False, False], dtype="boolean")
+    fig = charts.self_help_views_trend(frame, previous_label="Previous quarter",
+                                       granularity="week")
+    dashed = [t for t in fig.data if (t.meta or {}).get("comparison")]
+    assert [d[0] for d in dashed[0].customdata] == [
+        "2026-W24 (starts before the account's data)", "2026-W25", "2026-W26 (partial)"]
+    assert list(dashed[0].x) == list(fig.data[0].x)
+    rings = next(t for t in fig.data if (t.meta or {}).get("partial_windows"))
+    # The last window is partial on both sides: ringed on the current and the dashed line.
+    assert sorted(rings.y) == sorted([current["views"].iloc[-1], previous["views"].iloc[-1]])
 
 
 def test_completion_rate_and_active_users_trends():
@@ -573,8 +597,8 @@ def test_figures_render_to_png(tmp_path):
     label = charts.period_label("Previous period", date(2026, 8, 10), date(2026, 9, 20))
     figures = {
         "views": charts.flow_views_completions(flows, subtitle="1 Sep 2026 – 30 Nov 2026"),
-        "trend": charts.flow_activity_trend(windows_frame(date(2026, 9, 21), 6),
-                                            previous=previous, previous_label=label),
+        "trend": charts.flow_activity_trend(
+            with_comparison(windows_frame(date(2026, 9, 21), 6), previous), previous_label=label),
         "empty": charts.flow_completion_rate(flows_frame(0)),
         "tasks": charts.task_list_distribution(tasks_frame()),
     }
@@ -621,12 +645,17 @@ def test_real_flow_charts_show_the_frames_numbers(real):
     expected = flows.set_index("flow_id")["views"]
     assert shown and all(expected[k] == v for k, v in shown.items())
     assert list(fig.data[0].x) == sorted(fig.data[0].x, reverse=True)
-    totals = analytics.flows.totals_by_window(now["flow-trend"])
+    from whatfix_data.windows import DateRange, align_windows
+
+    pairs = align_windows(DateRange(*REAL_RANGE), previous_range, "week")
+    totals = analytics.comparison.aligned_comparison(
+        analytics.flows.totals_by_window(now["flow-trend"]),
+        analytics.flows.totals_by_window(before["flow-trend"]), pairs)
     trend = charts.flow_activity_trend(
-        totals, previous=analytics.flows.totals_by_window(before["flow-trend"]),
-        previous_label=charts.period_label("Previous period", previous_range.start,
-                                           previous_range.end), granularity="week")
+        totals, previous_label=charts.period_label("Previous period", previous_range.start,
+                                                   previous_range.end), granularity="week")
     assert sum(trend.data[0].y) == int(flows["views"].sum())
+    assert sum(trend.data[2].y) == int(before["flows"]["views"].sum())  # the comparison's
     assert len(series(trend)) == 4  # views, completions and their comparison lines
     flow_id = flows.sort_values("views").iloc[-1]["flow_id"]
     edits = analytics.flows.modifications(now["content"], flow_id)

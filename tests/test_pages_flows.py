@@ -59,12 +59,17 @@ def test_the_report_table_has_the_rows_of_the_apis_csv(app_env, sim_server, demo
 def test_comparison_legends_name_the_periods(app_env, open_page):
     at = open_page("pages/flows.py")
     names = {trace.get("name") for fig in figures(at) for trace in fig["data"]}
-    assert "This period (2026-10-29 – 2026-11-27)" in names, names
-    assert "Previous period (2026-09-29 – 2026-10-28)" in names, names
+    assert "Last 30 days (29 Oct – 27 Nov 2026)" in names, names
+    # A daily trend: the previous 30 days moved to the same weekdays (5 whole weeks back).
+    assert "Previous 30 days, weekday-aligned (24 Sep – 23 Oct 2026)" in names, names
+    # The flow trend's raw data holds the comparison window by window, beside the current one.
+    raw = next(d.value for d in at.dataframe if "comparison_window_label" in d.value.columns)
+    assert len(raw) == 30 and raw["comparison_window_label"].iloc[0] == "2026-09-24"
+    assert {"comparison_views", "comparison_partial"} <= set(raw.columns)
     at.selectbox(key="f_compare").select("year").run()
     assert_clean(at)
     names = {trace.get("name") for fig in figures(at) for trace in fig["data"]}
-    assert any(str(n).startswith("Same period last year (2025-10-29") for n in names), names
+    assert "Same period last year, weekday-aligned (30 Oct – 28 Nov 2025)" in names, names
 
 
 # ------------------------------------------------------------------------- failures, explained once

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from test_app import assert_clean, figure_titles, metric_values
+from test_app import assert_clean, figure_titles, figures, metric_values
 
 pytestmark = pytest.mark.slow
 
@@ -53,3 +55,77 @@ def test_the_review_pack_caption_names_the_chosen_segment(app_env, open_page):
     caption = _pack_caption(at).replace("\\", "")  # names are markdown-escaped
     assert f"limited to the segment **{name}**" in caption
     assert "all users" in caption  # the active-users trend still counts everyone
+
+
+def _trend(at, title: str) -> dict:
+    return next(fig for fig in figures(at) if fig["layout"]["title"]["text"].startswith(title))
+
+
+def _caption(at, start: str) -> str:
+    return next(c.value for c in at.caption if c.value.startswith(start))
+
+
+def test_last_quarter_monthly_pairs_july_with_april(app_env, open_page):
+    at = open_page("pages/overview.py",
+                   query={"range": "last_quarter", "gran": "month", "compare": "previous"})
+    assert_clean(at)
+    assert _caption(at, "Last quarter") == (
+        "Last quarter (1 Jul – 30 Sep 2026) vs previous quarter (1 Apr – 30 Jun 2026)")
+    fig = _trend(at, "Flow views and completions over time")
+    current = next(t for t in fig["data"] if t["name"] == "Flow views")
+    compared = [t for t in fig["data"] if (t.get("meta") or {}).get("comparison")]
+    assert current["x"] == ["2026-07-01", "2026-08-01", "2026-09-01"]
+    assert len(compared) == 2  # views and completions of the previous quarter
+    for trace in compared:
+        assert trace["x"] == current["x"]  # drawn under July, August, September
+        assert [c[0] for c in trace["customdata"]] == ["2026-04", "2026-05", "2026-06"]
+    assert "Previous quarter (1 Apr – 30 Jun 2026)" in compared[0]["name"]
+    # Same period last year: July faces July of 2025.
+    at.selectbox(key="f_compare").set_value("year").run()
+    assert_clean(at)
+    fig = _trend(at, "Flow views and completions over time")
+    compared = [t for t in fig["data"] if (t.get("meta") or {}).get("comparison")]
+    assert [c[0] for c in compared[0]["customdata"]] == ["2025-07", "2025-08", "2025-09"]
+
+
+def test_a_range_before_the_data_says_no_data_yet(app_env, open_page, make_settings):
+    from whatfix_data.analytics.comparison import data_start
+    from whatfix_data.client import WhatfixClient
+    from whatfix_data.datasets import load_content
+    from whatfix_data.windows import format_day
+
+    with WhatfixClient(make_settings()) as client:
+        begins = data_start(load_content(client).frame)
+    early = {"range": "custom", "start": "2015-02-01", "end": "2015-02-28"}
+    at = open_page("pages/overview.py", query=early)
+    assert_clean(at)
+    notes = {m.label: m.delta for m in at.metric}
+    assert set(notes.values()) == {
+        f"No data yet: the account's data begins on {format_day(begins)}."}, notes
+    # A range just after the data begins: its comparison starts before it, so no percentage.
+    start, end = begins + timedelta(days=20), begins + timedelta(days=40)
+    at = open_page("pages/overview.py", query={"range": "custom", "start": start.isoformat(),
+                                               "end": end.isoformat()})
+    assert_clean(at)
+    deltas = {m.label: m.delta for m in at.metric}
+    assert all("starts before the account's data" in d for d in deltas.values()), deltas
+    assert not any("%" in d and "No %" not in d for d in deltas.values())
+
+
+def test_one_day_ranks_consistently_and_says_daily(app_env, open_page):
+    # A quiet Sunday of the demo data: some flow views, no flow with enough of them to rank.
+    day = {"range": "custom", "start": "2026-11-22", "end": "2026-11-22"}
+    at = open_page("pages/overview.py", query=day)
+    assert_clean(at)
+    assert "Automatic: daily for 1 day." in [c.value for c in at.sidebar.caption]
+    views = metric_values(at)["Flow views"]
+    assert views != "0"
+    best = _trend(at, "Best and worst flows")
+    message = " ".join(a["text"] for a in best["layout"]["annotations"])
+    # Nothing ranked, and the message agrees with the KPI card instead of "No flow views".
+    assert f"{views} flow views in this range" in message, message
+    # The caption under Automatic follows the range: 7 days after one day.
+    at.selectbox(key="f_preset").set_value("last_7_days").run()
+    assert "Automatic: daily for 7 days." in [c.value for c in at.sidebar.caption]
+    at.selectbox(key="f_preset").set_value("last_90_days").run()
+    assert "Automatic: weekly for 90 days." in [c.value for c in at.sidebar.caption]

@@ -308,7 +308,7 @@ def test_format_cell(column: str, value: object, text: str) -> None:
 OCTOBER = (datetime(2026, 10, 1).date(), datetime(2026, 10, 31).date())
 # Overview 5 + Flows 3 (one is the comparison chart) + Self Help 2 + Engagement 2 + Task Lists 2.
 CHARTS_WITH_COMPARISON = 14
-KEY_TABLES = 3
+KEY_TABLES = 4  # flow activity window by window, top flows, one task left, segments
 MADE_AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
@@ -368,6 +368,7 @@ def test_real_deck_has_every_section_chart_takeaway_and_table(real_deck, october
         assert kpi.delta_label in kpi_text
     table_titles = [[s.text_frame.text for s in slide.shapes if s.has_text_frame]
                     for slide in slides[-KEY_TABLES:]]
+    assert any("Flow activity window by window" in " ".join(t) for t in table_titles)
     assert any("Top flows" in " ".join(t) for t in table_titles)
     assert any("one task left" in " ".join(t) for t in table_titles)
     assert any("Segment breakdown" in " ".join(t) for t in table_titles)
@@ -400,7 +401,7 @@ def test_build_from_loaded_data_makes_no_request_and_matches_the_pdf_pages(
     pdf.write_bytes(pdf_bytes)
     assert pdf_pages(pdf) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES
     assert "acme-demo" in pdf_text(pdf, 1)
-    assert "1 Oct 2026 – 31 Oct 2026" in pdf_text(pdf, 1)
+    assert "1 Oct – 31 Oct 2026" in pdf_text(pdf, 1)
 
 
 def test_real_zip_without_comparison(client, october) -> None:
@@ -492,3 +493,21 @@ def test_unknown_segment_says_where_to_find_ids(october_data, october) -> None:
 
     with pytest.raises(InvalidRequestError, match=r"Segments page.*export segments"):
         collect_content(october_data, october, account="acme-demo", segment_id="no-such-segment")
+
+
+def test_pack_table_pairs_each_window_with_the_comparisons(october_data, october) -> None:
+    from whatfix_data import analytics
+    from whatfix_data.review_pack.assemble import collect_content
+    from whatfix_data.windows import align_windows
+
+    content = collect_content(october_data, october, account="acme-demo", granularity="day")
+    table = {t.slug: t.frame for t in content.tables}["flow-activity-by-window"]
+    pairs = align_windows(october, october_data.comparison_range, "day")
+    assert table["window_label"].tolist() == [p.current.label for p in pairs]
+    assert table["comparison_window_label"].tolist() == [p.comparison.label for p in pairs]
+    before = analytics.flows.totals_by_window(october_data.comparison["flow-trend"].frame)
+    assert int(table["comparison_views"].sum()) == int(before["views"].sum())
+    # Daily windows face the same weekday (the comparison moved by whole weeks).
+    weekdays = {(p.current.start.weekday(), p.comparison.start.weekday()) for p in pairs}
+    assert all(a == b for a, b in weekdays)
+    assert "weekday-aligned" in content.comparison_label

@@ -17,6 +17,7 @@ from ui.data import (
     age_text,
     cache_description,
     clear_caches,
+    data_start,
     findings_table,
     for_segment,
     health_table,
@@ -26,6 +27,7 @@ from ui.data import (
     refresh_all,
     segment_note,
     stale_warning,
+    trend_windows,
 )
 from ui.filters import Filters, filters, leave_legacy_pages_mode, sidebar_filters, today
 from ui.render import (
@@ -48,9 +50,9 @@ from whatfix_data.errors import WhatfixError
 __all__ = [
     "DATASET_LABELS", "Filters", "WhatfixError", "_column_label", "_delta_colour", "age_text",
     "cache_description", "chart", "clear_caches", "client", "column_config", "connection_form",
-    "demo_banner", "file_name", "filters", "findings_table", "for_segment", "health_table",
-    "iso_range_label", "kpi_row", "leave_legacy_pages_mode", "load", "md_escape", "membership",
-    "names_first", "popular_flows_csv", "refresh_all", "review_pack_button", "scope", "section",
-    "segment_note", "settings", "sidebar_filters", "stale_warning", "stem_file_name", "table",
-    "today",
+    "data_start", "demo_banner", "file_name", "filters", "findings_table", "for_segment",
+    "health_table", "iso_range_label", "kpi_row", "leave_legacy_pages_mode", "load", "md_escape",
+    "membership", "names_first", "popular_flows_csv", "refresh_all", "review_pack_button",
+    "scope", "section", "segment_note", "settings", "sidebar_filters", "stale_warning",
+    "stem_file_name", "table", "today", "trend_windows",
 ]

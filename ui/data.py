@@ -20,6 +20,7 @@ from ui.filters import filters
 from ui.session import _client, client, md_escape, scope
 from whatfix_data import datasets, frames, windows
 from whatfix_data import segments as segment_rules
+from whatfix_data.analytics import comparison
 from whatfix_data.config import Settings
 from whatfix_data.datasets import Dataset
 from whatfix_data.errors import WhatfixError
@@ -164,6 +165,26 @@ def cache_warning(current: Any) -> None:
         return
     st.session_state[K_CACHE_WARNED] = run
     st.warning(md_escape(problem), icon=":material/cloud_off:")
+
+
+def data_start() -> date | None:
+    """The day the account's data begins (its first content item), None when unknown."""
+    with contextlib.suppress(WhatfixError):  # the content list failing is reported elsewhere
+        return comparison.data_start(load("content", warn_stale=False).frame)
+    return None
+
+
+def trend_windows(name: str, totals: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+    """A trend's per-window ``totals`` for the range beside the comparison's, window k with
+    window k (``analytics.comparison.aligned_comparison``): what trend charts draw and their
+    raw-data tables and downloads hold."""
+    current = filters()
+    now = totals(load(name).frame)
+    before = None
+    if current.comparison_range is not None:
+        before = totals(load(name, current.comparison_range).frame)
+    return comparison.aligned_comparison(now, before, current.window_pairs,
+                                         data_start=data_start())
 
 
 def popular_flows_csv(date_range: windows.DateRange | None = None) -> bytes:

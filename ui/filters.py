@@ -12,7 +12,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.session import LOGGER, settings
-from whatfix_data import charts, windows
+from whatfix_data import windows
 from whatfix_data.errors import WhatfixError
 
 PRESET_LABELS = windows.PRESET_LABELS
@@ -55,28 +55,39 @@ class Filters:
 
     @property
     def range_label(self) -> str:
-        """E.g. "29 Oct 2026 – 27 Nov 2026"."""
+        """E.g. "29 Oct – 27 Nov 2026"."""
         return self.date_range.label()
 
     @property
     def comparison_label(self) -> str:
-        """E.g. "vs previous period (2026-09-29 – 2026-10-28)", or "" with no comparison."""
-        if self.comparison_range is None:
-            return ""
-        return f"vs {COMPARE_LABELS[self.comparison].lower()} ({self.comparison_range.label()})"
+        """E.g. "vs previous quarter (1 Apr – 30 Jun 2026)", or "" with no comparison."""
+        words = windows.comparison_name(self.date_range, self.comparison, self.comparison_range,
+                                        self.preset)
+        return f"vs {words}" if words else ""
+
+    @property
+    def caption(self) -> str:
+        """Both periods in words: "Last quarter (1 Jul – 30 Sep 2026) vs previous quarter
+        (1 Apr – 30 Jun 2026)"."""
+        return windows.period_caption(self.date_range, self.comparison, self.comparison_range,
+                                      self.preset)
 
     @property
     def current_legend(self) -> str:
-        """Legend name of the range, e.g. "This period (2026-10-29 – 2026-11-27)"."""
-        return charts.period_label("This period", self.date_range.start, self.date_range.end)
+        """Legend name of the range, e.g. "Last quarter (1 Jul – 30 Sep 2026)"."""
+        return windows.range_name(self.preset, self.date_range)
 
     @property
     def comparison_legend(self) -> str | None:
-        """Legend name of the comparison, e.g. "Previous period (2026-09-29 – 2026-10-28)"."""
-        if self.comparison_range is None:
-            return None
-        return charts.period_label(COMPARE_LABELS[self.comparison], self.comparison_range.start,
-                                   self.comparison_range.end)
+        """Legend name of the comparison, e.g. "Previous quarter (1 Apr – 30 Jun 2026)"."""
+        words = windows.comparison_name(self.date_range, self.comparison, self.comparison_range,
+                                        self.preset)
+        return (words[:1].upper() + words[1:]) if words else None
+
+    @property
+    def window_pairs(self) -> list[windows.WindowPair]:
+        """Window k of the range beside window k of the comparison (trend charts and tables)."""
+        return windows.align_windows(self.date_range, self.comparison_range, self.granularity)
 
 
 def today() -> date:
@@ -162,7 +173,12 @@ def _date_inputs(preset: str) -> windows.DateRange:
 
 
 def _granularity_input(date_range: windows.DateRange) -> str:
-    """Day / week / month; "automatic" follows the length of the range."""
+    """Day / week / month; "automatic" follows the length of the range.
+
+    The option's text never changes ("Automatic"); the choice it makes for this range is
+    written beneath it. An option text that changed with the range ("Automatic (weekly)") was
+    seen to keep its old text in the browser after the range changed (issue 10).
+    """
     automatic = windows.default_granularity(date_range)
     options = [AUTO_GRANULARITY, *GRANULARITY_LABELS]
     if st.session_state.get(K_GRAN) not in options:
@@ -171,14 +187,19 @@ def _granularity_input(date_range: windows.DateRange) -> str:
         "Granularity",
         options,
         key=K_GRAN,
-        format_func=lambda g: (
-            f"Automatic ({GRANULARITY_LABELS[automatic].lower()})"
-            if g == AUTO_GRANULARITY
-            else GRANULARITY_LABELS[g]
-        ),
-        help="The size of each point of the trend charts.",
+        format_func=lambda g: "Automatic" if g == AUTO_GRANULARITY else GRANULARITY_LABELS[g],
+        help="The size of each point of the trend charts. Automatic: daily up to "
+        f"{windows.DAILY_MAX_DAYS} days, weekly up to {windows.WEEKLY_MAX_DAYS} days, "
+        "monthly beyond.",
     )
+    if choice == AUTO_GRANULARITY:
+        st.caption(f"Automatic: {GRANULARITY_LABELS[automatic].lower()} for "
+                   f"{_days(date_range.days)}.")
     return automatic if choice == AUTO_GRANULARITY else choice
+
+
+def _days(count: int) -> str:
+    return f"{count:,} day" + ("" if count == 1 else "s")
 
 
 def _segment_input() -> tuple[str | None, str | None]:
@@ -229,7 +250,8 @@ def sidebar_filters() -> Filters:
         preset=preset,
         date_range=date_range,
         comparison=comparison,
-        comparison_range=windows.comparison_range(date_range, comparison, None),
+        comparison_range=windows.comparison_range(date_range, comparison, preset=preset,
+                                                  granularity=granularity),
         granularity=granularity,
         segment_id=segment_id,
         segment_name=segment_name,

@@ -240,11 +240,13 @@ def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
         note = None
         if card.previous is not None and comparison_label:
             note = f"{card.name} was {format_kpi(card.previous, card.unit)} {comparison_label}."
+        caveat = getattr(card, "note", None)  # a change that would mislead: said in words
         column.metric(
             card.name,
             card.value_label,
-            delta=delta,
-            delta_color=_delta_colour(delta, card.good),
+            delta=caveat or delta,
+            delta_color="off" if caveat else _delta_colour(delta, card.good),
+            delta_arrow="off" if caveat else "auto",
             help=note,
             border=True,
         )

@@ -33,7 +33,7 @@ def _request(flag: str) -> None:
 @st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
 def _cached_pack(
     cache_scope: str, start: date, end: date, comparison: str, granularity: str, fmt: str,
-    segment_id: str | None,
+    segment_id: str | None, preset: str,
 ) -> bytes:
     """The review pack of one scope, period, segment and format (shared by the sessions of the
     scope)."""
@@ -41,7 +41,7 @@ def _cached_pack(
 
     return review_pack.build_review_pack(
         _client(cache_scope), windows.DateRange(start, end), comparison, fmt, _PROGRESS.get(),
-        granularity=granularity, segment_id=segment_id,
+        granularity=granularity, segment_id=segment_id, preset=preset,
     )
 
 
@@ -57,13 +57,13 @@ def review_pack_button(current: Filters) -> None:
     """Build the review pack for the chosen period and comparison, then offer it for download."""
     st.caption(
         f"A deck for your review: KPIs, every chart of Overview, Flows, Self Help, Engagement and "
-        f"Task Lists with a takeaway, and the key tables, for {current.range_label} "
-        f"{current.comparison_label}. {_audience(current)}"
+        f"Task Lists with a takeaway, and the key tables, for {current.caption}. "
+        f"{_audience(current)}"
     )
     fmt = st.radio("Format", list(PACK_FORMATS), format_func=lambda f: PACK_FORMATS[f][0],
                    horizontal=True, key="pack_format")
     request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
-               current.granularity, fmt, current.segment_id)
+               current.granularity, fmt, current.segment_id, current.preset)
     # A callback, not the button's return value: it survives a rerun of the script.
     st.button("Build review pack", icon=":material/slideshow:", type="primary", key="pack_build",
               on_click=_request, args=(K_PACK_REQUESTED,))

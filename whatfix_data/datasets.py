@@ -426,13 +426,18 @@ DASHBOARD_DATASETS: tuple[str, ...] = (*DATASETS, "engagement-trend")
 
 def load_dashboard(client: WhatfixClient, date_range: DateRange, granularity: str,
                    comparison: str = "previous", custom: DateRange | None = None,
-                   progress: Progress | None = None) -> DashboardData:
+                   progress: Progress | None = None, *,
+                   preset: str | None = None) -> DashboardData:
     """Load every dashboard dataset (and the comparison period's) concurrently.
+
+    The comparison period is ``windows.comparison_range`` of the range, its ``preset`` (a
+    calendar preset compares with the previous calendar period) and the ``granularity``.
 
     All loaders run at once; the client's single concurrency bound keeps at most
     `max_concurrency` requests in flight, so short lists and long paginated ones overlap.
     """
-    previous = comparison_range(date_range, comparison, custom)
+    previous = comparison_range(date_range, comparison, preset=preset, granularity=granularity,
+                                custom=custom)
     jobs: list[tuple[str, str, DateRange]] = [("current", n, date_range)
                                               for n in DASHBOARD_DATASETS]
     if previous is not None:

@@ -14,19 +14,39 @@ PRESETS: tuple[str, ...] = (
     "last_7_days",
     "last_30_days",
     "last_90_days",
+    "this_month",
+    "last_month",
     "this_quarter",
     "last_quarter",
+    "this_year",
+    "last_year",
     "custom",
 )
 PRESET_LABELS: dict[str, str] = {
     "last_7_days": "Last 7 days",
     "last_30_days": "Last 30 days",
     "last_90_days": "Last 90 days",
+    "this_month": "This month",
+    "last_month": "Last month",
     "this_quarter": "This quarter",
     "last_quarter": "Last quarter",
+    "this_year": "This year",
+    "last_year": "Last year",
     "custom": "Custom range",
 }
 _PRESET_DAYS: dict[str, int] = {"last_7_days": 7, "last_30_days": 30, "last_90_days": 90}
+# Calendar presets: preset -> (kind of period, whether it runs to today rather than being whole).
+CALENDAR_PRESETS: dict[str, tuple[str, bool]] = {
+    "this_month": ("month", True),
+    "last_month": ("month", False),
+    "this_quarter": ("quarter", True),
+    "last_quarter": ("quarter", False),
+    "this_year": ("year", True),
+    "last_year": ("year", False),
+}
+# Kinds of range: a calendar month, quarter or year (whole or to date), or a run of days.
+PERIOD_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
+KIND_DAYS = "days"
 
 GRANULARITIES: tuple[str, ...] = ("day", "week", "month")
 COMPARISONS: tuple[str, ...] = ("none", "previous", "year", "custom")
@@ -129,7 +149,13 @@ class DateRange:
         return {"startDate": self.start.isoformat(), "endDate": self.end.isoformat()}
 
     def label(self) -> str:
-        """A readable label, e.g. ``1 Sep 2026 – 27 Nov 2026``."""
+        """A readable label, the year once when both ends share it: ``1 Jul – 30 Sep 2026``,
+        ``15 Dec 2025 – 14 Jan 2026``, ``3 Oct 2026`` for one day."""
+        if self.start == self.end:
+            return format_day(self.start)
+        if self.start.year == self.end.year:
+            short = f"{self.start.day} {calendar.month_abbr[self.start.month]}"
+            return f"{short} – {format_day(self.end)}"
         return f"{format_day(self.start)} – {format_day(self.end)}"
 
     def slug(self) -> str:
@@ -169,22 +195,34 @@ def _quarter_start(day: date) -> date:
     return date(day.year, first_month, 1)
 
 
+def _period_start(day: date, kind: str) -> date:
+    """First day of the calendar month, quarter or year containing ``day``."""
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return _quarter_start(day)
+    return date(day.year, 1, 1)
+
+
 def resolve_preset(
     preset: str, today: date | None = None, custom: DateRange | None = None
 ) -> DateRange:
     """The DateRange of a preset; rolling presets end today (inclusive).
 
-    ``this_quarter`` runs from the quarter's first day to today, ``last_quarter`` is the whole
-    previous quarter, ``custom`` returns ``custom`` (required).
+    ``this_month`` / ``this_quarter`` / ``this_year`` run from the period's first day to today;
+    ``last_month`` / ``last_quarter`` / ``last_year`` are the whole previous calendar period;
+    ``custom`` returns ``custom`` (required).
     """
     today = today or today_utc()
     if preset in _PRESET_DAYS:
         return DateRange(today - timedelta(days=_PRESET_DAYS[preset] - 1), today)
-    if preset == "this_quarter":
-        return DateRange(_quarter_start(today), today)
-    if preset == "last_quarter":
-        end = _quarter_start(today) - timedelta(days=1)
-        return DateRange(_quarter_start(end), end)
+    if preset in CALENDAR_PRESETS:
+        kind, to_date = CALENDAR_PRESETS[preset]
+        start = _period_start(today, kind)
+        if to_date:
+            return DateRange(start, today)
+        end = start - timedelta(days=1)
+        return DateRange(_period_start(end, kind), end)
     if preset == "custom":
         if custom is None:
             raise InvalidDateRange("A custom range needs a start and an end date.")
@@ -252,6 +290,23 @@ def split_range(date_range: DateRange, granularity: str) -> list[Window]:
 
 
 # --------------------------------------------------------------------------- comparison periods
+#
+# A comparison is the current range moved back in time by a whole number of calendar units, so
+# that window k of one is window k of the other, of the same kind:
+#
+# * monthly trends move by whole months: the previous calendar month / quarter / year for a
+#   calendar range (1 Jul - 30 Sep -> 1 Apr - 30 Jun), 12 months for "same period last year",
+#   and for a run of days the fewest months that clear the range. A whole month maps to a whole
+#   month, and a month the range cuts short maps to one cut short too;
+# * weekly and daily trends move by whole weeks, so ISO week faces ISO week and Monday faces
+#   Monday: the move closest to the named period (previous calendar period, previous N days,
+#   52 weeks for last year) that does not overlap the range, with as many days as the range.
+#
+# The named period and the moved one differ only when weekdays would not line up; captions then
+# say "weekday-aligned" and always give the dates.
+
+DAYS_PER_WEEK = 7
+WEEKS_PER_YEAR = 52
 
 
 def _year_earlier(day: date) -> date:
@@ -261,14 +316,89 @@ def _year_earlier(day: date) -> date:
     return day.replace(year=day.year - 1)
 
 
-def comparison_range(
-    date_range: DateRange, mode: str, custom: DateRange | None = None
-) -> DateRange | None:
-    """The period to compare ``date_range`` with, or None for ``none``.
+def _months_back(day: date, months: int) -> date:
+    """The first day of the month ``months`` before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
-    ``previous``: the same number of days ending the day before the range starts. ``year``: the same
-    calendar dates a year earlier (29 Feb -> 28 Feb). ``custom``: ``custom`` (required); a
-    ``custom`` range given with ``previous`` or ``year`` takes precedence.
+
+def _month_length(day: date) -> int:
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def shift_months(date_range: DateRange, months: int) -> DateRange:
+    """The range moved back ``months`` calendar months, keeping each end's kind of day.
+
+    A start on the 1st stays on the 1st (else its day, clipped to the shorter month); an end on a
+    month's last day stays on the last day (else its day, clipped to one before the last), so a
+    window cut short by the range is cut short in the moved range too.
+    """
+    start_month = _months_back(date_range.start, months)
+    end_month = _months_back(date_range.end, months)
+    start_day = date_range.start.day
+    if start_day != 1:
+        start_day = min(start_day, _month_length(start_month))
+    if date_range.end == _month_end(date_range.end):
+        end_day = _month_length(end_month)
+    else:
+        end_day = min(date_range.end.day, _month_length(end_month) - 1)
+    start, end = start_month.replace(day=start_day), end_month.replace(day=end_day)
+    return DateRange(min(start, end), end)
+
+
+def shift_weeks(date_range: DateRange, weeks: int) -> DateRange:
+    """The range moved back ``weeks`` whole weeks (weekdays unchanged)."""
+    offset = timedelta(days=DAYS_PER_WEEK * weeks)
+    return DateRange(date_range.start - offset, date_range.end - offset)
+
+
+def period_kind(date_range: DateRange, preset: str | None = None) -> str:
+    """``month``, ``quarter`` or ``year`` for a calendar range, else ``days``.
+
+    A calendar preset gives its kind (also when it runs only to today); any other range is a
+    calendar period when it is exactly one whole calendar year, quarter or month.
+    """
+    if preset in CALENDAR_PRESETS:
+        return CALENDAR_PRESETS[preset][0]
+    for kind in ("year", "quarter", "month"):
+        start = _period_start(date_range.end, kind)
+        end = _months_back(start, -PERIOD_MONTHS[kind]) - timedelta(days=1)
+        if (date_range.start, date_range.end) == (start, end):
+            return kind
+    return KIND_DAYS
+
+
+def _named_previous(date_range: DateRange, kind: str) -> DateRange:
+    """The comparison the words promise: previous calendar period, or previous N days."""
+    if kind == KIND_DAYS:
+        end = date_range.start - timedelta(days=1)
+        return DateRange(end - timedelta(days=date_range.days - 1), end)
+    return shift_months(date_range, PERIOD_MONTHS[kind])
+
+
+def _weekday_aligned(date_range: DateRange, named: DateRange, no_overlap: bool) -> DateRange:
+    """The whole-week move closest to ``named``; with ``no_overlap`` never into the range."""
+    weeks = max(1, round((date_range.start - named.start).days / DAYS_PER_WEEK))
+    while no_overlap and DAYS_PER_WEEK * weeks < date_range.days:
+        weeks += 1
+    return shift_weeks(date_range, weeks)
+
+
+def comparison_range(
+    date_range: DateRange,
+    mode: str,
+    *,
+    preset: str | None = None,
+    granularity: str | None = None,
+    custom: DateRange | None = None,
+) -> DateRange | None:
+    """The period to compare ``date_range`` with, window by window; None for ``none``.
+
+    ``previous``: the previous calendar month / quarter / year for a calendar range (``preset``
+    or a range that is one whole calendar period), else the previous N days. ``year``: the same
+    span a year earlier. Both are moved by whole months (monthly trends) or whole weeks (weekly
+    and daily ones; ``granularity`` None means the range's default) as explained above.
+    ``custom``: ``custom`` as given (required); a ``custom`` range takes precedence.
     """
     if mode not in COMPARISONS:
         raise InvalidDateRange(
@@ -280,7 +410,106 @@ def comparison_range(
         return custom
     if mode == "custom":
         raise InvalidDateRange("A custom comparison needs a start and an end date.")
-    if mode == "previous":
-        end = date_range.start - timedelta(days=1)
-        return DateRange(end - timedelta(days=date_range.days - 1), end)
-    return DateRange(_year_earlier(date_range.start), _year_earlier(date_range.end))
+    granularity = granularity or default_granularity(date_range)
+    if granularity not in GRANULARITIES:
+        raise InvalidDateRange(
+            f"Unknown granularity {granularity!r}: choose one of {', '.join(GRANULARITIES)}."
+        )
+    kind = period_kind(date_range, preset)
+    if granularity == "month":
+        if mode == "year":
+            return shift_months(date_range, PERIOD_MONTHS["year"])
+        if kind != KIND_DAYS:
+            return shift_months(date_range, PERIOD_MONTHS[kind])
+        months = 1
+        while shift_months(date_range, months).end >= date_range.start:
+            months += 1
+        return shift_months(date_range, months)
+    if mode == "year":
+        named = DateRange(_year_earlier(date_range.start), _year_earlier(date_range.end))
+        return _weekday_aligned(date_range, named, no_overlap=False)
+    return _weekday_aligned(date_range, _named_previous(date_range, kind), no_overlap=True)
+
+
+def named_comparison(date_range: DateRange, mode: str, preset: str | None = None) -> DateRange:
+    """The comparison the words name, before any move to line up windows (for captions)."""
+    if mode == "year":
+        return DateRange(_year_earlier(date_range.start), _year_earlier(date_range.end))
+    return _named_previous(date_range, period_kind(date_range, preset))
+
+
+# --------------------------------------------------------------------------- captions
+
+
+def range_name(preset: str | None, date_range: DateRange) -> str:
+    """The range in words: ``Last quarter (1 Jul – 30 Sep 2026)``; just the dates without a
+    preset (command line)."""
+    if preset is None or preset not in PRESET_LABELS:
+        return date_range.label()
+    return f"{PRESET_LABELS[preset]} ({date_range.label()})"
+
+
+def comparison_name(
+    date_range: DateRange,
+    mode: str,
+    comparison: DateRange | None,
+    preset: str | None = None,
+) -> str:
+    """The comparison in words, e.g. ``previous quarter (1 Apr – 30 Jun 2026)``; "" for none.
+
+    A comparison moved to line up weekdays says so (``previous 30 days, weekday-aligned``).
+    """
+    if comparison is None or mode == "none":
+        return ""
+    if mode == "custom":
+        return f"custom period ({comparison.label()})"
+    kind = period_kind(date_range, preset)
+    if mode == "year":
+        words = "same period last year"
+    elif kind == KIND_DAYS:
+        words = f"previous {date_range.days:,} day" + ("s" if date_range.days != 1 else "")
+    else:
+        words = f"previous {kind}"
+    if comparison != named_comparison(date_range, mode, preset):
+        words += ", weekday-aligned" if comparison.days == date_range.days and (
+            comparison.start.weekday() == date_range.start.weekday()) else ", month-aligned"
+    return f"{words} ({comparison.label()})"
+
+
+def period_caption(
+    date_range: DateRange,
+    mode: str,
+    comparison: DateRange | None,
+    preset: str | None = None,
+) -> str:
+    """Both periods in words: ``Last quarter (1 Jul – 30 Sep 2026) vs previous quarter
+    (1 Apr – 30 Jun 2026)``; the range alone without a comparison."""
+    current = range_name(preset, date_range)
+    compared = comparison_name(date_range, mode, comparison, preset)
+    return f"{current} vs {compared}" if compared else current
+
+
+# --------------------------------------------------------------------------- aligned windows
+
+
+@dataclass(frozen=True)
+class WindowPair:
+    """Window k of the current range and window k of the comparison range (None: none)."""
+
+    current: Window
+    comparison: Window | None
+
+
+def align_windows(
+    date_range: DateRange, comparison: DateRange | None, granularity: str
+) -> list[WindowPair]:
+    """Window k of the range beside window k of the comparison, by position.
+
+    With a comparison from :func:`comparison_range` both have the same number of windows, of the
+    same kind (month and month, ISO week and ISO week, weekday and weekday) and cut short the
+    same way. A custom comparison may have fewer windows (the rest face None) or more (ignored).
+    """
+    now = split_range(date_range, granularity)
+    before = split_range(comparison, granularity) if comparison is not None else []
+    return [WindowPair(window, before[k] if k < len(before) else None)
+            for k, window in enumerate(now)]

@@ -11,17 +11,24 @@ KPI definitions (all over the chosen range):
 * ``task_list_completion``: share (%) of (user, task list) rows that are fully completed.
 
 Impossible values were set to NA by ``whatfix_data.frames`` and are left out of every sum.
+
+When the account's data begins after the range ends, the KPIs say "no data yet" instead of a
+change; when it begins inside the comparison period, the change would compare a full period
+with a partial one, so the KPI says that instead of a percentage (``Kpi.note``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from whatfix_data.analytics._common import change, change_pct, frame_of, rate_pct, total
+from whatfix_data.analytics.comparison import NOT_COVERED, PARTLY_COVERED, coverage
+from whatfix_data.windows import DateRange, format_day
 
 UNIT_COUNT = "count"
 UNIT_PCT = "pct"
@@ -32,7 +39,8 @@ class Kpi:
     """One KPI: value, unit (``count`` or ``pct``), previous value and its change.
 
     ``delta`` is value - previous (percentage points for ``pct`` KPIs); ``delta_pct`` is the
-    relative change in % (None for ``pct`` KPIs and when previous is 0 or unknown).
+    relative change in % (None for ``pct`` KPIs and when previous is 0 or unknown). ``note``
+    replaces the change when it would mislead (a period before the account's data).
     """
 
     key: str
@@ -43,6 +51,7 @@ class Kpi:
     delta: float | None = None
     delta_pct: float | None = None
     higher_is_better: bool = True
+    note: str | None = None
 
     @property
     def is_rate(self) -> bool:
@@ -55,7 +64,10 @@ class Kpi:
 
     @property
     def delta_label(self) -> str | None:
-        """The change for a card: ``+8.0 %`` for counts, ``-2.1 pts`` for rates; None if unknown."""
+        """The change for a card: ``+8.0 %`` for counts, ``-2.1 pts`` for rates; None if unknown
+        (or replaced by ``note``)."""
+        if self.note:
+            return None
         if self.is_rate:
             return None if self.delta is None else f"{self.delta:+.1f} pts"
         if self.delta_pct is not None:
@@ -135,12 +147,21 @@ KPI_DEFINITIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def kpis(current: Mapping[str, Any], previous: Mapping[str, Any] | None = None) -> list[Kpi]:
+def kpis(
+    current: Mapping[str, Any],
+    previous: Mapping[str, Any] | None = None,
+    *,
+    data_start: date | None = None,
+    date_range: DateRange | None = None,
+    comparison_range: DateRange | None = None,
+) -> list[Kpi]:
     """The six headline KPIs with deltas.
 
     ``current`` / ``previous`` map dataset names (``flows``, ``engagement``, ``self-help``,
     ``task-completion``) to DataFrames or Datasets, e.g. ``DashboardData.current``. A dataset
     missing from the mapping gives a KPI without value; a missing ``previous`` gives no deltas.
+    With ``data_start`` (``comparison.data_start``) and the two ranges, a period before the
+    account's data gets a note instead of a change (:func:`coverage_note`).
     """
     now = _values(current)
     before = _values(previous) if previous else dict.fromkeys(now)
@@ -158,11 +179,34 @@ def kpis(current: Mapping[str, Any], previous: Mapping[str, Any] | None = None) 
                 delta_pct=None if unit == UNIT_PCT else change_pct(value, prior),
             )
         )
+    note = coverage_note(data_start, date_range, comparison_range if previous else None)
+    if note:
+        out = [replace(k, delta=None, delta_pct=None, note=note) for k in out]
     return out
 
 
+def coverage_note(
+    data_start: date | None,
+    date_range: DateRange | None,
+    comparison_range: DateRange | None,
+) -> str | None:
+    """Why a change would mislead, or None: the range (or the comparison) ends before the
+    account's data begins, or the comparison starts before it (a partial period)."""
+    if data_start is None:
+        return None
+    begins = format_day(data_start)
+    if coverage(date_range, data_start) == NOT_COVERED:
+        return f"No data yet: the account's data begins on {begins}."
+    compared = coverage(comparison_range, data_start)
+    if compared == NOT_COVERED:
+        return f"No change: the account had no data yet in the comparison (begins {begins})."
+    if compared == PARTLY_COVERED:
+        return f"No % change: the comparison starts before the account's data ({begins})."
+    return None
+
+
 def kpi_frame(items: list[Kpi]) -> pd.DataFrame:
-    """KPIs as a table: kpi, value, unit, previous, delta, delta_pct (for CSV/slide tables)."""
+    """KPIs as a table: kpi, value, unit, previous, delta, delta_pct, note (CSV/slide tables)."""
     return pd.DataFrame(
         {
             "kpi": pd.array([k.name for k in items], dtype="string"),
@@ -171,5 +215,6 @@ def kpi_frame(items: list[Kpi]) -> pd.DataFrame:
             "previous": pd.array([k.previous for k in items], dtype="Float64"),
             "delta": pd.array([k.delta for k in items], dtype="Float64"),
             "delta_pct": pd.array([k.delta_pct for k in items], dtype="Float64"),
+            "note": pd.array([k.note for k in items], dtype="string"),
         }
     )

@@ -81,7 +81,7 @@ def flow_trend(
     *,
     modifications: Iterable[date | datetime | pd.Timestamp] = (),
     metric: str = "counts",
-    previous: pd.DataFrame | None = None,
+    aligned: pd.DataFrame | None = None,
     previous_label: str | None = None,
     granularity: str | None = None,
     subtitle: str | None = None,
@@ -91,7 +91,8 @@ def flow_trend(
     Input: the `flow-trend` frame (window_start, window_end, window_label, partial, flow_id,
     flow_name, views, completions, completion_rate_pct, ...); `modifications` are the
     content `modified_at` timestamps of that flow. metric: "counts" (views and completions)
-    or "completion_rate_pct".
+    or "completion_rate_pct". ``aligned``: this flow's windows beside the comparison's
+    (``analytics.comparison.aligned_comparison``), drawn instead of the raw rows.
     """
     rows = trend[trend["flow_id"] == flow_id] if trend is not None and not trend.empty else trend
     name = _flow_name(rows, flow_id)
@@ -99,12 +100,12 @@ def flow_trend(
     if rows is None or rows.empty:
         return style.empty_figure(title, f"No views of {name} in this date range",
                                   subtitle=subtitle)
-    prev_rows = previous[previous["flow_id"] == flow_id] if previous is not None else None
     counts = metric == "counts"
     fig = trend_lines(
-        rows, measures=[VIEWS, COMPLETIONS] if counts else [RATE], title=title,
+        rows if aligned is None else aligned, measures=[VIEWS, COMPLETIONS] if counts else [RATE],
+        title=title,
         value_title="Views / completions (count)" if counts else "Completion rate (%)",
-        kind="count" if counts else "percent", previous=prev_rows, previous_label=previous_label,
+        kind="count" if counts else "percent", previous_label=previous_label,
         granularity=granularity, subtitle=subtitle,
     )
     return add_modification_markers(fig, rows, modifications)
@@ -181,18 +182,20 @@ def flow_comparison(
 
 
 def best_worst_flows(
-    best: pd.DataFrame, worst: pd.DataFrame, *, subtitle: str | None = None
+    best: pd.DataFrame, worst: pd.DataFrame, *, subtitle: str | None = None,
+    empty_message: str = NO_FLOWS,
 ) -> go.Figure:
     """Best flows (green) above worst flows (vermillion) by completion rate, one % axis.
 
     Inputs: two `flows`-shaped frames (flow_id, flow_name, completion_rate_pct, views), already
-    chosen; a flow in both (few flows) is shown once, as best.
+    chosen; a flow in both (few flows) is shown once, as best. ``empty_message`` says why there
+    is nothing to rank (e.g. views, but no flow with enough of them).
     """
     title = "Best and worst flows by completion rate"
     best = best if best is not None else pd.DataFrame()
     worst = worst if worst is not None else pd.DataFrame()
     if best.empty and worst.empty:
-        return style.empty_figure(title, NO_FLOWS, subtitle=subtitle)
+        return style.empty_figure(title, empty_message, subtitle=subtitle)
     if not best.empty and not worst.empty:
         worst = worst[~worst["flow_id"].isin(best["flow_id"])]
     best_rows = best.sort_values("completion_rate_pct", ascending=False) if len(best) else best

@@ -12,6 +12,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from whatfix_data.windows import DateRange
+
 # Okabe & Ito (2008): eight colours distinguishable with the common colour-vision deficiencies.
 OKABE_ITO: dict[str, str] = {
     "blue": "#0072B2",
@@ -126,8 +128,10 @@ def iso_dates(values: Iterable[Any]) -> list[str]:
 
 
 def period_label(name: str, start: date | datetime | str, end: date | datetime | str) -> str:
-    """Legend label of a period, e.g. "Previous period (2026-08-01 – 2026-08-30)"."""
-    return f"{name} ({pd.Timestamp(start):%Y-%m-%d} – {pd.Timestamp(end):%Y-%m-%d})"
+    """Legend label of a period in the dashboard's one date style (``windows.DateRange.label``),
+    e.g. "Previous period (1 Aug – 30 Aug 2026)"."""
+    span = DateRange(pd.Timestamp(start).date(), pd.Timestamp(end).date())
+    return f"{name} ({span.label()})"
 
 
 # ---------------------------------------------------------------------------------------------

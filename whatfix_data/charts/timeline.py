@@ -1,5 +1,10 @@
 """Trend builder: lines over date windows, the comparison period dashed, partial windows
-ringed, labelled ticks on window starts."""
+ringed, labelled ticks on window starts.
+
+The comparison comes in the same frame, from ``analytics.comparison.aligned_comparison``: its
+``comparison_<metric>`` value of row k is drawn at window k's position, and its hover names its
+own window (``comparison_window_label``), so a line never pairs windows by date arithmetic.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ MANY_POINTS = 40       # above this many windows, markers shrink so the line sta
 LONE_POINTS = 2        # up to this many windows, markers grow (there is hardly a line to see)
 PARTIAL_NOTE = " (partial window)"
 PARTIAL_LEGEND = "Partial window (cut short by the range)"
+COMPARISON_PREFIX = "comparison_"
+BEFORE_DATA_NOTE = " (starts before the account's data)"
 
 
 
@@ -37,29 +44,44 @@ def window_axis_title(frame: pd.DataFrame, granularity: str | None = None) -> st
     return WINDOW_AXIS_TITLES["week"] if longest <= DAYS_IN_WEEK else WINDOW_AXIS_TITLES["month"]
 
 
-def _window_notes(frame: pd.DataFrame) -> list[str]:
-    """Hover label per window: its label, plus a note when the window is partial."""
-    labels = frame["window_label"] if "window_label" in frame else frame["window_start"]
-    partial = frame["partial"] if "partial" in frame else pd.Series(False, index=frame.index)
+def _flags(frame: pd.DataFrame, column: str) -> list[bool]:
+    """A boolean column as plain bools (False where missing or unknown)."""
+    if column not in frame:
+        return [False] * len(frame)
+    return [bool(v) is True for v in frame[column].astype("boolean").fillna(False)]
+
+
+def _window_notes(frame: pd.DataFrame, prefix: str = "") -> list[str]:
+    """Hover label per window: its label, plus a note when the window is partial (and, on the
+    comparison side, when it starts before the account's data)."""
+    label_column = f"{prefix}window_label"
+    labels = (frame[label_column].astype("string").fillna("no matching window").tolist()
+              if label_column in frame else style.iso_dates(frame["window_start"]))
+    partial = _flags(frame, "comparison_partial" if prefix else "partial")
+    early = _flags(frame, "comparison_before_data") if prefix else [False] * len(frame)
     # windows.split_range already labels cut windows "(partial)"; add the note only when missing.
     return [style.escape_text(lbl)
-            + (PARTIAL_NOTE if bool(p) is True and "partial" not in str(lbl) else "")
-            for lbl, p in zip(labels, partial.fillna(False), strict=True)]
+            + (PARTIAL_NOTE if cut and "partial" not in str(lbl) else "")
+            + (BEFORE_DATA_NOTE if before else "")
+            for lbl, cut, before in zip(labels, partial, early, strict=True)]
 
 
 def _partial_rings(frame: pd.DataFrame, x: list[str], measures: Sequence[Measure]) -> go.Scatter:
-    """Rings around the points of partial windows, with one legend entry that explains them,
-    so a short last week does not read as a drop."""
-    partial = (frame["partial"].fillna(False).astype(bool).tolist() if "partial" in frame
-               else [False] * len(frame))
+    """Rings around the points of partial windows (current and comparison side), with one
+    legend entry that explains them, so a short last week does not read as a drop."""
     xs: list[str] = []
     ys: list[Any] = []
-    for measure in measures:
-        values = style.plain_values(frame[measure.column])
-        for xi, value, cut in zip(x, values, partial, strict=True):
-            if cut and value is not None:
-                xs.append(xi)
-                ys.append(value)
+    for prefix, flag in (("", "partial"), (COMPARISON_PREFIX, "comparison_partial")):
+        partial = _flags(frame, flag)
+        for measure in measures:
+            column = f"{prefix}{measure.column}"
+            if column not in frame:
+                continue
+            values = style.plain_values(frame[column])
+            for xi, value, cut in zip(x, values, partial, strict=True):
+                if cut and value is not None:
+                    xs.append(xi)
+                    ys.append(value)
     return go.Scatter(
         x=xs, y=ys, mode="markers", name=PARTIAL_LEGEND, hoverinfo="skip",
         marker={"symbol": "circle-open", "size": _marker_size(len(x)) + 8,
@@ -75,16 +97,16 @@ def trend_lines(
     title: str,
     value_title: str,
     kind: ValueKind = "count",
-    previous: pd.DataFrame | None = None,
     previous_label: str | None = None,
     granularity: str | None = None,
     subtitle: str | None = None,
     empty_message: str = "No data in this date range",
 ) -> go.Figure:
-    """Lines over `window_start`, one per measure; an optional comparison period drawn dashed.
+    """Lines over `window_start`, one per measure; the comparison period drawn dashed.
 
-    The comparison frame is aligned by position (its first window under the current first
-    window) and its hover shows its own window label.
+    ``frame`` has one row per window; when it holds ``comparison_<measure>`` columns (an
+    ``aligned_comparison`` frame) each is drawn dashed at its paired window, named
+    ``previous_label``.
     """
     if frame is None or frame.empty:
         return style.empty_figure(title, empty_message, subtitle=subtitle)
@@ -96,8 +118,8 @@ def trend_lines(
         values = style.plain_values(frame[measure.column])
         max_value = max([max_value, *(v for v in values if v is not None)])
         fig.add_trace(_line_trace(measure, x, values, _window_notes(frame), kind))
-    if previous is not None and not previous.empty:
-        max_value = max(max_value, _add_previous(fig, previous, x, measures, kind,
+    if any(f"{COMPARISON_PREFIX}{m.column}" in frame for m in measures):
+        max_value = max(max_value, _add_previous(fig, frame, x, measures, kind,
                                                  previous_label or "Comparison period"))
     rings = _partial_rings(frame, x, measures)
     if rings.x:
@@ -160,22 +182,24 @@ def _line_trace(
 
 def _add_previous(
     fig: go.Figure,
-    previous: pd.DataFrame,
+    frame: pd.DataFrame,
     x: list[str],
     measures: Sequence[Measure],
     kind: ValueKind,
     previous_label: str,
 ) -> float:
-    """Dashed, lighter comparison lines; returns their maximum for the axis range."""
-    previous = previous.sort_values("window_start").head(len(x))
-    notes = _window_notes(previous)
+    """Dashed, lighter comparison lines, row k at window k; returns their maximum for the axis."""
+    notes = _window_notes(frame, COMPARISON_PREFIX)
     max_value = 0.0
     for measure in measures:
-        values = style.plain_values(previous[measure.column])
+        column = f"{COMPARISON_PREFIX}{measure.column}"
+        if column not in frame:
+            continue
+        values = style.plain_values(frame[column])
         max_value = max([max_value, *(v for v in values if v is not None)])
         name = previous_label if len(measures) == 1 else f"{measure.label} · {previous_label}"
         fig.add_trace(go.Scatter(
-            x=x[: len(values)],
+            x=x,
             y=values,
             mode="lines",
             name=name,

@@ -1,7 +1,9 @@
 """KPI trend lines per window (Overview, Flows, Self Help, Engagement), with the comparison dashed.
 
 Every input has one row per window: window_start, window_end, window_label, partial, then the
-metric columns named below (the per-window totals of the trend datasets).
+metric columns named below (the per-window totals of the trend datasets). With a comparison the
+input is ``analytics.comparison.aligned_comparison``'s frame: its ``comparison_<metric>``
+columns are drawn dashed, window k of the comparison under window k of the range.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ SELF_HELP = Measure("views", "Self-help views", style.OKABE_ITO["sky_blue"])
 def flow_activity_trend(
     windows: pd.DataFrame,
     *,
-    previous: pd.DataFrame | None = None,
     previous_label: str | None = None,
     granularity: str | None = None,
     subtitle: str | None = None,
@@ -31,8 +32,8 @@ def flow_activity_trend(
     """Flow views and completions per window. Columns: views, completions."""
     return trend_lines(
         windows, measures=[VIEWS, COMPLETIONS], title="Flow views and completions over time",
-        value_title="Views / completions (count)", previous=previous,
-        previous_label=previous_label, granularity=granularity, subtitle=subtitle,
+        value_title="Views / completions (count)", previous_label=previous_label,
+        granularity=granularity, subtitle=subtitle,
         empty_message="No flow views in this date range",
     )
 
@@ -40,7 +41,6 @@ def flow_activity_trend(
 def completion_rate_trend(
     windows: pd.DataFrame,
     *,
-    previous: pd.DataFrame | None = None,
     previous_label: str | None = None,
     granularity: str | None = None,
     subtitle: str | None = None,
@@ -48,8 +48,8 @@ def completion_rate_trend(
     """Flow completion rate (0..100 %) per window. Column: completion_rate_pct."""
     return trend_lines(
         windows, measures=[RATE], title="Flow completion rate over time",
-        value_title="Completion rate (%)", kind="percent", previous=previous,
-        previous_label=previous_label, granularity=granularity, subtitle=subtitle,
+        value_title="Completion rate (%)", kind="percent", previous_label=previous_label,
+        granularity=granularity, subtitle=subtitle,
         empty_message="No flow views in this date range",
     )
 
@@ -57,7 +57,6 @@ def completion_rate_trend(
 def active_users_trend(
     windows: pd.DataFrame,
     *,
-    previous: pd.DataFrame | None = None,
     previous_label: str | None = None,
     granularity: str | None = None,
     subtitle: str | None = None,
@@ -65,7 +64,7 @@ def active_users_trend(
     """Distinct active users per window. Column: active_users."""
     return trend_lines(
         windows, measures=[ACTIVE], title="Active users over time",
-        value_title="Active users (count)", previous=previous, previous_label=previous_label,
+        value_title="Active users (count)", previous_label=previous_label,
         granularity=granularity, subtitle=subtitle,
         empty_message="No active users in this date range",
     )
@@ -74,7 +73,6 @@ def active_users_trend(
 def self_help_views_trend(
     windows: pd.DataFrame,
     *,
-    previous: pd.DataFrame | None = None,
     previous_label: str | None = None,
     granularity: str | None = None,
     subtitle: str | None = None,
@@ -82,7 +80,7 @@ def self_help_views_trend(
     """Self-help views per window. Column: views."""
     return trend_lines(
         windows, measures=[SELF_HELP], title="Self-help views over time",
-        value_title="Views (count)", previous=previous, previous_label=previous_label,
+        value_title="Views (count)", previous_label=previous_label,
         granularity=granularity, subtitle=subtitle,
         empty_message="No self-help views in this date range",
     )

@@ -40,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--start", required=True, help="first day, YYYY-MM-DD (inclusive)")
     parser.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
     parser.add_argument("--compare", choices=COMPARISONS, default="previous",
-                        help="comparison period (default: previous, the same number of days "
-                        "just before)")
+                        help="comparison period (default: previous: the previous calendar "
+                        "month, quarter or year when the range is one, else the same number of "
+                        "days before; moved by whole weeks or months so windows line up)")
     parser.add_argument("--format", choices=FORMATS, default=None, dest="fmt",
                         help="pptx, pdf or zip (default: from the --out suffix, else pptx)")
     parser.add_argument("--out", type=Path, default=None,

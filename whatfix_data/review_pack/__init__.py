@@ -94,13 +94,15 @@ def load_review_data(
     comparison: str = "previous",
     granularity: str | None = None,
     progress: Progress | None = None,
+    preset: str | None = None,
 ) -> DashboardData:
     """Every dataset the pack needs: the dashboard's, plus the comparison period's trends."""
     granularity = granularity or default_granularity(date_range)
-    previous = comparison_range(date_range, comparison)
+    previous = comparison_range(date_range, comparison, preset=preset, granularity=granularity)
     steps = Steps(_load_steps(previous is not None), progress)
     data = datasets.load_dashboard(
-        client, date_range, granularity, comparison, progress=lambda _d, _t: steps.advance()
+        client, date_range, granularity, comparison, progress=lambda _d, _t: steps.advance(),
+        preset=preset,
     )
     if previous is None:
         return data
@@ -126,6 +128,7 @@ def build_from_data(
     progress: Progress | None = None,
     generated_at: datetime | None = None,
     segment_id: str | None = None,
+    preset: str | None = None,
 ) -> bytes:
     """The pack's bytes from loaded data; ``progress(done, total)`` after each step.
 
@@ -138,7 +141,7 @@ def build_from_data(
     steps = Steps(ASSEMBLE_STEPS, progress)
     content = collect_content(data, date_range, account=account, comparison=comparison,
                               granularity=granularity, generated_at=generated_at,
-                              segment_id=segment_id)
+                              segment_id=segment_id, preset=preset)
     steps.total += render_steps(content, fmt)
     steps.advance()
     root = pack_stem(account, date_range, content.segment_name)
@@ -155,11 +158,14 @@ def build_review_pack(
     granularity: str | None = None,
     generated_at: datetime | None = None,
     segment_id: str | None = None,
+    preset: str | None = None,
 ) -> bytes:
     """Load the period (and its comparison) through ``client`` and build the pack.
 
     ``comparison`` is "previous", "year" or "none"; ``fmt`` "pptx", "pdf" or "zip";
-    ``segment_id`` limits engagement and task-list numbers to one segment (see build_from_data).
+    ``segment_id`` limits engagement and task-list numbers to one segment (see build_from_data);
+    ``preset`` (e.g. ``last_quarter``) names the range and picks its comparison (a range that is
+    one whole calendar month, quarter or year is treated as such without it).
     ``progress(done, total)`` is called after every loaded dataset, then every build step (the
     total grows once, when the number of charts is known).
     """
@@ -167,7 +173,7 @@ def build_review_pack(
     images.find_chromium()  # fail before minutes of loading, not after
     if segment_id is not None:
         find_segment(client, segment_id)  # same: an unknown segment fails at once
-    compare = comparison_range(date_range, comparison) is not None
+    compare = comparison != "none"
     load_total = _load_steps(compare)
 
     def loading(done: int, _total: int) -> None:
@@ -176,7 +182,7 @@ def build_review_pack(
         if progress is not None:
             progress(done, load_total + ASSEMBLE_STEPS + 1)
 
-    data = load_review_data(client, date_range, comparison, granularity, loading)
+    data = load_review_data(client, date_range, comparison, granularity, loading, preset)
 
     def building(done: int, total: int) -> None:
         if progress is not None:
@@ -185,5 +191,5 @@ def build_review_pack(
     return build_from_data(
         data, date_range, account=client.settings.account_id, comparison=comparison, fmt=fmt,
         granularity=granularity, progress=building, generated_at=generated_at,
-        segment_id=segment_id,
+        segment_id=segment_id, preset=preset,
     )

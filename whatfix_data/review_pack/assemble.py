@@ -13,19 +13,23 @@ from typing import Any
 
 import pandas as pd
 
-from whatfix_data import analytics, charts, frames, segments
+from whatfix_data import analytics, charts, frames, segments, windows
+from whatfix_data.analytics import comparison as aligned
 from whatfix_data.analytics import takeaways
 from whatfix_data.analytics.kpis import Kpi
 from whatfix_data.datasets import DashboardData
 from whatfix_data.errors import InvalidRequestError
 from whatfix_data.review_pack.model import ChartItem, KpiItem, ReviewContent, TableItem
-from whatfix_data.windows import DateRange
+from whatfix_data.windows import DateRange, WindowPair
 
 # Bars per ranked chart on a slide (the pages show up to 30; a slide stays readable with 12).
 SLIDE_TOP_N = 12
 BEST_WORST_N = 5
 KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
-COMPARISON_WORDS = {"previous": "the previous period", "year": "the same period last year"}
+TREND_WINDOW_COLUMNS = ["window_label", "partial", "views", "completions", "completion_rate_pct",
+                        "comparison_window_label", "comparison_partial", "comparison_views",
+                        "comparison_completions", "comparison_completion_rate_pct",
+                        "comparison_before_data"]
 
 TOP_FLOW_COLUMNS = ["flow_name", "views", "completions", "completion_rate_pct",
                     "avg_time_to_complete_s"]
@@ -48,9 +52,12 @@ class _Data:
     datasets; ``all_users=True`` gives every row (the per-segment breakdown needs them all).
     """
 
-    def __init__(self, data: DashboardData, segment_id: str | None = None) -> None:
+    def __init__(self, data: DashboardData, segment_id: str | None = None,
+                 pairs: list[WindowPair] | None = None) -> None:
         self.current, self.previous = data.current, data.comparison
         self.has_comparison = data.comparison_range is not None
+        self.pairs = pairs or []
+        self.data_start = aligned.data_start(self._get(self.current, "content"))
         self.segments = _frame(self._get(self.current, "segments"), "segments")
         self.members = segments.membership(
             _frame(self._get(self.current, "end-users"), "end-users"), self.segments
@@ -94,17 +101,23 @@ def segment_name(segments_frame: pd.DataFrame, segment_id: str) -> str:
     return segment_id if pd.isna(name) else str(name)
 
 
-def comparison_label(mode: str, comparison_range: DateRange | None) -> str:
-    """E.g. "vs the previous period (1 Sep 2026 – 30 Sep 2026)", or "No comparison"."""
-    if comparison_range is None:
-        return "No comparison"
-    words = COMPARISON_WORDS.get(mode, "the comparison period")
-    return f"vs {words} ({comparison_range.label()})"
+def comparison_label(mode: str, comparison_range: DateRange | None, date_range: DateRange,
+                     preset: str | None = None) -> str:
+    """E.g. "vs previous quarter (1 Apr – 30 Jun 2026)", or "No comparison"."""
+    words = windows.comparison_name(date_range, mode, comparison_range, preset)
+    return f"vs {words}" if words else "No comparison"
+
+
+def comparison_words(mode: str, comparison_range: DateRange | None, date_range: DateRange,
+                     preset: str | None = None) -> str:
+    """The comparison for a sentence, without dates: "the previous quarter"."""
+    words = windows.comparison_name(date_range, mode, comparison_range, preset)
+    return "the " + words.split(" (")[0] if words else "the comparison period"
 
 
 def _kpi_item(kpi: Kpi, compared: bool) -> KpiItem:
-    note = None
-    if compared and kpi.previous is not None:
+    note = kpi.note
+    if note is None and compared and kpi.previous is not None:
         note = f"was {analytics.kpis.format_value(kpi.previous, kpi.unit)}"
     return KpiItem(kpi.name, kpi.value_label, kpi.delta_label, kpi.good, note)
 
@@ -123,18 +136,19 @@ def _kpi_or_trend(
 
 def _windows(
     d: _Data, to_windows: Callable[[pd.DataFrame | None], pd.DataFrame], dataset: str
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Per-window totals of a trend now and, with a comparison, before (None when empty)."""
+) -> pd.DataFrame:
+    """Per-window totals of a trend, window k of the comparison beside window k (as the
+    dashboard's trends: ``analytics.comparison.aligned_comparison``)."""
     before = to_windows(d.before(dataset)) if d.has_comparison else None
-    return to_windows(d.now(dataset)), _or_none(before)
+    return aligned.aligned_comparison(to_windows(d.now(dataset)), before, d.pairs,
+                                      data_start=d.data_start)
 
 
-def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str) -> list[ChartItem]:
-    flow_now, flow_before = _windows(d, analytics.flows.totals_by_window, "flow-trend")
-    active_now, active_before = _windows(
-        d, analytics.engagement.active_users_by_window, "engagement-trend"
-    )
-    help_now, help_before = _windows(d, analytics.self_help.totals_by_window, "self-help-trend")
+def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str,
+              subtitle: str) -> list[ChartItem]:
+    flow_now = _windows(d, analytics.flows.totals_by_window, "flow-trend")
+    active_now = _windows(d, analytics.engagement.active_users_by_window, "engagement-trend")
+    help_now = _windows(d, analytics.self_help.totals_by_window, "self-help-trend")
     flows = d.now("flows")
     best, worst = analytics.best_and_worst_flows(flows, BEST_WORST_N)
     compared = d.has_comparison
@@ -142,27 +156,24 @@ def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str) -
     active_compared = compared and d.segment_id is None
     return [
         ChartItem("Overview", "Flow activity",
-                  charts.flow_activity_trend(flow_now, previous=flow_before, **common),
+                  charts.flow_activity_trend(flow_now, **common),
                   _kpi_or_trend(kpis["flow_views"], compared, flow_now, "views", "flow views",
                                 vs), "flow-activity-trend"),
         ChartItem("Overview", "Completion rate",
-                  charts.completion_rate_trend(flow_now, previous=flow_before,
-                                               **common),
+                  charts.completion_rate_trend(flow_now, **common),
                   _kpi_or_trend(kpis["completion_rate"], compared, flow_now,
                                 "completion_rate_pct", "the completion rate", vs),
                   "completion-rate-trend"),
         ChartItem("Overview", "Active users",
-                  charts.active_users_trend(active_now, previous=active_before,
-                                            **common),
+                  charts.active_users_trend(active_now, **common),
                   _kpi_or_trend(kpis["active_users"], active_compared, active_now,
                                 "active_users", d.trend_noun, vs), "active-users-trend"),
         ChartItem("Overview", "Self Help views",
-                  charts.self_help_views_trend(help_now, previous=help_before,
-                                               **common),
+                  charts.self_help_views_trend(help_now, **common),
                   _kpi_or_trend(kpis["self_help_views"], compared, help_now, "views",
                                 "self-help views", vs), "self-help-views-trend"),
         ChartItem("Overview", "Best and worst flows",
-                  charts.best_worst_flows(best, worst, subtitle=common["subtitle"]),
+                  charts.best_worst_flows(best, worst, subtitle=subtitle),
                   takeaways.flows_sentence(_frame(flows, "flows"), best, worst),
                   "best-worst-flows"),
     ]
@@ -250,9 +261,11 @@ def _breakdown(d: _Data) -> pd.DataFrame:
 
 
 def _tables(flows: pd.DataFrame, content: pd.DataFrame | None, summary: pd.DataFrame,
-            breakdown: pd.DataFrame) -> list[TableItem]:
+            breakdown: pd.DataFrame, flow_windows: pd.DataFrame) -> list[TableItem]:
     top = analytics.flows.flow_table(flows, content)
     return [
+        TableItem("Overview", "Flow activity window by window",
+                  _columns(flow_windows, TREND_WINDOW_COLUMNS), "flow-activity-by-window"),
         TableItem("Flows", "Top flows by views", _columns(top, TOP_FLOW_COLUMNS), "top-flows"),
         TableItem("Task Lists", "Task lists: completion and users with one task left",
                   _columns(summary, TASK_COLUMNS), "task-lists-one-task-left",
@@ -269,10 +282,6 @@ def _tables(flows: pd.DataFrame, content: pd.DataFrame | None, summary: pd.DataF
 def _frame(frame: pd.DataFrame | None, dataset: str) -> pd.DataFrame:
     """The frame, or the dataset's empty frame when it was not loaded."""
     return frames.empty_frame(dataset) if frame is None else frame
-
-
-def _or_none(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    return None if frame is None or frame.empty else frame
 
 
 def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
@@ -305,28 +314,37 @@ def collect_content(
     granularity: str | None = None,
     generated_at: datetime | None = None,
     segment_id: str | None = None,
+    preset: str | None = None,
 ) -> ReviewContent:
     """Everything the pack shows for the loaded ``data`` (``datasets.load_dashboard`` output).
 
     With ``segment_id``, engagement and task-completion rows (and the KPIs from them) are the
-    segment's members only; an unknown id raises InvalidRequestError.
+    segment's members only; an unknown id raises InvalidRequestError. Trends pair window k of
+    the range with window k of ``data.comparison_range`` at ``granularity``.
     """
-    d = _Data(data, segment_id)
-    vs = COMPARISON_WORDS.get(comparison, "the comparison period")
+    granularity = granularity or windows.default_granularity(date_range)
+    pairs = windows.align_windows(date_range, data.comparison_range, granularity)
+    d = _Data(data, segment_id, pairs)
+    vs = comparison_words(comparison, data.comparison_range, date_range, preset)
+    label = comparison_label(comparison, data.comparison_range, date_range, preset)
     kpi_list = analytics.compute_kpis(
         {k: d.now(k) for k in KPI_DATASETS if d.now(k) is not None},
         {k: d.before(k) for k in KPI_DATASETS if d.before(k) is not None}
         if d.has_comparison else None,
+        data_start=d.data_start, date_range=date_range, comparison_range=data.comparison_range,
     )
     kpis = {k.key: k for k in kpi_list}
-    subtitle = date_range.label()
-    common = {"previous_label": comparison_label(comparison, data.comparison_range)
-              if d.has_comparison else None, "granularity": granularity, "subtitle": subtitle}
+    subtitle = windows.range_name(preset, date_range)
+    legend = label.removeprefix("vs ")
+    # Trend slides name both periods: "Last quarter (1 Jul – 30 Sep 2026) vs previous quarter…".
+    caption = windows.period_caption(date_range, comparison, data.comparison_range, preset)
+    common = {"previous_label": legend[:1].upper() + legend[1:] if d.has_comparison else None,
+              "granularity": granularity, "subtitle": caption}
     tasks = _frame(d.now("task-completion"), "task-completion")
     summary = analytics.tasks.summary(tasks)
     breakdown = _breakdown(d)
     chart_items = [
-        *_overview(d, kpis, common, vs),
+        *_overview(d, kpis, common, vs, subtitle),
         *_flows(d, kpis, subtitle, vs),
         *_self_help(d, subtitle),
         *_engagement(d, kpis, date_range, subtitle),
@@ -334,13 +352,14 @@ def collect_content(
     ]
     return ReviewContent(
         account=account,
-        period_label=date_range.label(),
-        comparison_label=comparison_label(comparison, data.comparison_range),
+        period_label=windows.range_name(preset, date_range),
+        comparison_label=label,
         generated_at=generated_at or datetime.now(UTC),
         segment_name=d.segment_name,
         kpis=[_kpi_item(k, d.has_comparison) for k in kpi_list],
         charts=chart_items,
-        tables=_tables(_frame(d.now("flows"), "flows"), d.now("content"), summary, breakdown),
+        tables=_tables(_frame(d.now("flows"), "flows"), d.now("content"), summary, breakdown,
+                       _windows(d, analytics.flows.totals_by_window, "flow-trend")),
         notes=_notes(d),
     )
 
