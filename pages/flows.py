@@ -16,13 +16,17 @@ def flow_performance(current: ui.Filters) -> pd.DataFrame:
     """Per-flow charts of the range and the table behind them; returns the flows frame."""
     flows = ui.load("flows").frame
     subtitle = current.range_label
+    min_views = ui.settings().min_flow_views
     views_tab, rate_tab, time_tab = st.tabs(
         ["Views and completions", "Completion rate", "Time to complete"]
     )
     with views_tab:
         ui.chart(charts.flow_views_completions(flows, subtitle=subtitle), key="flow_views")
     with rate_tab:
-        ui.chart(charts.flow_completion_rate(flows, subtitle=subtitle), key="flow_rate")
+        ui.chart(charts.flow_completion_rate(flows, min_views=min_views, subtitle=subtitle),
+                 key="flow_rate")
+        st.caption(f"{charts.min_views_note(min_views)} are ranked (the `min_flow_views` "
+                   "setting): the Overview's best and worst flows are all on this chart.")
     with time_tab:
         ui.chart(charts.flow_time_to_complete(flows, subtitle=subtitle), key="flow_time")
     table = flow_stats.flow_table(flows, ui.load("content").frame)
@@ -106,6 +110,7 @@ def main() -> None:
     current = ui.filters()
     st.title("Flows")
     st.caption(f"{current.range_label} {current.comparison_label}")
+    ui.segment_note("flows")
     flows = pd.DataFrame()
     with ui.section("Flow performance"):
         flows = flow_performance(current)

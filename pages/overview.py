@@ -8,14 +8,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import charts
-from whatfix_data.analytics import engagement as engagement_stats
+from whatfix_data import charts, scope
 from whatfix_data.analytics import flows as flow_stats
 from whatfix_data.analytics import kpis as kpi_stats
 from whatfix_data.analytics import self_help as self_help_stats
 
 KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
-PER_USER = {"engagement", "task-completion"}  # limited to the sidebar's segment
 BEST_WORST_N = 5
 
 
@@ -28,7 +26,7 @@ def _frames(date_range) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
         except ui.WhatfixError as exc:
             failed[name] = exc.user_message
             continue
-        loaded[name] = ui.for_segment(frame) if name in PER_USER else frame
+        loaded[name] = ui.for_segment(frame) if scope.is_per_user(name) else frame
     return loaded, failed
 
 
@@ -38,8 +36,8 @@ def kpi_cards(current: ui.Filters) -> None:
     before: Mapping[str, pd.DataFrame] | None = None
     if current.comparison_range is not None:
         before, _ = _frames(current.comparison_range)
-    ui.kpi_row(kpi_stats.kpis(now, before), current.comparison_label)
-    ui.segment_note()
+    ui.kpi_row(kpi_stats.kpis(now, before), current.comparison_label, current.segment_name)
+    ui.segment_note(*KPI_DATASETS)
     for name, message in failed.items():
         st.error(f"{ui.DATASET_LABELS[name]}: {ui.md_escape(message)}")
 
@@ -53,10 +51,16 @@ def _trend(name: str, current: ui.Filters, totals) -> tuple:
     return now, before
 
 
+def _scope_caption(dataset: str, current: ui.Filters) -> None:
+    """Whom the chart above covers (the segment, or all users and why)."""
+    st.caption(ui.md_escape(scope.scope_label(dataset, current.segment_name)))
+
+
 def trends(current: ui.Filters) -> None:
     """Flow activity, completion rate, active users and Self Help views per period.
 
-    Each tab loads its own trend, so one failing dataset leaves the other tabs drawn.
+    Each tab loads its own trend, so one failing dataset leaves the other tabs drawn. With a
+    segment, the active-users trend is the segment's own (counted from per-user rows).
     """
     common = {"previous_label": current.comparison_legend,
               "granularity": current.granularity, "subtitle": current.range_label}
@@ -66,32 +70,45 @@ def trends(current: ui.Filters) -> None:
         now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
         ui.chart(charts.flow_activity_trend(now, previous=before, **common),
                  key="ov_flow_trend", data=now)
+        _scope_caption("flow-trend", current)
     with tabs[1], ui.section():
         now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
         ui.chart(charts.completion_rate_trend(now, previous=before, **common),
                  key="ov_rate_trend", data=now)
+        _scope_caption("flow-trend", current)
     with tabs[2], ui.section():
-        now, before = _trend("engagement-trend", current, engagement_stats.active_users_by_window)
+        now = ui.active_users_trend()
+        before = (ui.active_users_trend(current.comparison_range)
+                  if current.comparison_range is not None else None)
         ui.chart(charts.active_users_trend(now, previous=before, **common),
                  key="ov_active_trend", data=now)
+        _scope_caption("engagement-user-trend" if current.segment_id else "engagement-trend",
+                       current)
     with tabs[3], ui.section():
         now, before = _trend("self-help-trend", current, self_help_stats.totals_by_window)
         ui.chart(charts.self_help_views_trend(now, previous=before, **common),
                  key="ov_sh_trend", data=now)
+        _scope_caption("self-help-trend", current)
 
 
 def best_and_worst(current: ui.Filters) -> None:
     """The flows with the best and the worst completion rate in the range."""
     flows = ui.load("flows").frame
-    best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N)
-    ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label), key="ov_best")
+    min_views = ui.settings().min_flow_views
+    best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N, min_views)
+    note = charts.min_views_note(min_views)
+    ui.chart(charts.best_worst_flows(best, worst, subtitle=f"{current.range_label} · {note}",
+                                     empty_message=f"No flow had {min_views:,} views"),
+             key="ov_best")
+    st.caption(f"{note} are ranked (the `min_flow_views` setting); a rate on fewer views says "
+               f"little. {ui.md_escape(scope.scope_label('flows', current.segment_name))}.")
     # One above the other: side by side, the last columns (time to complete) were cut off.
     st.markdown("**Best completion rate**")
     ui.table(best.drop(columns="flow_id"), key="ov_best", title="Best flows",
-             empty="Not enough flow views yet.")
+             empty=f"No flow had {min_views:,} views in this range.")
     st.markdown("**Worst completion rate**")
     ui.table(worst.drop(columns="flow_id"), key="ov_worst", title="Worst flows",
-             empty="Not enough flow views yet.")
+             empty=f"No flow had {min_views:,} views in this range.")
 
 
 def main() -> None:

@@ -31,6 +31,9 @@ DEFAULT_RETRIES = 5
 DEFAULT_BACKOFF_S = 0.3
 DEFAULT_CREDENTIAL_CHECK_S = 300
 FINGERPRINT_CHARS = 16
+# ---- analytics settings (how numbers are ranked and shown; one block, one constant each)
+# Best/worst flow lists and the completion-rate chart rank only flows with this many views.
+DEFAULT_MIN_FLOW_VIEWS = 100
 SECRETS_TABLE = "whatfix"
 ENV_PREFIX = "WHATFIX_"
 CACHE_DIR_NAME = "whatfix-dashboard"
@@ -74,6 +77,8 @@ class Settings:
     # An override of "today" (UTC) for reproducible demos and tests: the boundary of windows that
     # never expire, the dashboard's date presets, the demo server's last day. None = the real day.
     today: date | None = None
+    # ---- analytics settings
+    min_flow_views: int = DEFAULT_MIN_FLOW_VIEWS
 
     @property
     def key_fingerprint(self) -> str:
@@ -114,6 +119,8 @@ _SPEC: dict[str, tuple[type, Any]] = {
     "backoff_s": (float, DEFAULT_BACKOFF_S),
     "credential_check_s": (int, DEFAULT_CREDENTIAL_CHECK_S),
     "today": (date, None),
+    # ---- analytics settings
+    "min_flow_views": (int, DEFAULT_MIN_FLOW_VIEWS),
 }
 
 
@@ -200,6 +207,8 @@ def _validated(settings: Settings) -> Settings:
             "WHATFIX_RETRIES, WHATFIX_BACKOFF_S and WHATFIX_CREDENTIAL_CHECK_S must not be "
             "negative."
         )
+    if settings.min_flow_views < 1:
+        raise ConfigurationError("WHATFIX_MIN_FLOW_VIEWS must be at least 1.")
     return settings
 
 

@@ -64,6 +64,7 @@ TREND_BASES: dict[str, str] = {
     "flow-trend": "flows",
     "self-help-trend": "self-help",
     "engagement-trend": "engagement",
+    "engagement-user-trend": "engagement",
 }
 FINDING_COLUMNS: tuple[str, ...] = ("dataset", "row_key", "field", "value", "problem")
 
