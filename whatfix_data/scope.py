@@ -50,6 +50,16 @@ def scope_label(dataset: str, segment_name: str | None) -> str:
     return f"{ALL_USERS} (segment not applied: {reason(dataset)})"
 
 
+def short_label(dataset: str, segment_name: str | None) -> str:
+    """The scope in a few words, for a slide footer: "Segment: EMEA Sales", "All users" or
+    "All users (segment EMEA Sales not applicable)"."""
+    if segment_name is None:
+        return ALL_USERS
+    if is_per_user(dataset):
+        return f"Segment: {segment_name}"
+    return f"{ALL_USERS} (segment {segment_name} not applicable)"
+
+
 def page_note(datasets: tuple[str, ...] | list[str], segment_name: str | None) -> str | None:
     """One sentence for a page (or slide) whose numbers come from ``datasets``, when a segment is
     picked: which are limited to it and which stay account-wide, and why. None without a segment.
