@@ -203,7 +203,7 @@ def range_sentence(windows: pd.DataFrame, column: str, noun: str) -> str:
     """Lowest and highest window of a series, e.g. "The flow completion rate ranged from 41.2%
     in 2026-07 to 58.0% in 2026-09" (full windows preferred over partial ones)."""
     if windows is None or windows.empty or windows[column].dropna().empty:
-        return f"No {noun} in this period."
+        return f"No data for {noun} in this period."
     full = windows[~windows["partial"].astype(bool)] if "partial" in windows else windows
     rows = full if not full[column].dropna().empty else windows
     values = rows[column].astype("Float64")
@@ -271,7 +271,7 @@ def flow_change_sentence(compared: pd.DataFrame, comparison_label: str) -> str:
 def top_flows_sentence(table: pd.DataFrame) -> str:
     """The two most viewed flows of the top-flows table."""
     if table is None or table.empty:
-        return "No flow was viewed in this period."
+        return "No flow has views to rank in this period."
     first = table.iloc[0]
     name = quoted(_name(first, "flow_name", "flow_id"))
     text = f"{name} leads with {int(first['views']):,} views"
@@ -290,7 +290,7 @@ def self_help_item_sentence(by_item: pd.DataFrame) -> str:
 def content_type_sentence(by_type: pd.DataFrame) -> str:
     """The content type with the most self-help views and its share (views-per-type chart)."""
     if by_type is None or by_type.empty or by_type["views"].fillna(0).sum() == 0:
-        return "No self-help content was viewed in this period."
+        return "No content type drew self-help views in this period."
     top = by_type.iloc[0]
     return (f"{quoted(top['content_type'])} items drew {top['share_pct']:.0f}% of self-help "
             f"views ({int(top['views']):,} views).")
@@ -323,7 +323,7 @@ def list_progress_sentence(distribution: pd.DataFrame) -> str:
     """For the task list with the most users: the share who finished it and who did not start
     (the progress-per-list chart)."""
     if distribution is None or distribution.empty:
-        return "No task-list activity in this period."
+        return "No user made progress on a task list in this period."
     users = distribution.groupby("task_list_id")["users"].sum()
     top_id = users.sort_values(ascending=False, kind="stable").index[0]
     rows = distribution[distribution["task_list_id"] == top_id].set_index("bucket",
@@ -341,10 +341,10 @@ def list_progress_sentence(distribution: pd.DataFrame) -> str:
 def segment_activity_sentence(breakdown: pd.DataFrame) -> str:
     """The segment with the largest share of active members (the segment-breakdown table)."""
     if breakdown is None or breakdown.empty:
-        return "No segments defined."
+        return "No segments defined, so no segment activity to compare."
     rows = breakdown[breakdown["active_pct"].notna() & (breakdown["members"] > 0)]
     if rows.empty:
-        return "No segment has members with activity in this period."
+        return "No segment has active members in this period."
     top = rows.loc[rows["active_pct"].astype("Float64").idxmax()]
     return (f"{quoted(top['name'])} has the largest share of active members "
             f"({float(top['active_pct']):.1f}% of {int(top['members']):,} members).")

@@ -157,7 +157,8 @@ def _with_previous(now: pd.DataFrame, before: pd.DataFrame | None) -> pd.DataFra
 def _audience(d: _Data, slug: str) -> str:
     """Whom one slide covers, for its footer."""
     if slug in SIDE_BY_SIDE_SLIDES:
-        return SIDE_BY_SIDE
+        return SIDE_BY_SIDE if d.segment_name is None else (
+            f"{SIDE_BY_SIDE}, not only {d.segment_name}")
     if slug == "active-users-trend":
         dataset = SEGMENT_TREND if d.segment_trend else "engagement-trend"
     else:
