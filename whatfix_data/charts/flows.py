@@ -198,10 +198,11 @@ def flow_comparison(
     metric: str = "views",
     current_label: str = "Current period",
     previous_label: str = "Previous period",
-    limit: int | None = style.DEFAULT_TOP_N,
+    limit: int | None = style.RANKED_PER_END,
     subtitle: str | None = None,
 ) -> go.Figure:
-    """Current vs previous period per flow: grouped bars, previous lighter and labelled by period.
+    """Current vs previous period per flow: grouped bars, previous lighter and labelled by period;
+    the ``limit`` highest and lowest flows by the current value when there are more.
 
     Input columns: flow_id, flow_name, `<metric>` (current) and `<metric>_previous`;
     metric is one of views, completions, completion_rate_pct.
@@ -213,7 +214,8 @@ def flow_comparison(
         measures=[Measure(metric, current_label, colour),
                   Measure(f"{metric}_previous", previous_label, colour, previous=True)],
         title=f"{label} by flow: current vs comparison period", value_title=value_title,
-        kind=kind, limit=limit, noun="flows", subtitle=subtitle, empty_message=NO_FLOWS,
+        kind=kind, limit=limit, bottom=True, noun="flows", subtitle=subtitle,
+        empty_message=NO_FLOWS,
     )
 
 

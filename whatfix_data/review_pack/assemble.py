@@ -27,8 +27,9 @@ from whatfix_data.review_pack.model import (
 )
 from whatfix_data.windows import DateRange, default_granularity, split_range
 
-# Bars per ranked chart on a slide (the pages show up to 30; a slide stays readable with 12).
-SLIDE_TOP_N = 12
+# Bars at each end of a ranked chart on a slide (best and worst: 16 rows stay readable; the
+# pages show 15 of each end).
+SLIDE_TOP_N = 8
 BEST_WORST_N = 5
 KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
 COMPARISON_WORDS = {"previous": "the previous period", "year": "the same period last year"}
