@@ -236,12 +236,12 @@ def test_flow_completion_rate_percent_axis():
 def test_flow_time_to_complete_always_in_seconds():
     flows = flows_frame(3)
     fig = charts.flow_time_to_complete(flows)
-    assert fig.layout.xaxis.title.text == "Avg time to complete (s)"
+    assert fig.layout.xaxis.title.text == "Average time to complete (s)"
     assert list(fig.data[0].x) == [90.0, 60.0, 30.0]
     # Long flows too: one unit per measure, as in the tables and the pack.
     slow = flows.assign(avg_time_to_complete_s=flows["avg_time_to_complete_s"] * 20)
     fig = charts.flow_time_to_complete(slow)
-    assert fig.layout.xaxis.title.text == "Avg time to complete (s)"
+    assert fig.layout.xaxis.title.text == "Average time to complete (s)"
     assert list(fig.data[0].x) == [1800.0, 1200.0, 600.0]
     assert fig.data[0].texttemplate == "%{x:,.0f} s"
 

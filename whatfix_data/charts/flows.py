@@ -8,12 +8,14 @@ from datetime import date, datetime
 import pandas as pd
 import plotly.graph_objects as go
 
+from whatfix_data import glossary
 from whatfix_data.analytics import flows as flow_analytics
 from whatfix_data.charts import style
 from whatfix_data.charts.builders import Measure, ranked_bars
 from whatfix_data.charts.timeline import trend_lines
 
 NO_FLOWS = "No flow views in this date range"
+TIME_TO_COMPLETE = glossary.term("avg_time_to_complete_s")
 VIEWS = Measure("views", "Views", style.OKABE_ITO["blue"])
 COMPLETIONS = Measure("completions", "Completions", style.OKABE_ITO["orange"])
 RATE = Measure("completion_rate_pct", "Completion rate", style.OKABE_ITO["bluish_green"])
@@ -103,9 +105,9 @@ def flow_time_to_complete(
     keep = (most_viewed == most_viewed.max()) if len(timed) else None
     return ranked_bars(
         timed, name_col="flow_name", key_col="flow_id",
-        measures=[Measure("avg_time_to_complete_s", "Avg time to complete",
+        measures=[Measure("avg_time_to_complete_s", TIME_TO_COMPLETE.name,
                           style.OKABE_ITO["sky_blue"])],
-        title=title, value_title="Avg time to complete (s)", kind="seconds",
+        title=title, value_title=TIME_TO_COMPLETE.header, kind="seconds",
         limit=limit, bottom=True, keep=keep, keep_note="and the most viewed flow",
         noun="flows", subtitle=subtitle,
         empty_message="No completed flows in this date range",

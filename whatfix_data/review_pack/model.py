@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from whatfix_data import glossary
 from whatfix_data.exports import is_percent_column
 
 # Rows of a table shown on a slide / PDF page; the ZIP always has the full table as CSV.
@@ -184,7 +185,11 @@ def format_cell(column: str, value: Any) -> str:
 
 
 def column_label(column: str) -> str:
-    """Header text from a snake_case column: "completion_rate_pct" -> "Completion rate (%)"."""
+    """Header text: the glossary's for a defined measure ("completed_pct" -> "Users who finished
+    (%)"), else from the snake_case column: "views_previous" -> "Views previous"."""
+    defined = glossary.column_header(str(column))
+    if defined:
+        return defined
     words = str(column).split("_")
     unit = ""
     if words[-1] == "pct":
