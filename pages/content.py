@@ -52,6 +52,7 @@ def main() -> None:
     current = ui.filters()
     st.title("Content")
     st.caption(current.range_label)
+    ui.segment_note("content")
     with ui.section("Inventory by type and status"):
         inventory()
     with ui.section("Hygiene"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from whatfix_data import charts
+from whatfix_data import charts, scope
 from whatfix_data.analytics import engagement as engagement_stats
 
 DEFAULT_DORMANT_DAYS = 30
@@ -13,21 +13,21 @@ TOP_USERS = 15
 
 
 def active_users(current: ui.Filters) -> None:
-    """Distinct active users per period (the API's own count), against the comparison."""
-    aligned = ui.trend_windows("engagement-trend", engagement_stats.active_users_by_window)
+    """Distinct active users per period against the comparison, window k with window k: the
+    API's count, or with a segment the segment's members counted from per-user rows."""
+    aligned = ui.active_users_windows()
     fig = charts.active_users_trend(
         aligned, previous_label=current.comparison_legend,
         granularity=current.granularity, subtitle=current.caption,
     )
     ui.chart(fig, key="active_trend", data=aligned)
-    if current.segment_id:
-        st.caption("Active users over time count every user: the API gives no per-segment count.")
+    dataset = "engagement-user-trend" if current.segment_id else "engagement-trend"
+    st.caption(ui.md_escape(scope.scope_label(dataset, current.segment_name)))
 
 
 def distributions(current: ui.Filters) -> None:
     """How many users viewed how much content and completed how many flows; the top users."""
     engagement = ui.for_segment(ui.load("engagement").frame)
-    ui.segment_note()
     subtitle = current.range_label
     viewed_tab, completed_tab, top_tab = st.tabs(
         ["Content viewed", "Flows completed", f"Top {TOP_USERS} users"]
@@ -65,6 +65,7 @@ def main() -> None:
     current = ui.filters()
     st.title("Engagement")
     st.caption(current.caption)
+    ui.segment_note("engagement", "end-users")
     with ui.section("Active users over time"):
         active_users(current)
     with ui.section("Content viewed and flows completed per user"):

@@ -15,13 +15,17 @@ TREND_METRICS = {"counts": "Views and completions", "completion_rate_pct": "Comp
 def flow_performance(current: ui.Filters, flows: pd.DataFrame) -> None:
     """Per-flow charts of the range and the table behind them."""
     subtitle = current.range_label
+    min_views = ui.settings().min_flow_views
     views_tab, rate_tab, time_tab = st.tabs(
         ["Views and completions", "Completion rate", "Time to complete"]
     )
     with views_tab:
         ui.chart(charts.flow_views_completions(flows, subtitle=subtitle), key="flow_views")
     with rate_tab:
-        ui.chart(charts.flow_completion_rate(flows, subtitle=subtitle), key="flow_rate")
+        ui.chart(charts.flow_completion_rate(flows, min_views=min_views, subtitle=subtitle),
+                 key="flow_rate")
+        st.caption(f"{charts.min_views_note(min_views)} are ranked (the `min_flow_views` "
+                   "setting): the Overview's best and worst flows are all on this chart.")
     with time_tab:
         ui.chart(charts.flow_time_to_complete(flows, subtitle=subtitle), key="flow_time")
     table = flow_stats.flow_table(flows, ui.load("content").frame)
@@ -105,6 +109,7 @@ def main() -> None:
     current = ui.filters()
     st.title("Flows")
     st.caption(current.caption)
+    ui.segment_note("flows")
     # Each section that needs the flows loads them itself: when they failed, ui.load raises the
     # same error again at once, so every section says why, once, and none guesses "no views".
     with ui.section("Flow performance"):

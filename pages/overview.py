@@ -8,14 +8,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import charts
-from whatfix_data.analytics import engagement as engagement_stats
+from whatfix_data import charts, scope
 from whatfix_data.analytics import flows as flow_stats
 from whatfix_data.analytics import kpis as kpi_stats
 from whatfix_data.analytics import self_help as self_help_stats
 
 KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
-PER_USER = {"engagement", "task-completion"}  # limited to the sidebar's segment
 BEST_WORST_N = 5
 
 
@@ -28,7 +26,7 @@ def _frames(date_range) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
         except ui.WhatfixError as exc:
             failed[name] = exc.user_message
             continue
-        loaded[name] = ui.for_segment(frame) if name in PER_USER else frame
+        loaded[name] = ui.for_segment(frame) if scope.is_per_user(name) else frame
     return loaded, failed
 
 
@@ -41,16 +39,22 @@ def kpi_cards(current: ui.Filters) -> None:
     ui.kpi_row(kpi_stats.kpis(now, before, data_start=ui.data_start(),
                               date_range=current.date_range,
                               comparison_range=current.comparison_range),
-               current.comparison_label)
-    ui.segment_note()
+               current.comparison_label, current.segment_name)
+    ui.segment_note(*KPI_DATASETS)
     for name, message in failed.items():
         st.error(f"{ui.DATASET_LABELS[name]}: {ui.md_escape(message)}")
+
+
+def _scope_caption(dataset: str, current: ui.Filters) -> None:
+    """Whom the chart above covers (the segment, or all users and why)."""
+    st.caption(ui.md_escape(scope.scope_label(dataset, current.segment_name)))
 
 
 def trends(current: ui.Filters) -> None:
     """Flow activity, completion rate, active users and Self Help views per period.
 
-    Each tab loads its own trend, so one failing dataset leaves the other tabs drawn.
+    Each tab loads its own trend, so one failing dataset leaves the other tabs drawn. With a
+    segment, the active-users trend is the segment's own (counted from per-user rows).
     """
     common = {"previous_label": current.comparison_legend,
               "granularity": current.granularity, "subtitle": current.caption}
@@ -59,42 +63,52 @@ def trends(current: ui.Filters) -> None:
     with tabs[0], ui.section():
         aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
         ui.chart(charts.flow_activity_trend(aligned, **common), key="ov_flow_trend", data=aligned)
+        _scope_caption("flow-trend", current)
     with tabs[1], ui.section():
         aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
         ui.chart(charts.completion_rate_trend(aligned, **common), key="ov_rate_trend",
                  data=aligned)
+        _scope_caption("flow-trend", current)
     with tabs[2], ui.section():
-        aligned = ui.trend_windows("engagement-trend", engagement_stats.active_users_by_window)
+        aligned = ui.active_users_windows()
         ui.chart(charts.active_users_trend(aligned, **common), key="ov_active_trend",
                  data=aligned)
+        _scope_caption("engagement-user-trend" if current.segment_id else "engagement-trend",
+                       current)
     with tabs[3], ui.section():
         aligned = ui.trend_windows("self-help-trend", self_help_stats.totals_by_window)
         ui.chart(charts.self_help_views_trend(aligned, **common), key="ov_sh_trend",
                  data=aligned)
+        _scope_caption("self-help-trend", current)
 
 
 def best_and_worst(current: ui.Filters) -> None:
     """The flows with the best and the worst completion rate in the range."""
     flows = ui.load("flows").frame
-    best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N)
-    ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label,
-                                     empty_message=_unranked_message(flows)), key="ov_best")
+    min_views = ui.settings().min_flow_views
+    best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N, min_views)
+    note = charts.min_views_note(min_views)
+    ui.chart(charts.best_worst_flows(best, worst, subtitle=f"{current.range_label} · {note}",
+                                     empty_message=_unranked_message(flows, min_views)),
+             key="ov_best")
+    st.caption(f"{note} are ranked (the `min_flow_views` setting); a rate on fewer views says "
+               f"little. {ui.md_escape(scope.scope_label('flows', current.segment_name))}.")
     # One above the other: side by side, the last columns (time to complete) were cut off.
     st.markdown("**Best completion rate**")
     ui.table(best.drop(columns="flow_id"), key="ov_best", title="Best flows",
-             empty="Not enough flow views yet.")
+             empty=f"No flow had {min_views:,} views in this range.")
     st.markdown("**Worst completion rate**")
     ui.table(worst.drop(columns="flow_id"), key="ov_worst", title="Worst flows",
-             empty="Not enough flow views yet.")
+             empty=f"No flow had {min_views:,} views in this range.")
 
 
-def _unranked_message(flows: pd.DataFrame) -> str:
+def _unranked_message(flows: pd.DataFrame, min_views: int) -> str:
     """Why no flow is ranked, in the KPI cards' terms: no views at all, or too few per flow."""
     views = int(flows["views"].fillna(0).sum()) if "views" in flows else 0
     if not views:
         return "No flow views in this date range"
     return (f"{views:,} flow views in this range, but no flow has the "
-            f"{flow_stats.MIN_VIEWS_FOR_RANKING} views needed to rank its completion rate")
+            f"{min_views:,} views needed to rank its completion rate")
 
 
 def main() -> None:

@@ -30,12 +30,18 @@ def segment_table() -> None:
              config={"rules": st.column_config.TextColumn("Rules", width="medium")})
 
 
+SIDE_BY_SIDE = ("Every segment side by side, each limited to its own members: the sidebar's "
+                "segment filter does not change this section.")
+
+
 def per_segment(current: ui.Filters) -> None:
     """Engagement and task completion of each segment's members in the range."""
     segments = ui.load("segments").frame
     engagement = ui.load("engagement").frame
     tasks = ui.load("task-completion").frame
     breakdown = segment_rules.segment_breakdown(segments, ui.membership(), engagement, tasks)
+    if current.segment_id:
+        st.caption(SIDE_BY_SIDE)
     engagement_tab, active_tab, tasks_tab = st.tabs(
         ["Engagement per member", "Active members", "Task completion"]
     )

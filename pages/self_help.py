@@ -47,6 +47,7 @@ def main() -> None:
     current = ui.filters()
     st.title("Self Help")
     st.caption(current.caption)
+    ui.segment_note("self-help")
     self_help = None
     with ui.section("Views by item and content type"):
         self_help = views_by_item_and_type(current)

@@ -38,6 +38,9 @@ def by_segment(current: ui.Filters) -> None:
     breakdown = task_stats.completion_by_segment(
         ui.load("segments").frame, ui.membership(), ui.load("task-completion").frame
     )
+    if current.segment_id:
+        st.caption("Every segment side by side, each limited to its own members: the sidebar's "
+                   "segment filter does not change this section.")
     ui.chart(charts.completion_by_segment(breakdown,
                                           subtitle=current.range_label), key="tl_segments")
     shown = breakdown[["segment_id", "name", "members", "task_rows", "task_completion_pct",
@@ -51,10 +54,10 @@ def main() -> None:
     current = ui.filters()
     st.title("Task Lists")
     st.caption(current.range_label)
+    ui.segment_note("task-completion")
     tasks = None
     with ui.section("Completion by task list"):
         tasks = ui.for_segment(ui.load("task-completion").frame)
-        ui.segment_note()
         distribution(current, tasks)
     if tasks is not None:
         with ui.section("Users with one task left"):

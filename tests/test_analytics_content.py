@@ -169,7 +169,7 @@ def test_segments_sentence():
     )
     assert (
         takeaways.segments_sentence(breakdown)
-        == "'Sales' leads on task completion (70%, 5 members)."
+        == "'Sales' leads on members' average task progress (70%, 5 members)."
     )
     assert takeaways.quoted("x" * 100).endswith("…'")
     assert takeaways.quoted(None) == "'(unnamed)'"

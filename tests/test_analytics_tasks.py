@@ -85,7 +85,7 @@ def test_progress_summary_and_one_task_left():
         "last_activity_at",
     ]
     assert takeaways.tasks_sentence(tk.summary(frame)) == (
-        "'Onb' is completed by 33% of its 3 users; 2 users have exactly one task left."
+        "'Onb' was finished by 33% of its 3 users; 1 of them has exactly one task left."
     )
 
 

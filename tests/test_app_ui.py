@@ -31,7 +31,9 @@ def test_md_escape_leaves_no_markdown_active(hostile):
 @pytest.mark.parametrize(
     ("name", "label"),
     [("completion_rate_pct", "Completion rate (%)"),
-     ("avg_time_to_complete_s", "Avg time to complete (s)"),
+     ("avg_time_to_complete_s", "Average time to complete (s)"),  # the glossary's name
+     ("completed_pct", "Users who finished (%)"),
+     ("task_completion_pct", "Members' average task progress (%)"),
      ("completion_rate_change_pts", "Completion rate change (pts)"),
      ("flow_name", "Flow name")],
 )

@@ -219,9 +219,14 @@ def test_flow_views_completions_sorted_grouped_and_escaped():
 
 def test_flow_views_completions_limits_rows_and_grows_height():
     small = charts.flow_views_completions(flows_frame(4))
-    big = charts.flow_views_completions(flows_frame(40), limit=25)
-    assert len(big.data[0].y) == 25
-    assert "Top 25 of 40 flows" in big.layout.title.subtitle.text
+    big = charts.flow_views_completions(flows_frame(40), limit=12)
+    shown = list(big.data[0].y)
+    assert len(shown) == 24  # the 12 most and the 12 least viewed
+    assert shown[:12] == [f"f{i}" for i in range(39, 27, -1)]
+    assert shown[12:] == [f"f{i}" for i in range(11, -1, -1)]
+    assert "Top 12 and bottom 12 of 40 flows" in big.layout.title.subtitle.text
+    assert charts.flow_views_completions(flows_frame(24), limit=12).layout.title.subtitle.text \
+        is None  # 24 flows fit: all shown, no cut to state
     assert big.layout.height > small.layout.height
 
 
@@ -235,15 +240,17 @@ def test_flow_completion_rate_percent_axis():
     assert list(fig.data[0].x) == pytest.approx(expected)
 
 
-def test_flow_time_to_complete_seconds_then_minutes():
+def test_flow_time_to_complete_always_in_seconds():
     flows = flows_frame(3)
     fig = charts.flow_time_to_complete(flows)
-    assert fig.layout.xaxis.title.text == "Avg time to complete (s)"
+    assert fig.layout.xaxis.title.text == "Average time to complete (s)"
     assert list(fig.data[0].x) == [90.0, 60.0, 30.0]
+    # Long flows too: one unit per measure, as in the tables and the pack.
     slow = flows.assign(avg_time_to_complete_s=flows["avg_time_to_complete_s"] * 20)
     fig = charts.flow_time_to_complete(slow)
-    assert fig.layout.xaxis.title.text == "Avg time to complete (min)"
-    assert list(fig.data[0].x) == [30.0, 20.0, 10.0]
+    assert fig.layout.xaxis.title.text == "Average time to complete (s)"
+    assert list(fig.data[0].x) == [1800.0, 1200.0, 600.0]
+    assert fig.data[0].texttemplate == "%{x:,.0f} s"
 
 
 def test_flow_time_to_complete_skips_flows_without_time():
@@ -487,7 +494,7 @@ def test_completion_by_segment():
                           "task_completion_pct": pd.array([40.0, 75.5, None], dtype="Float64")})
     fig = charts.completion_by_segment(frame)
     assert list(fig.data[0].x) == [75.5, 40.0]  # the segment without task rows is left out
-    assert fig.layout.xaxis.title.text == "Completion rate (%)"
+    assert fig.layout.xaxis.title.text == "Members' average task progress (%)"
     assert "<script>" not in str(layout_json(fig))
 
 
@@ -693,7 +700,7 @@ def test_real_other_charts_are_drawn(real):
 # Property: whatever a name holds, the axis shows it literally (escaped, never markup)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.text(min_size=1, max_size=80), min_size=1, max_size=6))
 def test_any_name_is_shown_literally(names):
     flows = flows_frame(len(names)).assign(flow_name=pd.array(names, dtype="string"))
@@ -703,3 +710,82 @@ def test_any_name_is_shown_literally(names):
         assert "<" not in customdata[0] and ">" not in customdata[0]
         full = html.unescape(customdata[0])
         assert html.unescape(shown).rstrip("…") in full or full == style.UNNAMED
+
+
+# --------------------------------------------------------------------------- best and worst kept
+
+
+def random_flows(draw_views: list[int], rates: list[float]) -> pd.DataFrame:
+    """A flows frame from drawn views and completion rates (rates may tie)."""
+    n = len(draw_views)
+    completions = [int(v * r / 100) for v, r in zip(draw_views, rates, strict=True)]
+    return pd.DataFrame({
+        "flow_id": pd.array([f"f{i:03d}" for i in range(n)], dtype="string"),
+        "flow_name": pd.array([f"Flow {i}" for i in range(n)], dtype="string"),
+        "views": pd.array(draw_views, dtype="Int64"),
+        "completions": pd.array(completions, dtype="Int64"),
+        "completion_rate_pct": pd.array(rates, dtype="Float64"),
+        "avg_time_to_complete_s": pd.array([10.0 + 7 * (i % 13) for i in range(n)],
+                                           dtype="Float64"),
+    })
+
+
+flow_sets = st.integers(min_value=1, max_value=80).flatmap(lambda n: st.tuples(
+    st.lists(st.integers(min_value=0, max_value=3000), min_size=n, max_size=n),
+    st.lists(st.sampled_from([0.0, 4.6, 12.5, 50.0, 50.0, 77.7, 96.9, 100.0]), min_size=n,
+             max_size=n),
+))
+
+
+@settings(max_examples=30, deadline=None)
+@given(flow_sets, st.integers(min_value=1, max_value=20), st.integers(min_value=1, max_value=500))
+def test_completion_rate_chart_shows_the_overviews_best_and_worst(drawn, limit, min_views):
+    from whatfix_data.analytics import flows as flow_stats
+
+    flows = random_flows(*drawn)
+    fig = charts.flow_completion_rate(flows, limit=limit, min_views=min_views)
+    shown = [] if style.is_empty_figure(fig) else list(fig.data[0].y)
+    eligible = set(flows.loc[flows["views"] >= min_views, "flow_id"])
+    assert set(shown) <= eligible  # the min-views setting is respected
+    assert f"at least {min_views:,} views" in fig.layout.title.subtitle.text  # and stated
+    # The Overview lists 5 of each end; the chart keeps `limit` (15 on the page) of each.
+    best, worst = flow_stats.best_and_worst_flows(flows, min(5, limit), min_views)
+    assert set(best["flow_id"]) | set(worst["flow_id"]) <= set(shown)
+    assert len(shown) == min(len(eligible), 2 * limit)
+    rates = dict(zip(flows["flow_id"], flows["completion_rate_pct"], strict=True))
+    values = [rates[f] for f in shown]
+    assert values == sorted(values, reverse=True)  # best at the top, worst at the bottom
+    if len(eligible) > 2 * limit:
+        assert f"Top {limit} and bottom {limit} of {len(eligible):,}" in (
+            fig.layout.title.subtitle.text)
+
+
+@settings(max_examples=30, deadline=None)
+@given(flow_sets, st.integers(min_value=1, max_value=20))
+def test_ranked_flow_charts_keep_both_ends_and_the_most_viewed_flow(drawn, limit):
+    flows = random_flows(*drawn)
+    views = charts.flow_views_completions(flows, limit=limit)
+    shown = list(views.data[0].y)
+    ordered = flows.sort_values(["views", "flow_name"], ascending=[False, True])["flow_id"]
+    if len(flows) > 2 * limit:
+        assert shown == [*ordered.head(limit), *ordered.tail(limit)]
+        assert f"Top {limit} and bottom {limit} of {len(flows)} flows" in (
+            views.layout.title.subtitle.text)
+    else:
+        assert shown == list(ordered)
+    times = charts.flow_time_to_complete(flows, limit=limit)
+    most_viewed = set(flows.loc[flows["views"] == flows["views"].max(), "flow_id"])
+    assert most_viewed <= set(times.data[0].y)
+
+
+def test_best_and_worst_need_the_minimum_views():
+    from whatfix_data.analytics import flows as flow_stats
+
+    flows = random_flows([32, 150, 400, 99, 1000], [96.9, 50.0, 12.5, 0.0, 77.7])
+    best, worst = flow_stats.best_and_worst_flows(flows, 1, min_views=100)
+    assert best["flow_id"].tolist() == ["f004"]  # not f000: 96.9 % on 32 views
+    assert worst["flow_id"].tolist() == ["f002"]  # not f003: 99 views
+    fig = charts.flow_completion_rate(flows, min_views=100)
+    subtitle = fig.layout.title.subtitle.text
+    assert "all 3 flows with at least 100 views" in subtitle.lower()
+    assert "2 with fewer views or no rate left out" in subtitle

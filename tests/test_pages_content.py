@@ -16,3 +16,13 @@ def test_content_page(app_env, open_page):
     assert any("Drafts older than 90 days" in label for label in tab_labels)
     assert any("Not modified in 180 days" in label for label in tab_labels)
     assert any("Published, no views" in label for label in tab_labels)
+
+
+def test_with_a_segment_the_page_says_it_covers_all_users(app_env, open_page):
+    from support import captions, pick_segment
+
+    at = open_page("pages/content.py")
+    name = pick_segment(at)
+    assert_clean(at)
+    assert any(c.startswith(f"The segment {name} does not apply to this page")
+               for c in captions(at)), captions(at)

@@ -28,3 +28,25 @@ def test_the_dormant_threshold_changes_the_list(app_env, open_page):
     at.number_input(key="dormant_days").set_value(7).run()
     assert_clean(at)
     assert dormant_caption(at) != before
+
+
+def test_with_a_segment_every_number_is_the_segments_own(app_env, open_page):
+    from support import captions, pick_segment
+
+    def active_trend(at) -> list[int]:
+        from test_app import figures
+
+        fig = next(f for f in figures(at) if "active users" in f["layout"]["title"]["text"].lower())
+        return fig["data"][0]["y"]
+
+    at = open_page("pages/engagement.py")
+    everyone = active_trend(at)
+    assert "All users" in captions(at)
+    name = pick_segment(at)
+    assert_clean(at)
+    shown = captions(at)
+    assert f"Every number here is limited to the segment {name}." in shown
+    assert f"Segment: {name}" in shown  # under the active-users trend: the segment's own count
+    limited = active_trend(at)
+    assert len(limited) == len(everyone)
+    assert all(s <= a for s, a in zip(limited, everyone, strict=True)) and limited != everyone

@@ -204,3 +204,28 @@ def test_a_redis_that_stops_leaves_the_pages_working_with_a_warning(monkeypatch,
     warnings = [plain(w.value) for w in at.warning]
     assert len([w for w in warnings if "WHATFIX_CACHE" in w]) == 1, warnings
     assert len(figures(at)) >= 3  # the charts are there, from live requests
+
+
+def test_with_a_segment_the_page_says_it_covers_all_users(app_env, open_page):
+    from support import captions, pick_segment
+
+    at = open_page("pages/flows.py")
+    assert not any("does not apply to this page" in c for c in captions(at))
+    name = pick_segment(at)
+    assert_clean(at)
+    assert any(c.startswith(f"The segment {name} does not apply to this page") and
+               "flow views per flow, not per user" in c for c in captions(at)), captions(at)
+
+
+def test_the_completion_rate_tab_keeps_the_worst_flows_and_states_the_cut(app_env, open_page):
+    from support import captions
+
+    at = open_page("pages/flows.py", query={"range": "custom", "start": "2026-07-01",
+                                            "end": "2026-09-30"})
+    assert_clean(at)
+    rate = next(f for f in figures(at) if f["layout"]["title"]["text"] == "Completion rate by flow")
+    subtitle = rate["layout"]["title"]["subtitle"]["text"]
+    assert "flows with at least 100 views" in subtitle.lower()
+    shown = rate["data"][0]["x"]
+    assert shown == sorted(shown, reverse=True)
+    assert any(c.startswith("Flows with at least 100 views are ranked") for c in captions(at))

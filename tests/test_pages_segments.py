@@ -17,3 +17,13 @@ def test_segments_page(app_env, open_page):
     assert not table["rules"].str.contains(r"\{", regex=True).any(), "sentences, not JSON"
     titles = " | ".join(figure_titles(at)).lower()
     assert "usercount" in titles and "segment" in titles, titles
+
+
+def test_with_a_segment_the_breakdown_says_it_shows_every_segment(app_env, open_page):
+    from support import captions, pick_segment
+
+    at = open_page("pages/segments.py")
+    assert not any(c.startswith("Every segment side by side") for c in captions(at))
+    pick_segment(at)
+    assert_clean(at)
+    assert any(c.startswith("Every segment side by side") for c in captions(at))

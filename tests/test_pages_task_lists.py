@@ -15,3 +15,22 @@ def test_task_lists_page(app_env, open_page):
     assert "task" in titles and "segment" in titles, titles
     assert any("exactly one task left" in c.value for c in at.caption)
     assert len(at.dataframe) >= 3
+
+
+def test_with_a_segment_every_number_is_the_segments_own(app_env, open_page):
+    from support import captions, pick_segment
+
+    at = open_page("pages/task_lists.py")
+    name = pick_segment(at)
+    assert_clean(at)
+    shown = captions(at)
+    assert f"Every number here is limited to the segment {name}." in shown
+    assert any(c.startswith("Every segment side by side") for c in shown)  # by-segment section
+    summary = next(t.value for t in at.dataframe if "completed_pct" in t.value.columns)
+    from ui.render import column_config
+    from whatfix_data import glossary
+
+    config = column_config(summary)  # the headers the page draws the table with
+    assert config["completed_pct"]["label"] == "Users who finished (%)"
+    assert config["completed_pct"]["help"] == glossary.definition("completed_pct")
+    assert config["avg_progress_pct"]["label"] == "Average progress (%)"

@@ -308,7 +308,9 @@ def test_format_cell(column: str, value: object, text: str) -> None:
 OCTOBER = (datetime(2026, 10, 1).date(), datetime(2026, 10, 31).date())
 # Overview 5 + Flows 3 (one is the comparison chart) + Self Help 2 + Engagement 2 + Task Lists 2.
 CHARTS_WITH_COMPARISON = 14
-KEY_TABLES = 4  # flow activity window by window, top flows, one task left, segments
+KEY_TABLES = 4  # flow activity window by window, top flows, one task left, segments (October
+# has no flow edit with enough views around it: no edit-impact table)
+DEFINITION_SLIDES = 3  # the glossary, 7 measures a slide
 MADE_AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
@@ -346,7 +348,10 @@ def test_real_deck_has_every_section_chart_takeaway_and_table(real_deck, october
 
     deck = Presentation(io.BytesIO(real_deck))
     slides = list(deck.slides)
-    assert len(slides) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES
+    assert len(slides) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES + DEFINITION_SLIDES
+    definitions = slides[-DEFINITION_SLIDES:]
+    slides = slides[:-DEFINITION_SLIDES]
+    assert all("DEFINITIONS" in s.shapes[0].text_frame.text for s in definitions)
     sections = [next(s.text_frame.text for s in slide.shapes if s.has_text_frame)
                 for slide in slides[2:]]
     assert sections[:CHARTS_WITH_COMPARISON] == (
@@ -379,7 +384,7 @@ def test_real_deck_renders_in_libreoffice(real_deck, tmp_path: Path) -> None:
     deck = tmp_path / "review.pptx"
     deck.write_bytes(real_deck)
     pdf = convert_to_pdf(deck, tmp_path)
-    expected = 2 + CHARTS_WITH_COMPARISON + KEY_TABLES
+    expected = 2 + CHARTS_WITH_COMPARISON + KEY_TABLES + DEFINITION_SLIDES
     assert pdf_pages(pdf) == expected
     pages = render_pages(pdf, tmp_path)
     spreads = [chart_area_stddev(page) for page in pages]
@@ -399,7 +404,7 @@ def test_build_from_loaded_data_makes_no_request_and_matches_the_pdf_pages(
     assert client.network_requests == before  # the page's datasets are reused as they are
     pdf = tmp_path / "review.pdf"
     pdf.write_bytes(pdf_bytes)
-    assert pdf_pages(pdf) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES
+    assert pdf_pages(pdf) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES + DEFINITION_SLIDES
     assert "acme-demo" in pdf_text(pdf, 1)
     assert "1 Oct – 31 Oct 2026" in pdf_text(pdf, 1)
 
@@ -446,7 +451,7 @@ def _kpi_values(content) -> dict[str, str]:
 def test_segment_limits_per_user_kpis_and_is_named_on_the_title(october_data, october) -> None:
     from whatfix_data import analytics, segments
     from whatfix_data.review_pack import pack_file_name
-    from whatfix_data.review_pack.assemble import TREND_NOTE, collect_content
+    from whatfix_data.review_pack.assemble import ACCOUNT_TREND_NOTE, collect_content
 
     segment_id, name, members = _largest_partial_segment(october_data)
     everyone = collect_content(october_data, october, account="acme-demo")
@@ -460,13 +465,15 @@ def test_segment_limits_per_user_kpis_and_is_named_on_the_title(october_data, oc
     expected = {k.name: k.value_label for k in analytics.compute_kpis(
         per_user(october_data.current), per_user(october_data.comparison))}
     got, before = _kpi_values(limited), _kpi_values(everyone)
-    for label in ("Active users", "Task lists completed"):
+    for label in ("Active users", "Finished task-list enrolments"):
         assert got[label] == expected[label]
         assert got[label] != before[label], label
     assert got["Flow views"] == before["Flow views"]  # flows are not per-user data
     assert limited.segment_label == (
-        f"Segment: {name} — applies to engagement and task-list numbers")
-    assert everyone.segment_label is None and TREND_NOTE in limited.notes
+        f"Segment: {name} — applies to engagement and task-list numbers; flow and self-help "
+        "numbers cover all users (the API has no per-user flow or self-help data)")
+    # Loaded without the per-user trend: the note says the active-users trend counts everyone.
+    assert everyone.segment_label is None and ACCOUNT_TREND_NOTE in limited.notes
     # The segment breakdown still compares every segment.
     table = {t.slug: t.frame for t in limited.tables}["segment-breakdown"]
     assert table.equals({t.slug: t.frame for t in everyone.tables}["segment-breakdown"])
@@ -483,8 +490,8 @@ def test_segment_is_on_the_pdf_title_page(october_data, october, tmp_path: Path)
     pdf.write_bytes(build_from_data(october_data, october, account="acme-demo", fmt="pdf",
                                     generated_at=MADE_AT, segment_id=segment_id))
     assert f"Segment: {name}" in pdf_text(pdf, 1)
-    # One more page than the all-users pack: the note that trends count all users.
-    assert pdf_pages(pdf) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES + 1
+    # One more page than the all-users pack: the note on what the segment does not limit.
+    assert pdf_pages(pdf) == 2 + CHARTS_WITH_COMPARISON + KEY_TABLES + 1 + DEFINITION_SLIDES
 
 
 def test_unknown_segment_says_where_to_find_ids(october_data, october) -> None:

@@ -19,8 +19,10 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_fu
 from ui.filters import filters
 from ui.session import _client, client, md_escape, scope
 from whatfix_data import datasets, frames, windows
+from whatfix_data import scope as scope_rules
 from whatfix_data import segments as segment_rules
 from whatfix_data.analytics import comparison
+from whatfix_data.analytics import engagement as engagement_stats
 from whatfix_data.config import Settings
 from whatfix_data.datasets import Dataset
 from whatfix_data.errors import WhatfixError
@@ -41,7 +43,7 @@ _PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextva
 # ------------------------------------------------------------------------------------ datasets
 
 _LISTS = {"end-users", "content", "segments"}
-_TRENDS = {"flow-trend", "self-help-trend", "engagement-trend"}
+_TRENDS = {"flow-trend", "self-help-trend", "engagement-trend", "engagement-user-trend"}
 DATASET_LABELS: dict[str, str] = {
     "end-users": "End users",
     "content": "Content",
@@ -54,6 +56,7 @@ DATASET_LABELS: dict[str, str] = {
     "flow-trend": "Flow trend",
     "self-help-trend": "Self Help trend",
     "engagement-trend": "Active users trend",
+    "engagement-user-trend": "Active users trend (per user)",
 }
 
 
@@ -215,11 +218,39 @@ def for_segment(frame: pd.DataFrame, user_column: str = "user_id") -> pd.DataFra
     return segment_rules.filter_to_segment(frame, membership(), segment_id, user_column)
 
 
-def segment_note() -> None:
-    """A caption saying which segment the per-user numbers below are limited to."""
+def active_users_trend(date_range: windows.DateRange | None = None) -> pd.DataFrame:
+    """Active users per window for the sidebar's segment, or the API's count without one.
+
+    Without a segment: one request per window (``engagement-trend``). With one: every active
+    user of every window (``engagement-user-trend``), kept to the segment's members and counted,
+    so the trend is the segment's own (more requests: see docs/PERFORMANCE.md).
+    """
     current = filters()
-    if current.segment_name:
-        st.caption(f"Limited to the segment **{md_escape(current.segment_name)}**.")
+    if current.segment_id is None:
+        return engagement_stats.active_users_by_window(load("engagement-trend", date_range).frame)
+    date_range = date_range or current.date_range
+    rows = for_segment(load("engagement-user-trend", date_range).frame)
+    split = windows.split_range(date_range, current.granularity)
+    return engagement_stats.active_users_in_windows(rows, split)
+
+
+def active_users_windows() -> pd.DataFrame:
+    """Active users per window (the segment's own when one is picked) beside the comparison's,
+    window k with window k, as :func:`trend_windows` does for the other trends."""
+    current = filters()
+    before = (active_users_trend(current.comparison_range)
+              if current.comparison_range is not None else None)
+    return comparison.aligned_comparison(active_users_trend(), before, current.window_pairs,
+                                         data_start=data_start())
+
+
+def segment_note(*dataset_names: str) -> None:
+    """With a segment picked, a caption saying which numbers below (from ``dataset_names``) are
+    limited to it and which cover all users, with the reason (``whatfix_data.scope``)."""
+    note = scope_rules.page_note(dataset_names, filters().segment_name)
+    if note:
+        st.caption(md_escape(note), help="A segment is a set of users: only data the API "
+                   "reports per user can be limited to it.")
 
 
 def age_text(fetched_at: datetime) -> str:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ui.filters import filters, leave_legacy_pages_mode
 from ui.session import LOGGER, md_escape, settings
-from whatfix_data import charts, exports, images
+from whatfix_data import charts, exports, glossary, images
 from whatfix_data.analytics.kpis import format_value as format_kpi
 from whatfix_data.errors import WhatfixError
 
@@ -44,7 +44,11 @@ def section(title: str | None = None) -> Iterator[None]:
 
 
 def _column_label(name: str) -> str:
-    """snake_case -> "Sentence case" with the unit: completion_rate_pct -> "Completion rate (%)"."""
+    """The glossary's header for a defined measure ("Users who finished (%)"), else snake_case
+    -> "Sentence case" with the unit: views_change_pct -> "Views change (%)"."""
+    defined = glossary.column_header(name)
+    if defined:
+        return defined
     unit = ""
     base = name
     for suffix, suffix_unit in (("_pct", " (%)"), ("_pts", " (pts)"), ("_s", " (s)")):
@@ -90,6 +94,9 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
             config[name] = st.column_config.NumberColumn(label, format="%.2f")
         else:
             config[name] = st.column_config.Column(label)
+        defined = glossary.find(str(name))
+        if defined is not None:  # the definition as the header's tooltip
+            config[name]["help"] = defined.definition
     return config
 
 
@@ -227,8 +234,9 @@ def _delta_colour(delta: str | None, good: bool | None) -> str:
     return "normal" if rising == good else "inverse"
 
 
-def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
-    """KPI cards (``analytics.Kpi``: name, value_label, delta_label, good) in one row."""
+def kpi_row(cards: list[Any], comparison_label: str = "", segment_name: str | None = None) -> None:
+    """KPI cards (``analytics.Kpi``) in rows: each with its definition in the help and, under it,
+    whom it covers (the segment, or all users with the reason the segment does not apply)."""
     if not cards:
         st.info("No KPI could be computed for these filters.")
         return
@@ -237,9 +245,9 @@ def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
         columns += st.columns(KPI_CARDS_PER_ROW)[: len(cards[first:first + KPI_CARDS_PER_ROW])]
     for column, card in zip(columns, cards, strict=True):
         delta = card.delta_label
-        note = None
+        note = card.definition
         if card.previous is not None and comparison_label:
-            note = f"{card.name} was {format_kpi(card.previous, card.unit)} {comparison_label}."
+            note += f" It was {format_kpi(card.previous, card.unit)} {comparison_label}."
         caveat = getattr(card, "note", None)  # a change that would mislead: said in words
         column.metric(
             card.name,
@@ -250,3 +258,4 @@ def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
             help=note,
             border=True,
         )
+        column.caption(md_escape(card.scope_label(segment_name)))

@@ -49,8 +49,9 @@ def _audience(current: Filters) -> str:
     """Whom the pack's per-user numbers cover, as the sidebar's segment filter says."""
     if not current.segment_name:
         return "It covers all users."
-    return (f"Engagement and task-list numbers are limited to the segment "
-            f"**{md_escape(current.segment_name)}**; trends of active users count all users.")
+    return (f"Engagement and task-list numbers (and the active-users trend) are limited to the "
+            f"segment **{md_escape(current.segment_name)}**; flow and self-help numbers cover all "
+            "users, because the API reports them per flow and per item, not per user.")
 
 
 def review_pack_button(current: Filters) -> None:

@@ -38,6 +38,9 @@ DEFAULT_MAX_ROWS = 5_000_000
 # Wall-clock budget of one dataset fetch (all its pages, retries and waits included).
 DEFAULT_FETCH_DEADLINE_S = 600.0
 FINGERPRINT_CHARS = 16
+# ---- analytics settings (how numbers are ranked and shown; one block, one constant each)
+# Best/worst flow lists and the completion-rate chart rank only flows with this many views.
+DEFAULT_MIN_FLOW_VIEWS = 100
 SECRETS_TABLE = "whatfix"
 ENV_PREFIX = "WHATFIX_"
 CACHE_DIR_NAME = "whatfix-dashboard"
@@ -106,6 +109,8 @@ class Settings:
     # ("" = this base_url and DEFAULT_BASE_URL, see `allowed_connect_base_urls`).
     connect_form: bool = DEFAULT_CONNECT_FORM
     connect_base_urls: str = ""
+    # ---- analytics settings
+    min_flow_views: int = DEFAULT_MIN_FLOW_VIEWS
 
     @property
     def key_fingerprint(self) -> str:
@@ -165,6 +170,8 @@ _SPEC: dict[str, tuple[type, Any]] = {
     "max_upload_columns": (int, DEFAULT_MAX_UPLOAD_COLUMNS),
     "max_unzipped_bytes": (int, DEFAULT_MAX_UNZIPPED_BYTES),
     "max_zip_ratio": (int, DEFAULT_MAX_ZIP_RATIO),
+    # ---- analytics settings
+    "min_flow_views": (int, DEFAULT_MIN_FLOW_VIEWS),
 }
 
 
@@ -270,6 +277,8 @@ def _validated(settings: Settings) -> Settings:
                 "WHATFIX_CONNECT_BASE_URLS must be a comma-separated list of URLs starting with "
                 f"http:// or https:// (e.g. {DEFAULT_BASE_URL})."
             )
+    if settings.min_flow_views < 1:
+        raise ConfigurationError("WHATFIX_MIN_FLOW_VIEWS must be at least 1.")
     return settings
 
 

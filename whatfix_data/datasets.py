@@ -53,7 +53,7 @@ WINDOW_COLUMNS = ("window_start", "window_end", "window_label", "partial")
 ACTIVE_USERS = "active_users"
 # Trend base dataset -> name of the trend dataset.
 TREND_NAMES = {"flows": "flow-trend", "self-help": "self-help-trend",
-               "engagement": "engagement-trend"}
+               "engagement": "engagement-trend", "engagement-users": "engagement-user-trend"}
 DATASETS: tuple[str, ...] = (
     "end-users",
     "content",
@@ -223,6 +223,9 @@ def _engagement_trend(client: WhatfixClient, windows: list[Window],
 _TREND_LOADERS: dict[str, Callable[[WhatfixClient, DateRange], Dataset]] = {
     "flows": load_flows,
     "self-help": load_self_help,
+    # Every active user of every window (all pages): what a segment's active-users trend needs,
+    # at ceil(active users / page size) requests per window instead of one (docs/PERFORMANCE.md).
+    "engagement-users": load_engagement,
 }
 
 
@@ -243,7 +246,8 @@ class _Counter:
 
 def load_trend(client: WhatfixClient, dataset: str, date_range: DateRange, granularity: str,
                progress: Progress | None = None) -> Dataset:
-    """One row group per window ("flows", "self-help": base rows; "engagement": active users).
+    """One row group per window ("flows", "self-help", "engagement-users": base rows;
+    "engagement": one count of active users per window).
 
     Windows come from `windows.split_range` (partial first/last windows flagged) and are fetched
     concurrently; `progress(done, total)` is called after each window.

@@ -69,6 +69,7 @@ TREND_BASES: dict[str, str] = {
     "flow-trend": "flows",
     "self-help-trend": "self-help",
     "engagement-trend": "engagement",
+    "engagement-user-trend": "engagement",
 }
 FINDING_COLUMNS: tuple[str, ...] = ("dataset", "row_key", "field", "value", "problem")
 # Removed from API text: C0/C1 control characters, and the bidirectional controls (LRM/RLM/ALM,

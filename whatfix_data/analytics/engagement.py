@@ -14,7 +14,7 @@ import pandas as pd
 
 from whatfix_data.analytics._common import WINDOW_COLUMNS, days_between, frame_of
 from whatfix_data.analytics.kpis import active_users
-from whatfix_data.windows import today_utc
+from whatfix_data.windows import Window, today_utc
 
 DORMANT_AFTER_DAYS = 30
 TOP_USERS = 10
@@ -42,6 +42,25 @@ def active_users_by_window(trend: pd.DataFrame | None) -> pd.DataFrame:
     out = counts.rename("active_users").reset_index()
     out["active_users"] = out["active_users"].astype("Int64")
     return out.sort_values("window_start", kind="stable").reset_index(drop=True)
+
+
+def active_users_in_windows(rows: pd.DataFrame | None, windows: list[Window]) -> pd.DataFrame:
+    """Active users per window from per-user rows (``engagement-user-trend``, e.g. limited to a
+    segment's members), with every window present: a window where nobody was active has 0.
+
+    The API sends no rows for an empty window, so ``windows`` (``windows.split_range``) says
+    which windows there are.
+    """
+    counted = active_users_by_window(rows)
+    base = pd.DataFrame({
+        "window_start": pd.Series([w.start for w in windows], dtype=object),
+        "window_end": pd.Series([w.end for w in windows], dtype=object),
+        "window_label": pd.array([w.label for w in windows], dtype="string"),
+        "partial": pd.Series([w.partial for w in windows], dtype=bool),
+    })
+    counts = dict(zip(counted["window_start"], counted["active_users"], strict=True))
+    base["active_users"] = pd.array([counts.get(w.start, 0) for w in windows], dtype="Int64")
+    return base
 
 
 def distribution(engagement: pd.DataFrame | None, column: str = "content_viewed") -> pd.DataFrame:

@@ -17,14 +17,29 @@ from whatfix_data.analytics._common import (
     total,
     utc_day,
 )
+from whatfix_data.config import DEFAULT_MIN_FLOW_VIEWS
 
 # A flow needs this many views in the range before its completion rate is ranked: a 100 % rate
-# on 3 views says little.
-MIN_VIEWS_FOR_RANKING = 20
+# on 3 views says little (the `min_flow_views` setting; this is its default).
+MIN_VIEWS_FOR_RANKING = DEFAULT_MIN_FLOW_VIEWS
 RANKED_FLOWS = 5
 # Edit impact: each side of the edit needs this many views to be reported.
 MIN_VIEWS_AROUND_EDIT = 20
 COMPARED_METRICS: tuple[str, ...] = ("views", "completions", "completion_rate_pct")
+
+
+def ranked_flows(
+    flows: pd.DataFrame | None, min_views: int = MIN_VIEWS_FOR_RANKING
+) -> pd.DataFrame:
+    """Flows with at least ``min_views`` views and a known rate, best completion rate first
+    (ties: more views first, then id): the ranking every best/worst list and chart uses."""
+    frame = frame_of(flows, "flows")
+    ranked = frame[
+        frame["completion_rate_pct"].notna() & (frame["views"] >= min_views).fillna(False)
+    ]
+    return ranked.sort_values(
+        ["completion_rate_pct", "views", "flow_id"], ascending=[False, False, True]
+    ).reset_index(drop=True)
 
 
 def best_and_worst_flows(
@@ -37,13 +52,8 @@ def best_and_worst_flows(
     Only flows with at least ``min_views`` views and a known rate are ranked; ties go to the flow
     with more views. A flow never appears in both lists (with few flows, best wins).
     """
-    frame = frame_of(flows, "flows")
-    ranked = frame[
-        frame["completion_rate_pct"].notna() & (frame["views"] >= min_views).fillna(False)
-    ]
-    best = ranked.sort_values(
-        ["completion_rate_pct", "views", "flow_id"], ascending=[False, False, True]
-    ).head(n)
+    ranked = ranked_flows(flows, min_views)
+    best = ranked.head(n)
     rest = ranked[~ranked["flow_id"].isin(best["flow_id"])]
     worst = rest.sort_values(
         ["completion_rate_pct", "views", "flow_id"], ascending=[True, False, True]

@@ -1,6 +1,7 @@
 """Headline KPIs of the Overview (and the deck), each with its change against the comparison.
 
-KPI definitions (all over the chosen range):
+KPI definitions (all over the chosen range; the one-sentence wording and the display names live in
+``whatfix_data.glossary``, the segment scope in ``whatfix_data.scope``):
 
 * ``flow_views`` / ``flow_completions``: sums over the ``flows`` frame;
 * ``completion_rate``: 100 x total completions / total views (a weighted rate, not the mean of
@@ -26,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from whatfix_data import glossary, scope
 from whatfix_data.analytics._common import change, change_pct, frame_of, rate_pct, total
 from whatfix_data.analytics.comparison import NOT_COVERED, PARTLY_COVERED, coverage
 from whatfix_data.windows import DateRange, format_day
@@ -52,6 +54,20 @@ class Kpi:
     delta_pct: float | None = None
     higher_is_better: bool = True
     note: str | None = None
+
+    @property
+    def definition(self) -> str:
+        """One sentence saying what the KPI measures (from the glossary)."""
+        return glossary.definition(self.key)
+
+    @property
+    def dataset(self) -> str:
+        """The dataset the KPI is computed from (it decides the segment scope)."""
+        return KPI_DATASET[self.key]
+
+    def scope_label(self, segment_name: str | None) -> str:
+        """Whom the value covers: "Segment: X", "All users" or all users with the reason."""
+        return scope.scope_label(self.dataset, segment_name)
 
     @property
     def is_rate(self) -> bool:
@@ -137,13 +153,18 @@ def _values(data: Mapping[str, Any] | None) -> dict[str, float | None]:
     }
 
 
-KPI_DEFINITIONS: tuple[tuple[str, str, str], ...] = (
-    ("flow_views", "Flow views", UNIT_COUNT),
-    ("flow_completions", "Flow completions", UNIT_COUNT),
-    ("completion_rate", "Completion rate", UNIT_PCT),
-    ("active_users", "Active users", UNIT_COUNT),
-    ("self_help_views", "Self-help views", UNIT_COUNT),
-    ("task_list_completion", "Task lists completed", UNIT_PCT),
+# KPI key -> (dataset it is computed from, unit); names and definitions: whatfix_data.glossary.
+KPI_SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("flow_views", "flows", UNIT_COUNT),
+    ("flow_completions", "flows", UNIT_COUNT),
+    ("completion_rate", "flows", UNIT_PCT),
+    ("active_users", "engagement", UNIT_COUNT),
+    ("self_help_views", "self-help", UNIT_COUNT),
+    ("task_list_completion", "task-completion", UNIT_PCT),
+)
+KPI_DATASET: dict[str, str] = {key: dataset for key, dataset, _unit in KPI_SOURCES}
+KPI_DEFINITIONS: tuple[tuple[str, str, str], ...] = tuple(
+    (key, glossary.term(key).name, unit) for key, _dataset, unit in KPI_SOURCES
 )
 
 

@@ -1,7 +1,9 @@
 """One-line takeaways computed from the data, for the review deck and the pages.
 
 Each function returns a plain-text sentence (names in single quotes, never markup) and always
-returns something readable, also when there is no data.
+returns something readable, also when there is no data. A slide's headline is computed from the
+very frame its chart or table draws (the ``*_sentence`` taking that frame), so every number and
+name it quotes is on the slide; a test checks this for every slide of several packs.
 """
 
 from __future__ import annotations
@@ -144,14 +146,16 @@ def engagement_sentence(active: int | None, dormant: pd.DataFrame, days: int) ->
 
 
 def tasks_sentence(summary: pd.DataFrame) -> str:
-    """Largest task list's completion and the one-task-left count across lists."""
+    """The largest task list: the share of its users who finished it and, of the same list, how
+    many have exactly one task left (one list's numbers, never a sum over lists)."""
     if summary is None or summary.empty:
         return "No task-list activity in this period."
     top = summary.iloc[0]
-    one_left = int(summary["one_task_left"].sum())
+    one_left = int(top["one_task_left"]) if not pd.isna(top["one_task_left"]) else 0
     return (
-        f"{quoted(top['task_list_name'])} is completed by {top['completed_pct']:.0f}% of "
-        f"its {int(top['users']):,} users; {one_left:,} users have exactly one task left."
+        f"{quoted(top['task_list_name'])} was finished by {top['completed_pct']:.0f}% of its "
+        f"{int(top['users']):,} users; {one_left:,} of them "
+        f"{'has' if one_left == 1 else 'have'} exactly one task left."
     )
 
 
@@ -159,7 +163,8 @@ def segments_sentence(breakdown: pd.DataFrame) -> str:
     """The segment with the highest task completion or activity share."""
     if breakdown is None or breakdown.empty:
         return "No segments defined."
-    for column, noun in (("task_completion_pct", "task completion"), ("active_pct", "activity")):
+    for column, noun in (("task_completion_pct", "members' average task progress"),
+                         ("active_pct", "active members")):
         rows = breakdown[breakdown[column].notna() & (breakdown["members"] > 0)]
         if len(rows):
             top = rows.loc[rows[column].astype("Float64").idxmax()]
@@ -181,3 +186,165 @@ def content_sentence(
         f"{len(hygiene.old_drafts):,} drafts are older than {draft_age_days} days and "
         f"{len(hygiene.not_modified):,} items were not modified in {stale_days} days."
     )
+
+
+# --------------------------------------------------------------------------- one per slide
+
+
+def _label(row: pd.Series) -> str:
+    return str(row["window_label"]).replace(" (partial)", "")
+
+
+def _shown(value: float, column: str) -> str:
+    return f"{value:.1f}%" if column.endswith("_pct") else f"{value:,.0f}"
+
+
+def range_sentence(windows: pd.DataFrame, column: str, noun: str) -> str:
+    """Lowest and highest window of a series, e.g. "The flow completion rate ranged from 41.2%
+    in 2026-07 to 58.0% in 2026-09" (full windows preferred over partial ones)."""
+    if windows is None or windows.empty or windows[column].dropna().empty:
+        return f"No data for {noun} in this period."
+    full = windows[~windows["partial"].astype(bool)] if "partial" in windows else windows
+    rows = full if not full[column].dropna().empty else windows
+    values = rows[column].astype("Float64")
+    low, high = rows.loc[values.idxmin()], rows.loc[values.idxmax()]
+    subject = f"{noun[:1].upper()}{noun[1:]}"
+    lowest = f"{_shown(float(low[column]), column)} in {_label(low)}"
+    if _label(low) == _label(high):
+        return f"{subject} was {lowest}."
+    highest = f"{_shown(float(high[column]), column)} in {_label(high)}"
+    return f"{subject} ranged from {lowest} to {highest}."
+
+
+def best_worst_sentence(best: pd.DataFrame, worst: pd.DataFrame) -> str:
+    """The best and the worst ranked flow with their rate and views (the best/worst chart)."""
+    parts = []
+    for rows, word in ((best, "completes best"), (worst, "worst")):
+        if rows is not None and len(rows):  # both lists come first-ranked first
+            row = rows.iloc[0]
+            parts.append(f"{quoted(_name(row, 'flow_name', 'flow_id'))} {word} "
+                         f"({row['completion_rate_pct']:.1f}% of {int(row['views']):,} views)")
+    if not parts:
+        return "No flow had enough views to rank its completion rate."
+    return "; ".join(parts) + "."
+
+
+def most_viewed_flow_sentence(flows: pd.DataFrame) -> str:
+    """The most viewed flow with its views and completions (the views-and-completions chart)."""
+    if flows is None or flows.empty or flows["views"].fillna(0).sum() == 0:
+        return "No flow was viewed in this period."
+    top = flows.sort_values("views", ascending=False, na_position="last").iloc[0]
+    completions = top["completions"]
+    done = "" if pd.isna(completions) else f", {int(completions):,} completions"
+    return (f"{quoted(_name(top, 'flow_name', 'flow_id'))} was the most viewed flow "
+            f"({int(top['views']):,} views{done}).")
+
+
+def rate_spread_sentence(ranked: pd.DataFrame) -> str:
+    """Highest and lowest completion rate among the flows of the completion-rate chart."""
+    if ranked is None or ranked.empty:
+        return "No flow had enough views to compare completion rates."
+    ordered = ranked.sort_values("completion_rate_pct", ascending=False, kind="stable")
+    high, low = ordered.iloc[0], ordered.iloc[-1]
+    if len(ordered) == 1:
+        return (f"Only {quoted(_name(high, 'flow_name', 'flow_id'))} had enough views to rank "
+                f"({high['completion_rate_pct']:.1f}%).")
+    return (f"Completion rates run from {high['completion_rate_pct']:.1f}% "
+            f"({quoted(_name(high, 'flow_name', 'flow_id'))}) down to "
+            f"{low['completion_rate_pct']:.1f}% ({quoted(_name(low, 'flow_name', 'flow_id'))}).")
+
+
+def flow_change_sentence(compared: pd.DataFrame, comparison_label: str) -> str:
+    """The flow whose views changed most against the comparison period (flow-comparison chart)."""
+    rows = compared[compared["views_change"].notna()] if len(compared) else compared
+    if rows is None or rows.empty:
+        return f"No flow was viewed in both this period and {comparison_label}."
+    change_abs = rows["views_change"].astype("Float64").abs()
+    row = rows.loc[change_abs.idxmax()]
+    delta = int(row["views_change"])
+    verb = "gained" if delta > 0 else "lost" if delta < 0 else "kept"
+    return (f"{quoted(_name(row, 'flow_name', 'flow_id'))} {verb} the most views vs "
+            f"{comparison_label} ({delta:+,}: {int(row['views']):,} against "
+            f"{int(row['views_previous']):,}).")
+
+
+def top_flows_sentence(table: pd.DataFrame) -> str:
+    """The two most viewed flows of the top-flows table."""
+    if table is None or table.empty:
+        return "No flow has views to rank in this period."
+    first = table.iloc[0]
+    name = quoted(_name(first, "flow_name", "flow_id"))
+    text = f"{name} leads with {int(first['views']):,} views"
+    if len(table) > 1:
+        second = table.iloc[1]
+        text += (f", ahead of {quoted(_name(second, 'flow_name', 'flow_id'))} with "
+                 f"{int(second['views']):,}")
+    return text + "."
+
+
+def self_help_item_sentence(by_item: pd.DataFrame) -> str:
+    """The most viewed self-help item with its views and share (the views-per-item chart)."""
+    return self_help_sentence(by_item, None)
+
+
+def content_type_sentence(by_type: pd.DataFrame) -> str:
+    """The content type with the most self-help views and its share (views-per-type chart)."""
+    if by_type is None or by_type.empty or by_type["views"].fillna(0).sum() == 0:
+        return "No content type drew self-help views in this period."
+    top = by_type.iloc[0]
+    return (f"{quoted(top['content_type'])} items drew {top['share_pct']:.0f}% of self-help "
+            f"views ({int(top['views']):,} views).")
+
+
+def histogram_sentence(dist: pd.DataFrame, what: str) -> str:
+    """The most common bin of a per-user histogram, e.g. "The most common amount of content
+    viewed per user was 3 (120 users)"."""
+    if dist is None or dist.empty or int(dist["users"].fillna(0).sum()) == 0:
+        return f"No user had any {what} in this period."
+    top = dist.loc[dist["users"].astype("Int64").idxmax()]
+    return (f"The most common amount of {what} per user was {top['label']} "
+            f"({int(top['users']):,} users).")
+
+
+def top_user_sentence(top: pd.DataFrame) -> str:
+    """The most engaged user with both counts (the most-engaged-users chart)."""
+    if top is None or top.empty:
+        return "Nobody was active in this period."
+    row = top.iloc[0]
+    name = row.get("email")
+    name = row["user_id"] if name is None or pd.isna(name) else name
+    viewed = 0 if pd.isna(row["content_viewed"]) else int(row["content_viewed"])
+    done = 0 if pd.isna(row["flows_completed"]) else int(row["flows_completed"])
+    return (f"{quoted(name)} was the most engaged user ({viewed:,} content views, "
+            f"{done:,} flows completed).")
+
+
+def list_progress_sentence(distribution: pd.DataFrame) -> str:
+    """For the task list with the most users: the share who finished it and who did not start
+    (the progress-per-list chart)."""
+    if distribution is None or distribution.empty:
+        return "No user made progress on a task list in this period."
+    users = distribution.groupby("task_list_id")["users"].sum()
+    top_id = users.sort_values(ascending=False, kind="stable").index[0]
+    rows = distribution[distribution["task_list_id"] == top_id].set_index("bucket",
+                                                                          drop=False)
+    name = rows["task_list_name"].iloc[0]
+
+    def share(bucket: str) -> float:
+        value = rows["share_pct"].get(bucket)
+        return 0.0 if value is None or pd.isna(value) else float(value)
+
+    return (f"On {quoted(name)}, {share('100%'):.1f}% of its users finished every task and "
+            f"{share('0%'):.1f}% have not started.")
+
+
+def segment_activity_sentence(breakdown: pd.DataFrame) -> str:
+    """The segment with the largest share of active members (the segment-breakdown table)."""
+    if breakdown is None or breakdown.empty:
+        return "No segments defined, so no segment activity to compare."
+    rows = breakdown[breakdown["active_pct"].notna() & (breakdown["members"] > 0)]
+    if rows.empty:
+        return "No segment has active members in this period."
+    top = rows.loc[rows["active_pct"].astype("Float64").idxmax()]
+    return (f"{quoted(top['name'])} has the largest share of active members "
+            f"({float(top['active_pct']):.1f}% of {int(top['members']):,} members).")

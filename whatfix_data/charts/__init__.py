@@ -20,6 +20,7 @@ from whatfix_data.charts.flows import (
     flow_time_to_complete,
     flow_trend,
     flow_views_completions,
+    min_views_note,
 )
 from whatfix_data.charts.segments import segment_engagement, segment_membership, segment_metric
 from whatfix_data.charts.self_help import self_help_by_item, self_help_by_type
@@ -68,6 +69,7 @@ __all__ = [
     "flow_views_completions",
     "flows_completed_histogram",
     "is_empty_figure",
+    "min_views_note",
     "period_label",
     "ranked_bars",
     "segment_engagement",

@@ -72,11 +72,32 @@ def top_rows(frame: pd.DataFrame, sort_by: str, name_col: str, limit: int | None
     return ordered if limit is None else ordered.head(limit)
 
 
-def shown_subtitle(subtitle: str | None, shown: int, total: int, noun: str) -> str | None:
-    """Subtitle, extended with "Top 30 of 57 flows" when the chart shows a subset."""
+def top_and_bottom(
+    ordered: pd.DataFrame, limit: int | None, keep: pd.Series | None = None
+) -> pd.DataFrame:
+    """The first and the last ``limit`` rows of an ordered frame (all when there are no more than
+    2 x limit), plus the rows where ``keep`` is True, in the frame's order."""
+    if limit is None or len(ordered) <= 2 * limit:
+        return ordered
+    position = pd.Series(range(len(ordered)), index=ordered.index)
+    shown = (position < limit) | (position >= len(ordered) - limit)
+    if keep is not None:
+        shown |= keep.reindex(ordered.index, fill_value=False).astype(bool)
+    return ordered[shown.to_numpy()]
+
+
+def shown_subtitle(
+    subtitle: str | None, shown: int, total: int, noun: str, *, bottom: int = 0,
+    extra: str | None = None,
+) -> str | None:
+    """Subtitle, extended with the cut: "Top 30 of 57 flows", or with ``bottom`` "Top 15 and
+    bottom 15 of 57 flows"; ``extra`` adds e.g. "and the most viewed flow"."""
     if shown >= total:
         return subtitle
-    note = f"Top {shown} of {total} {noun}"
+    note = (f"Top {bottom} and bottom {bottom} of {total:,} {noun}" if bottom
+            else f"Top {shown} of {total:,} {noun}")
+    if extra:
+        note += f", {extra}"
     return f"{subtitle} · {note}" if subtitle else note
 
 
@@ -96,19 +117,30 @@ def ranked_bars(
     empty_message: str = "No data in this date range",
     scale: float = 1.0,
     presorted: bool = False,
+    bottom: bool = False,
+    keep: pd.Series | None = None,
+    keep_note: str | None = None,
+    cut_noun: str | None = None,
 ) -> go.Figure:
     """Horizontal bars, one row per named item, largest first at the top.
 
     Several measures become grouped bars. Long names are truncated on the axis; the hover shows
     the full (escaped) name. `scale` divides values (seconds -> minutes). `presorted` keeps
-    the caller's row order (a ranking made by the analytics module).
+    the caller's row order (a ranking made by the analytics module). With `bottom`, `limit`
+    rows of each end are shown (the best and the worst), and `keep` (a boolean Series on
+    `frame`'s index) keeps rows that must stay visible, named in the subtitle by `keep_note`;
+    `cut_noun` names what was cut in the subtitle ("flows with at least 100 views").
     """
     if frame is None or frame.empty:
         return style.empty_figure(title, empty_message, subtitle=subtitle)
-    if presorted:
-        rows = frame if limit is None else frame.head(limit)
+    ordered = frame if presorted else top_rows(frame, sort_by or measures[0].column, name_col,
+                                               None)
+    if bottom:
+        rows = top_and_bottom(ordered, limit, keep)
     else:
-        rows = top_rows(frame, sort_by or measures[0].column, name_col, limit)
+        rows = ordered if limit is None else ordered.head(limit)
+    kept_extra = bottom and limit is not None and len(rows) > min(len(frame), 2 * limit)
+    cut_bottom = limit if bottom and limit is not None and len(frame) > 2 * limit else 0
     keys = _keys(rows, key_col)
     full_names = [style.escape_text(n) for n in rows[name_col]]
     fig = go.Figure()
@@ -121,7 +153,9 @@ def ranked_bars(
         fig.add_trace(_bar_trace(measure, keys, values, full_names, kind, len(measures) == 1))
     height = style.bar_height(len(rows), rows_per_bar=max(1.0, 0.7 * len(measures)))
     style.apply_layout(
-        fig, title, subtitle=shown_subtitle(subtitle, len(rows), len(frame), noun),
+        fig, title,
+        subtitle=shown_subtitle(subtitle, len(rows), len(frame), cut_noun or noun,
+                                bottom=cut_bottom, extra=keep_note if kept_extra else None),
         height=height, show_legend=len(measures) > 1,
     )
     fig.update_layout(

@@ -8,11 +8,14 @@ from datetime import date, datetime
 import pandas as pd
 import plotly.graph_objects as go
 
+from whatfix_data import glossary
+from whatfix_data.analytics import flows as flow_analytics
 from whatfix_data.charts import style
 from whatfix_data.charts.builders import Measure, ranked_bars
 from whatfix_data.charts.timeline import trend_lines
 
 NO_FLOWS = "No flow views in this date range"
+TIME_TO_COMPLETE = glossary.term("avg_time_to_complete_s")
 VIEWS = Measure("views", "Views", style.OKABE_ITO["blue"])
 COMPLETIONS = Measure("completions", "Completions", style.OKABE_ITO["orange"])
 RATE = Measure("completion_rate_pct", "Completion rate", style.OKABE_ITO["bluish_green"])
@@ -28,34 +31,69 @@ METRIC_TITLES = {
 
 
 def flow_views_completions(
-    flows: pd.DataFrame, *, limit: int | None = style.DEFAULT_TOP_N, subtitle: str | None = None
+    flows: pd.DataFrame, *, limit: int | None = style.RANKED_PER_END,
+    subtitle: str | None = None,
 ) -> go.Figure:
-    """Views and completions per flow, grouped horizontal bars sorted by views.
+    """Views and completions per flow, grouped horizontal bars sorted by views; with more than
+    2 x ``limit`` flows, the ``limit`` most and the ``limit`` least viewed.
 
     Input: the `flows` frame (flow_id, flow_name, views, completions, ...).
     """
     return ranked_bars(
         flows, name_col="flow_name", key_col="flow_id", measures=[VIEWS, COMPLETIONS],
         title="Views and completions by flow", value_title="Views / completions (count)",
-        limit=limit, noun="flows", subtitle=subtitle, empty_message=NO_FLOWS,
+        limit=limit, bottom=True, noun="flows", subtitle=subtitle, empty_message=NO_FLOWS,
     )
+
+
+def min_views_note(min_views: int) -> str:
+    """How the best/worst rankings are limited, e.g. "Flows with at least 100 views"."""
+    return f"Flows with at least {min_views:,} views"
 
 
 def flow_completion_rate(
-    flows: pd.DataFrame, *, limit: int | None = style.DEFAULT_TOP_N, subtitle: str | None = None
+    flows: pd.DataFrame, *, limit: int | None = style.RANKED_PER_END,
+    min_views: int = flow_analytics.MIN_VIEWS_FOR_RANKING, subtitle: str | None = None,
 ) -> go.Figure:
-    """Completion rate per flow (0..100 %), highest first. Input: the `flows` frame."""
+    """Completion rate per flow (0..100 %), highest first: the ``limit`` best and the ``limit``
+    worst of the flows with at least ``min_views`` views (all of them when there are fewer).
+
+    The rows are ``analytics.flows.best_and_worst_flows(flows, limit, min_views)``, so every
+    flow of a shorter best/worst list (the Overview's) is on this chart. Input: `flows` frame.
+    """
+    title = "Completion rate by flow"
+    frame = flow_analytics.ranked_flows(flows, min_views)
+    note = min_views_note(min_views)
+    if frame.empty:
+        message = NO_FLOWS if flows is None or flows.empty else f"No flow has {min_views:,} views"
+        return style.empty_figure(title, message, subtitle=_joined(subtitle, note))
+    if limit is None or len(frame) <= 2 * limit:
+        rows, cut = frame, f"all {len(frame):,} {note[0].lower()}{note[1:]}"
+    else:
+        best, worst = flow_analytics.best_and_worst_flows(flows, limit, min_views)
+        rows = pd.concat([best, worst.iloc[::-1]], ignore_index=True)
+        cut = f"top {limit} and bottom {limit} of {len(frame):,} {note[0].lower()}{note[1:]}"
+    left_out = 0 if flows is None else len(flows) - len(frame)
+    if left_out:
+        cut += f" ({left_out:,} with fewer views or no rate left out)"
     return ranked_bars(
-        flows, name_col="flow_name", key_col="flow_id", measures=[RATE],
-        title="Completion rate by flow", value_title="Completion rate (%)", kind="percent",
-        limit=limit, noun="flows", subtitle=subtitle, empty_message=NO_FLOWS,
+        rows, name_col="flow_name", key_col="flow_id", measures=[RATE], presorted=True,
+        title=title, value_title="Completion rate (%)", kind="percent", limit=None,
+        noun="flows", subtitle=_joined(subtitle, cut[:1].upper() + cut[1:]),
+        empty_message=NO_FLOWS,
     )
 
 
+def _joined(subtitle: str | None, note: str) -> str:
+    return f"{subtitle} · {note}" if subtitle else note
+
+
 def flow_time_to_complete(
-    flows: pd.DataFrame, *, limit: int | None = style.DEFAULT_TOP_N, subtitle: str | None = None
+    flows: pd.DataFrame, *, limit: int | None = style.RANKED_PER_END,
+    subtitle: str | None = None,
 ) -> go.Figure:
-    """Average time to complete per flow, longest first, in seconds or minutes (unit on the axis).
+    """Average time to complete per flow in seconds (the unit of the tables and the pack),
+    longest first: the ``limit`` longest and shortest, and always the most viewed flow.
 
     Input: the `flows` frame (avg_time_to_complete_s). Flows never completed (no time) are left out.
     """
@@ -63,14 +101,15 @@ def flow_time_to_complete(
     if flows is None or flows.empty:
         return style.empty_figure(title, NO_FLOWS, subtitle=subtitle)
     timed = flows[flows["avg_time_to_complete_s"].notna()]
-    divisor, unit = style.duration_unit(timed["avg_time_to_complete_s"])
+    most_viewed = timed["views"].fillna(-1)
+    keep = (most_viewed == most_viewed.max()) if len(timed) else None
     return ranked_bars(
         timed, name_col="flow_name", key_col="flow_id",
-        measures=[Measure("avg_time_to_complete_s", "Avg time to complete",
+        measures=[Measure("avg_time_to_complete_s", TIME_TO_COMPLETE.name,
                           style.OKABE_ITO["sky_blue"])],
-        title=title, value_title=f"Avg time to complete ({unit})",
-        kind="minutes" if unit == "min" else "seconds", scale=divisor,
-        limit=limit, noun="flows", subtitle=subtitle,
+        title=title, value_title=TIME_TO_COMPLETE.header, kind="seconds",
+        limit=limit, bottom=True, keep=keep, keep_note="and the most viewed flow",
+        noun="flows", subtitle=subtitle,
         empty_message="No completed flows in this date range",
     )
 
@@ -162,10 +201,11 @@ def flow_comparison(
     metric: str = "views",
     current_label: str = "Current period",
     previous_label: str = "Previous period",
-    limit: int | None = style.DEFAULT_TOP_N,
+    limit: int | None = style.RANKED_PER_END,
     subtitle: str | None = None,
 ) -> go.Figure:
-    """Current vs previous period per flow: grouped bars, previous lighter and labelled by period.
+    """Current vs previous period per flow: grouped bars, previous lighter and labelled by period;
+    the ``limit`` highest and lowest flows by the current value when there are more.
 
     Input columns: flow_id, flow_name, `<metric>` (current) and `<metric>_previous`;
     metric is one of views, completions, completion_rate_pct.
@@ -177,7 +217,8 @@ def flow_comparison(
         measures=[Measure(metric, current_label, colour),
                   Measure(f"{metric}_previous", previous_label, colour, previous=True)],
         title=f"{label} by flow: current vs comparison period", value_title=value_title,
-        kind=kind, limit=limit, noun="flows", subtitle=subtitle, empty_message=NO_FLOWS,
+        kind=kind, limit=limit, bottom=True, noun="flows", subtitle=subtitle,
+        empty_message=NO_FLOWS,
     )
 
 

@@ -14,13 +14,14 @@ VIEWS = Measure("views", "Views", style.OKABE_ITO["sky_blue"])
 
 
 def self_help_by_item(
-    self_help: pd.DataFrame, *, limit: int | None = style.DEFAULT_TOP_N,
+    self_help: pd.DataFrame, *, limit: int | None = style.RANKED_PER_END,
     subtitle: str | None = None,
 ) -> go.Figure:
-    """Views per self-help item, most viewed first. Input: the `self-help` frame."""
+    """Views per self-help item, most viewed first: the ``limit`` most and least viewed items
+    when there are more. Input: the `self-help` frame."""
     return ranked_bars(
         self_help, name_col="content_name", key_col="content_id", measures=[VIEWS],
-        title="Self-help views by item", value_title="Views (count)", limit=limit,
+        title="Self-help views by item", value_title="Views (count)", limit=limit, bottom=True,
         noun="items", subtitle=subtitle, empty_message=NO_VIEWS,
     )
 

@@ -56,6 +56,7 @@ MIN_HEIGHT_PX = 340
 MAX_HEIGHT_PX = 1400
 DEFAULT_HEIGHT_PX = 420
 DEFAULT_TOP_N = 30
+RANKED_PER_END = 15           # ranked charts of best and worst: this many at each end
 FEW_BARS_GAP = 0.45          # a chart with few bars keeps them slim rather than slab-like
 
 COUNT_DTICK_ONE_BELOW = 10   # up to this maximum, count axes tick every 1 (no repeated "1, 1, 2")

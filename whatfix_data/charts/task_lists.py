@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from whatfix_data import glossary
 from whatfix_data.analytics import tasks as task_analytics
 from whatfix_data.charts import style
 from whatfix_data.charts.builders import Measure, ranked_bars, stacked_bars
@@ -19,6 +20,7 @@ BUCKET_COLOURS: dict[str, str] = dict(zip(
      style.OKABE_ITO["vermillion"]),
     strict=True,
 ))
+PROGRESS = glossary.term("task_completion_pct")
 BUCKET_LABELS: dict[str, str] = {"0%": "Not started (0%)", "100%": "Completed (100%)"}
 
 
@@ -62,8 +64,8 @@ def completion_by_segment(
         by_segment = by_segment[by_segment["task_completion_pct"].notna()]
     return ranked_bars(
         by_segment, name_col="name", key_col="segment_id",
-        measures=[Measure("task_completion_pct", "Task completion", style.GOOD_COLOUR)],
-        title="Task-list completion by segment", value_title="Completion rate (%)",
+        measures=[Measure("task_completion_pct", PROGRESS.name, style.GOOD_COLOUR)],
+        title=f"{PROGRESS.name} by segment", value_title=PROGRESS.header,
         kind="percent", limit=None, noun="segments", subtitle=subtitle,
         empty_message="No task-list activity for any segment in this date range",
     )

@@ -21,8 +21,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from whatfix_data import datasets, images
+from whatfix_data.analytics.flows import MIN_VIEWS_FOR_RANKING
 from whatfix_data.client import WhatfixClient
 from whatfix_data.datasets import DashboardData, Dataset
+from whatfix_data.review_pack import assemble
 from whatfix_data.review_pack.assemble import collect_content, segment_name
 from whatfix_data.review_pack.build import (
     FORMATS,
@@ -43,6 +45,8 @@ COMPARED_TRENDS: dict[str, str] = {
     "engagement-trend": "engagement",
 }
 ASSEMBLE_STEPS = 1
+# With a segment, the active-users trend is counted from every window's per-user list.
+SEGMENT_TREND = assemble.SEGMENT_TREND
 
 __all__ = [
     "FORMATS",
@@ -83,9 +87,10 @@ def find_segment(client: WhatfixClient, segment_id: str) -> str:
     return segment_name(segments.frame, segment_id)
 
 
-def _load_steps(compare: bool) -> int:
-    base = len(datasets.DASHBOARD_DATASETS)
-    return base + (len(datasets.COMPARED_DATASETS) + len(COMPARED_TRENDS) if compare else 0)
+def _load_steps(compare: bool, segmented: bool = False) -> int:
+    base = len(datasets.DASHBOARD_DATASETS) + segmented
+    extra = len(datasets.COMPARED_DATASETS) + len(COMPARED_TRENDS) + segmented
+    return base + (extra if compare else 0)
 
 
 def load_review_data(
@@ -95,15 +100,24 @@ def load_review_data(
     granularity: str | None = None,
     progress: Progress | None = None,
     preset: str | None = None,
+    *,
+    segmented: bool = False,
 ) -> DashboardData:
-    """Every dataset the pack needs: the dashboard's, plus the comparison period's trends."""
+    """Every dataset the pack needs: the dashboard's, plus the comparison period's trends; with
+    ``segmented``, the per-user active-users trend of both periods too (a segment's own trend
+    costs one request per page of active users per window, see docs/PERFORMANCE.md)."""
     granularity = granularity or default_granularity(date_range)
     previous = comparison_range(date_range, comparison, preset=preset, granularity=granularity)
-    steps = Steps(_load_steps(previous is not None), progress)
+    steps = Steps(_load_steps(previous is not None, segmented), progress)
     data = datasets.load_dashboard(
         client, date_range, granularity, comparison, progress=lambda _d, _t: steps.advance(),
         preset=preset,
     )
+    if segmented:
+        per_user = {SEGMENT_TREND: datasets.load_trend(client, "engagement-users", date_range,
+                                                       granularity)}
+        steps.advance()
+        data = replace(data, current={**data.current, **per_user})
     if previous is None:
         return data
 
@@ -114,6 +128,10 @@ def load_review_data(
 
     with ThreadPoolExecutor(len(COMPARED_TRENDS), thread_name_prefix="whatfix-pack") as pool:
         trends = dict(zip(COMPARED_TRENDS, pool.map(trend, COMPARED_TRENDS), strict=True))
+    if segmented:
+        trends[SEGMENT_TREND] = datasets.load_trend(client, "engagement-users", previous,
+                                                    granularity)
+        steps.advance()
     return replace(data, comparison={**data.comparison, **trends})
 
 
@@ -129,6 +147,7 @@ def build_from_data(
     generated_at: datetime | None = None,
     segment_id: str | None = None,
     preset: str | None = None,
+    min_views: int = MIN_VIEWS_FOR_RANKING,
 ) -> bytes:
     """The pack's bytes from loaded data; ``progress(done, total)`` after each step.
 
@@ -141,7 +160,7 @@ def build_from_data(
     steps = Steps(ASSEMBLE_STEPS, progress)
     content = collect_content(data, date_range, account=account, comparison=comparison,
                               granularity=granularity, generated_at=generated_at,
-                              segment_id=segment_id, preset=preset)
+                              segment_id=segment_id, preset=preset, min_views=min_views)
     steps.total += render_steps(content, fmt)
     steps.advance()
     root = pack_stem(account, date_range, content.segment_name)
@@ -174,7 +193,8 @@ def build_review_pack(
     if segment_id is not None:
         find_segment(client, segment_id)  # same: an unknown segment fails at once
     compare = comparison != "none"
-    load_total = _load_steps(compare)
+    segmented = segment_id is not None
+    load_total = _load_steps(compare, segmented)
 
     def loading(done: int, _total: int) -> None:
         # The build's step count is known only once the content is assembled: until then the
@@ -182,7 +202,8 @@ def build_review_pack(
         if progress is not None:
             progress(done, load_total + ASSEMBLE_STEPS + 1)
 
-    data = load_review_data(client, date_range, comparison, granularity, loading, preset)
+    data = load_review_data(client, date_range, comparison, granularity, loading, preset,
+                            segmented=segmented)
 
     def building(done: int, total: int) -> None:
         if progress is not None:
@@ -191,5 +212,5 @@ def build_review_pack(
     return build_from_data(
         data, date_range, account=client.settings.account_id, comparison=comparison, fmt=fmt,
         granularity=granularity, progress=building, generated_at=generated_at,
-        segment_id=segment_id, preset=preset,
+        segment_id=segment_id, preset=preset, min_views=client.settings.min_flow_views,
     )

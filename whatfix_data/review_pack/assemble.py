@@ -13,17 +13,24 @@ from typing import Any
 
 import pandas as pd
 
-from whatfix_data import analytics, charts, frames, segments, windows
+from whatfix_data import analytics, charts, frames, glossary, scope, segments, windows
 from whatfix_data.analytics import comparison as aligned
 from whatfix_data.analytics import takeaways
 from whatfix_data.analytics.kpis import Kpi
 from whatfix_data.datasets import DashboardData
 from whatfix_data.errors import InvalidRequestError
-from whatfix_data.review_pack.model import ChartItem, KpiItem, ReviewContent, TableItem
-from whatfix_data.windows import DateRange, WindowPair
+from whatfix_data.review_pack.model import (
+    KEY_NUMBERS,
+    ChartItem,
+    KpiItem,
+    ReviewContent,
+    TableItem,
+)
+from whatfix_data.windows import DateRange, WindowPair, split_range
 
-# Bars per ranked chart on a slide (the pages show up to 30; a slide stays readable with 12).
-SLIDE_TOP_N = 12
+# Bars at each end of a ranked chart on a slide (best and worst: 16 rows stay readable; the
+# pages show 15 of each end).
+SLIDE_TOP_N = 8
 BEST_WORST_N = 5
 KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
 TREND_WINDOW_COLUMNS = ["window_label", "partial", "views", "completions", "completion_rate_pct",
@@ -31,16 +38,34 @@ TREND_WINDOW_COLUMNS = ["window_label", "partial", "views", "completions", "comp
                         "comparison_completions", "comparison_completion_rate_pct",
                         "comparison_before_data"]
 
+EDIT_COLUMNS = ["flow_name", "edited_on", "views_before", "views_after", "rate_before_pct",
+                "rate_after_pct", "change_pts"]
 TOP_FLOW_COLUMNS = ["flow_name", "views", "completions", "completion_rate_pct",
                     "avg_time_to_complete_s"]
 TASK_COLUMNS = ["task_list_name", "users", "completed_users", "completed_pct",
                 "avg_progress_pct", "one_task_left"]
 SEGMENT_COLUMNS = ["name", "members", "active_users", "active_pct", "content_viewed_per_member",
                    "flows_completed_per_member", "task_completion_pct"]
-# Per-user datasets: the only ones a segment can limit (as on the dashboard's pages).
-PER_USER_DATASETS = ("engagement", "task-completion", "end-users")
-TREND_NOTE = ("The active-users trend counts all users: the API gives it as counts per period, "
-              "not per user, so the segment cannot be applied to it.")
+SEGMENT_TREND = "engagement-user-trend"
+# The dataset behind each slide: it decides whom the slide covers (whatfix_data.scope).
+SLIDE_DATASETS: dict[str, str] = {
+    "flow-activity-trend": "flow-trend", "completion-rate-trend": "flow-trend",
+    "self-help-views-trend": "self-help-trend", "best-worst-flows": "flows",
+    "flow-views-completions": "flows", "flow-completion-rate": "flows",
+    "flow-comparison": "flows", "top-flows": "flows", "edit-impact": "flow-trend",
+    "self-help-by-item": "self-help", "self-help-by-type": "self-help",
+    "content-viewed-histogram": "engagement", "top-users": "engagement",
+    "task-list-progress": "task-completion", "task-lists-one-task-left": "task-completion",
+    "flow-activity-by-window": "flow-trend",
+}
+SIDE_BY_SIDE = "Every segment side by side"
+SIDE_BY_SIDE_SLIDES = frozenset({"completion-by-segment", "segment-breakdown"})
+TREND_NOTE = ("With a segment, flow and self-help numbers and trends cover all users (the API "
+              "reports them per flow and per item, not per user); the active-users trend is the "
+              "segment's own, counted from each period's per-user list.")
+ACCOUNT_TREND_NOTE = ("With a segment, flow and self-help numbers and trends cover all users (the "
+                      "API reports them per flow and per item, not per user); the active-users "
+                      "trend counts all users too (its per-user lists were not loaded).")
 FIND_SEGMENT_IDS = ("See the Segments page, or run `python -m whatfix_data export segments "
                     "--start YYYY-MM-DD --end YYYY-MM-DD --out segments.csv`, for the ids.")
 
@@ -64,6 +89,8 @@ class _Data:
         )
         self.segment_id = segment_id
         self.segment_name = None if segment_id is None else segment_name(self.segments, segment_id)
+        # The segment's own active-users trend needs every window's per-user list.
+        self.segment_trend = segment_id is not None and SEGMENT_TREND in self.current
 
     @staticmethod
     def _get(period: dict, name: str) -> pd.DataFrame | None:
@@ -73,7 +100,7 @@ class _Data:
     def _limited(
         self, frame: pd.DataFrame | None, name: str, all_users: bool
     ) -> pd.DataFrame | None:
-        if frame is None or all_users or name not in PER_USER_DATASETS:
+        if frame is None or all_users or not scope.is_per_user(name):
             return frame
         return segments.filter_to_segment(frame, self.members, self.segment_id)
 
@@ -83,10 +110,15 @@ class _Data:
     def before(self, name: str, *, all_users: bool = False) -> pd.DataFrame | None:
         return self._limited(self._get(self.previous, name), name, all_users)
 
-    @property
-    def trend_noun(self) -> str:
-        """How takeaways name the active-users trend, which a segment cannot limit."""
-        return "active users" if self.segment_id is None else "active users (all users)"
+    def active_windows(self, period: str, date_range: DateRange | None,
+                       granularity: str) -> pd.DataFrame:
+        """Active users per window: the API's count, or with a segment its members counted from
+        the per-user trend (``engagement-user-trend``), every window present."""
+        get = self.now if period == "now" else self.before
+        if not self.segment_trend or date_range is None:
+            return analytics.engagement.active_users_by_window(get("engagement-trend"))
+        return analytics.engagement.active_users_in_windows(
+            get("engagement-user-trend"), split_range(date_range, granularity))
 
 
 # --------------------------------------------------------------------------- labels
@@ -115,23 +147,39 @@ def comparison_words(mode: str, comparison_range: DateRange | None, date_range: 
     return "the " + words.split(" (")[0] if words else "the comparison period"
 
 
-def _kpi_item(kpi: Kpi, compared: bool) -> KpiItem:
-    note = kpi.note
-    if note is None and compared and kpi.previous is not None:
-        note = f"was {analytics.kpis.format_value(kpi.previous, kpi.unit)}"
+def _kpi_item(kpi: Kpi, compared: bool, segment_name: str | None) -> KpiItem:
+    """A KPI card: value, change (or why a change would mislead), the previous value and whom
+    it covers."""
+    covers = "all users" if segment_name is None or not scope.is_per_user(kpi.dataset) \
+        else f"segment {segment_name}"
+    note = covers[:1].upper() + covers[1:]
+    if kpi.note is not None:
+        note = f"{kpi.note} · {covers}"
+    elif compared and kpi.previous is not None:
+        note = f"was {analytics.kpis.format_value(kpi.previous, kpi.unit)} · {covers}"
     return KpiItem(kpi.name, kpi.value_label, kpi.delta_label, kpi.good, note)
 
 
-def _kpi_or_trend(
-    kpi: Kpi, compared: bool, windows: pd.DataFrame, column: str, noun: str, vs: str
-) -> str:
-    """The KPI's change when there is a comparison, else the series' peak window."""
-    if compared and kpi.delta is not None:
-        return takeaways.kpi_sentence(kpi, vs)
-    return takeaways.trend_sentence(windows, column, noun)
-
-
 # --------------------------------------------------------------------------- sections
+
+
+def _audience(d: _Data, slug: str) -> str:
+    """Whom one slide covers, for its footer."""
+    if slug in SIDE_BY_SIDE_SLIDES:
+        return SIDE_BY_SIDE if d.segment_name is None else (
+            f"{SIDE_BY_SIDE}, not only {d.segment_name}")
+    if slug == "active-users-trend":
+        dataset = SEGMENT_TREND if d.segment_trend else "engagement-trend"
+    else:
+        dataset = SLIDE_DATASETS[slug]
+    return scope.short_label(dataset, d.segment_name)
+
+
+def _kpi_headline(kpis: list[Kpi], compared: bool, vs: str) -> str:
+    """The KPI slide's headline: the largest move among its cards (their title without one)."""
+    if not compared or all(k.delta is None for k in kpis):
+        return KEY_NUMBERS
+    return takeaways.headline(kpis, vs)
 
 
 def _windows(
@@ -144,56 +192,57 @@ def _windows(
                                       data_start=d.data_start)
 
 
-def _overview(d: _Data, kpis: dict[str, Kpi], common: dict[str, Any], vs: str,
-              subtitle: str) -> list[ChartItem]:
+def _overview(d: _Data, common: dict[str, Any], ranges: tuple[DateRange, DateRange | None],
+              min_views: int) -> list[ChartItem]:
+    """The Overview's trends (window k beside window k of the comparison) and best/worst flows;
+    each headline is computed from the frame the slide draws, which the slide carries."""
     flow_now = _windows(d, analytics.flows.totals_by_window, "flow-trend")
-    active_now = _windows(d, analytics.engagement.active_users_by_window, "engagement-trend")
+    granularity = common["granularity"]
+    active_before = (_or_none(d.active_windows("before", ranges[1], granularity))
+                     if d.has_comparison else None)
+    active_now = aligned.aligned_comparison(
+        d.active_windows("now", ranges[0], granularity), active_before, d.pairs,
+        data_start=d.data_start)
     help_now = _windows(d, analytics.self_help.totals_by_window, "self-help-trend")
-    flows = d.now("flows")
-    best, worst = analytics.best_and_worst_flows(flows, BEST_WORST_N)
-    compared = d.has_comparison
-    # The trend counts all users: with a segment, its takeaway must not quote the segment's KPI.
-    active_compared = compared and d.segment_id is None
+    best, worst = analytics.best_and_worst_flows(d.now("flows"), BEST_WORST_N, min_views)
+    note = charts.min_views_note(min_views)
     return [
         ChartItem("Overview", "Flow activity",
                   charts.flow_activity_trend(flow_now, **common),
-                  _kpi_or_trend(kpis["flow_views"], compared, flow_now, "views", "flow views",
-                                vs), "flow-activity-trend"),
-        ChartItem("Overview", "Completion rate",
+                  takeaways.trend_sentence(flow_now, "views", "flow views"),
+                  "flow-activity-trend", flow_now),
+        ChartItem("Overview", "Flow completion rate over time",
                   charts.completion_rate_trend(flow_now, **common),
-                  _kpi_or_trend(kpis["completion_rate"], compared, flow_now,
-                                "completion_rate_pct", "the completion rate", vs),
-                  "completion-rate-trend"),
+                  takeaways.range_sentence(flow_now, "completion_rate_pct",
+                                           "the flow completion rate"),
+                  "completion-rate-trend", flow_now),
         ChartItem("Overview", "Active users",
                   charts.active_users_trend(active_now, **common),
-                  _kpi_or_trend(kpis["active_users"], active_compared, active_now,
-                                "active_users", d.trend_noun, vs), "active-users-trend"),
+                  takeaways.trend_sentence(active_now, "active_users", "active users"),
+                  "active-users-trend", active_now),
         ChartItem("Overview", "Self Help views",
                   charts.self_help_views_trend(help_now, **common),
-                  _kpi_or_trend(kpis["self_help_views"], compared, help_now, "views",
-                                "self-help views", vs), "self-help-views-trend"),
+                  takeaways.range_sentence(help_now, "views", "self-help views per period"),
+                  "self-help-views-trend", help_now),
         ChartItem("Overview", "Best and worst flows",
-                  charts.best_worst_flows(best, worst, subtitle=subtitle),
-                  takeaways.flows_sentence(_frame(flows, "flows"), best, worst),
-                  "best-worst-flows"),
+                  charts.best_worst_flows(best, worst, subtitle=f"{common['subtitle']} · {note}",
+                                          empty_message=f"No flow had {min_views:,} views"),
+                  takeaways.best_worst_sentence(best, worst), "best-worst-flows",
+                  pd.concat([best, worst], ignore_index=True)),
     ]
 
 
-def _flows(d: _Data, kpis: dict[str, Kpi], subtitle: str, vs: str) -> list[ChartItem]:
+def _flows(d: _Data, subtitle: str, vs: str, min_views: int) -> list[ChartItem]:
     flows = _frame(d.now("flows"), "flows")
-    impacts = analytics.edit_impacts(d.now("flow-trend"), d.now("content"))
-    edit = takeaways.edit_sentence(impacts)
-    windows = analytics.flows.totals_by_window(d.now("flow-trend"))
+    rate_figure = charts.flow_completion_rate(flows, limit=SLIDE_TOP_N, min_views=min_views,
+                                              subtitle=subtitle)
+    ranked = analytics.flows.ranked_flows(flows, min_views)
     items = [
         ChartItem("Flows", "Views and completions",
                   charts.flow_views_completions(flows, limit=SLIDE_TOP_N, subtitle=subtitle),
-                  _kpi_or_trend(kpis["flow_completions"], d.has_comparison, windows,
-                                "completions", "flow completions", vs),
-                  "flow-views-completions"),
-        ChartItem("Flows", "Completion rate by flow",
-                  charts.flow_completion_rate(flows, limit=SLIDE_TOP_N, subtitle=subtitle),
-                  edit or takeaways.kpi_sentence(kpis["completion_rate"], vs),
-                  "flow-completion-rate"),
+                  takeaways.most_viewed_flow_sentence(flows), "flow-views-completions", flows),
+        ChartItem("Flows", "Completion rate by flow", rate_figure,
+                  takeaways.rate_spread_sentence(ranked), "flow-completion-rate", ranked),
     ]
     if d.has_comparison:
         compared = analytics.flow_comparison(flows, d.before("flows"))
@@ -202,7 +251,7 @@ def _flows(d: _Data, kpis: dict[str, Kpi], subtitle: str, vs: str) -> list[Chart
             charts.flow_comparison(compared, metric="views", current_label="This period",
                                    previous_label=vs[:1].upper() + vs[1:], limit=SLIDE_TOP_N,
                                    subtitle=subtitle),
-            takeaways.kpi_sentence(kpis["flow_views"], vs), "flow-comparison"))
+            takeaways.flow_change_sentence(compared, vs), "flow-comparison", compared))
     return items
 
 
@@ -210,47 +259,41 @@ def _self_help(d: _Data, subtitle: str) -> list[ChartItem]:
     frame = _frame(d.now("self-help"), "self-help")
     by_item = analytics.self_help.by_item(frame)
     by_type = analytics.self_help.by_type(frame)
-    help_trend = analytics.self_help.totals_by_window(d.now("self-help-trend"))
     return [
         ChartItem("Self Help", "Views per item",
                   charts.self_help_by_item(frame, limit=SLIDE_TOP_N, subtitle=subtitle),
-                  takeaways.self_help_sentence(by_item, by_type), "self-help-by-item"),
+                  takeaways.self_help_item_sentence(by_item), "self-help-by-item", by_item),
         ChartItem("Self Help", "Views per type",
                   charts.self_help_by_type(frame, subtitle=subtitle),
-                  takeaways.trend_sentence(help_trend, "views", "self-help views"),
-                  "self-help-by-type"),
+                  takeaways.content_type_sentence(by_type), "self-help-by-type", by_type),
     ]
 
 
-def _engagement(d: _Data, kpis: dict[str, Kpi], date_range: DateRange,
-                subtitle: str) -> list[ChartItem]:
+def _engagement(d: _Data, subtitle: str) -> list[ChartItem]:
     engagement = _frame(d.now("engagement"), "engagement")
-    days = analytics.engagement.DORMANT_AFTER_DAYS
-    dormant = analytics.engagement.dormant_users(d.now("end-users"), engagement,
-                                                 as_of=date_range.end, days=days)
-    active = kpis["active_users"].value
-    active_trend = analytics.engagement.active_users_by_window(d.now("engagement-trend"))
+    viewed = analytics.engagement.distribution(engagement, "content_viewed")
+    top = analytics.engagement.top_users(engagement)
     return [
         ChartItem("Engagement", "Content viewed per user",
                   charts.content_viewed_histogram(engagement, subtitle=subtitle),
-                  takeaways.engagement_sentence(int(active or 0), dormant, days),
-                  "content-viewed-histogram"),
+                  takeaways.histogram_sentence(viewed, "content viewed"),
+                  "content-viewed-histogram", viewed),
         ChartItem("Engagement", "Most engaged users",
                   charts.top_users(engagement, subtitle=subtitle),
-                  takeaways.trend_sentence(active_trend, "active_users", d.trend_noun),
-                  "top-users"),
+                  takeaways.top_user_sentence(top), "top-users", top),
     ]
 
 
-def _task_lists(tasks: pd.DataFrame, summary: pd.DataFrame, breakdown: pd.DataFrame,
+def _task_lists(tasks: pd.DataFrame, breakdown: pd.DataFrame,
                 subtitle: str) -> list[ChartItem]:
+    progress = analytics.tasks.distribution(tasks)
     return [
         ChartItem("Task Lists", "Progress on each task list",
                   charts.task_list_distribution(tasks, subtitle=subtitle),
-                  takeaways.tasks_sentence(summary), "task-list-progress"),
-        ChartItem("Task Lists", "Completion by segment",
+                  takeaways.list_progress_sentence(progress), "task-list-progress", progress),
+        ChartItem("Task Lists", "Members' average task progress by segment",
                   charts.completion_by_segment(breakdown, subtitle=subtitle),
-                  takeaways.segments_sentence(breakdown), "completion-by-segment"),
+                  takeaways.segments_sentence(breakdown), "completion-by-segment", breakdown),
     ]
 
 
@@ -261,19 +304,30 @@ def _breakdown(d: _Data) -> pd.DataFrame:
 
 
 def _tables(flows: pd.DataFrame, content: pd.DataFrame | None, summary: pd.DataFrame,
-            breakdown: pd.DataFrame, flow_windows: pd.DataFrame) -> list[TableItem]:
-    top = analytics.flows.flow_table(flows, content)
-    return [
-        TableItem("Overview", "Flow activity window by window",
-                  _columns(flow_windows, TREND_WINDOW_COLUMNS), "flow-activity-by-window"),
-        TableItem("Flows", "Top flows by views", _columns(top, TOP_FLOW_COLUMNS), "top-flows"),
-        TableItem("Task Lists", "Task lists: completion and users with one task left",
-                  _columns(summary, TASK_COLUMNS), "task-lists-one-task-left",
-                  takeaways.tasks_sentence(summary)),
-        TableItem("Segments", "Segment breakdown",
-                  _columns(breakdown.sort_values("members", ascending=False), SEGMENT_COLUMNS),
-                  "segment-breakdown", takeaways.segments_sentence(breakdown)),
+            breakdown: pd.DataFrame, impacts: pd.DataFrame,
+            flow_windows: pd.DataFrame) -> list[TableItem]:
+    top = _columns(analytics.flows.flow_table(flows, content), TOP_FLOW_COLUMNS)
+    tasks = _columns(summary, TASK_COLUMNS)
+    by_segment = _columns(breakdown.sort_values("members", ascending=False), SEGMENT_COLUMNS)
+    by_window = _columns(flow_windows, TREND_WINDOW_COLUMNS)
+    items = [
+        TableItem("Overview", "Flow activity window by window", by_window,
+                  "flow-activity-by-window",
+                  takeaways.trend_sentence(by_window, "completions", "flow completions")),
+        TableItem("Flows", "Top flows by views", top, "top-flows",
+                  takeaways.top_flows_sentence(top)),
     ]
+    edit = takeaways.edit_sentence(impacts)
+    if edit is not None:
+        items.append(TableItem("Flows", "Completion rate before and after each edit",
+                               _columns(impacts, EDIT_COLUMNS), "edit-impact", edit))
+    items += [
+        TableItem("Task Lists", "Task lists: users who finished and users with one task left",
+                  tasks, "task-lists-one-task-left", takeaways.tasks_sentence(summary)),
+        TableItem("Segments", "Segment breakdown", by_segment, "segment-breakdown",
+                  takeaways.segment_activity_sentence(breakdown)),
+    ]
+    return items
 
 
 # --------------------------------------------------------------------------- helpers
@@ -282,6 +336,10 @@ def _tables(flows: pd.DataFrame, content: pd.DataFrame | None, summary: pd.DataF
 def _frame(frame: pd.DataFrame | None, dataset: str) -> pd.DataFrame:
     """The frame, or the dataset's empty frame when it was not loaded."""
     return frames.empty_frame(dataset) if frame is None else frame
+
+
+def _or_none(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    return None if frame is None or frame.empty else frame
 
 
 def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
@@ -294,7 +352,9 @@ def _notes(d: _Data) -> list[str]:
     with a segment, what it does not apply to."""
     datasets = [*d.current.values(), *d.previous.values()]
     findings = sum(len(ds.findings) for ds in datasets)
-    notes = [TREND_NOTE] if d.segment_id is not None else []
+    notes = []
+    if d.segment_id is not None:
+        notes.append(TREND_NOTE if d.segment_trend else ACCOUNT_TREND_NOTE)
     if findings:
         notes.append(f"{findings:,} values from the API were impossible or malformed (e.g. a "
                      "negative count) and were left out of the numbers.")
@@ -315,12 +375,15 @@ def collect_content(
     generated_at: datetime | None = None,
     segment_id: str | None = None,
     preset: str | None = None,
+    min_views: int = analytics.flows.MIN_VIEWS_FOR_RANKING,
 ) -> ReviewContent:
     """Everything the pack shows for the loaded ``data`` (``datasets.load_dashboard`` output).
 
     With ``segment_id``, engagement and task-completion rows (and the KPIs from them) are the
-    segment's members only; an unknown id raises InvalidRequestError. Trends pair window k of
-    the range with window k of ``data.comparison_range`` at ``granularity``.
+    segment's members only (and the active-users trend is the segment's own when ``data``
+    holds ``engagement-user-trend``); an unknown id raises InvalidRequestError. Trends pair window
+    k of the range with window k of ``data.comparison_range`` at ``granularity``. ``min_views``
+    is the ``min_flow_views`` setting: flows ranked by completion rate need that many views.
     """
     granularity = granularity or windows.default_granularity(date_range)
     pairs = windows.align_windows(date_range, data.comparison_range, granularity)
@@ -333,7 +396,6 @@ def collect_content(
         if d.has_comparison else None,
         data_start=d.data_start, date_range=date_range, comparison_range=data.comparison_range,
     )
-    kpis = {k.key: k for k in kpi_list}
     subtitle = windows.range_name(preset, date_range)
     legend = label.removeprefix("vs ")
     # Trend slides name both periods: "Last quarter (1 Jul – 30 Sep 2026) vs previous quarter…".
@@ -343,23 +405,31 @@ def collect_content(
     tasks = _frame(d.now("task-completion"), "task-completion")
     summary = analytics.tasks.summary(tasks)
     breakdown = _breakdown(d)
+    ranges = (date_range, data.comparison_range)
     chart_items = [
-        *_overview(d, kpis, common, vs, subtitle),
-        *_flows(d, kpis, subtitle, vs),
+        *_overview(d, common, ranges, min_views),
+        *_flows(d, subtitle, vs, min_views),
         *_self_help(d, subtitle),
-        *_engagement(d, kpis, date_range, subtitle),
-        *_task_lists(tasks, summary, breakdown, subtitle),
+        *_engagement(d, subtitle),
+        *_task_lists(tasks, breakdown, subtitle),
     ]
+    impacts = analytics.edit_impacts(d.now("flow-trend"), d.now("content"))
+    kpi_items = [_kpi_item(k, d.has_comparison, d.segment_name) for k in kpi_list]
+    tables = _tables(_frame(d.now("flows"), "flows"), d.now("content"), summary, breakdown,
+                     impacts, _windows(d, analytics.flows.totals_by_window, "flow-trend"))
+    for item in [*chart_items, *tables]:
+        item.audience = _audience(d, item.slug)
     return ReviewContent(
         account=account,
         period_label=windows.range_name(preset, date_range),
         comparison_label=label,
         generated_at=generated_at or datetime.now(UTC),
         segment_name=d.segment_name,
-        kpis=[_kpi_item(k, d.has_comparison) for k in kpi_list],
+        kpis=kpi_items,
+        kpi_headline=_kpi_headline(kpi_list, d.has_comparison, vs),
         charts=chart_items,
-        tables=_tables(_frame(d.now("flows"), "flows"), d.now("content"), summary, breakdown,
-                       _windows(d, analytics.flows.totals_by_window, "flow-trend")),
+        tables=tables,
         notes=_notes(d),
+        glossary=[(t.header, t.definition) for t in glossary.TERMS],
     )
 

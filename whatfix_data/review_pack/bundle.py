@@ -1,4 +1,5 @@
-"""The ZIP: every chart as PNG and SVG, every table (and the KPIs) as safe CSV, plus a README.
+"""The ZIP: every chart as PNG and SVG with the data it draws as CSV, every table (and the KPIs
+and the glossary) as safe CSV, plus a README.
 
 CSV files come from :func:`whatfix_data.exports.to_csv_bytes`, so formulas are neutralised here
 exactly as in every other download.
@@ -18,6 +19,7 @@ from whatfix_data.review_pack.model import ReviewContent
 CHARTS_DIR = "charts"
 TABLES_DIR = "tables"
 KPI_FILE = "kpis.csv"
+GLOSSARY_FILE = "glossary.csv"
 README_FILE = "README.txt"
 
 
@@ -50,11 +52,16 @@ def _readme(content: ReviewContent, root: str) -> str:
     ]
     for index, chart in enumerate(content.charts):
         lines.append(f"  {CHARTS_DIR}/{chart_stem(index, chart.slug)}: {chart.takeaway}")
+    lines.append(f"  (each chart's data is beside it as {CHARTS_DIR}/<chart>.csv)")
     lines += ["", "Tables (CSV, UTF-8; text cells that look like formulas start with '):"]
     lines.append(f"  {TABLES_DIR}/{KPI_FILE}: key numbers")
+    if content.glossary:
+        lines.append(f"  {TABLES_DIR}/{GLOSSARY_FILE}: what each measure means")
     lines += [f"  {TABLES_DIR}/{t.slug}.csv: {t.title}" for t in content.tables]
     if content.notes:
         lines += ["", "Notes on the data:", *(f"  - {note}" for note in content.notes)]
+    if content.glossary:
+        lines += ["", "Definitions:", *(f"  - {name}: {text}" for name, text in content.glossary)]
     return "\n".join(lines) + "\n"
 
 
@@ -72,7 +79,12 @@ def build_zip(
             # PNG is already compressed: storing it again deflated only costs time.
             archive.writestr(f"{stem}.png", png, compress_type=zipfile.ZIP_STORED)
             archive.writestr(f"{stem}.svg", svg)
+            if chart.data is not None:
+                archive.writestr(f"{stem}.csv", to_csv_bytes(chart.data))
         archive.writestr(f"{root}/{TABLES_DIR}/{KPI_FILE}", to_csv_bytes(kpi_frame(content)))
         for table in content.tables:
             archive.writestr(f"{root}/{TABLES_DIR}/{table.slug}.csv", to_csv_bytes(table.frame))
+        if content.glossary:
+            terms = pd.DataFrame(content.glossary, columns=["measure", "definition"])
+            archive.writestr(f"{root}/{TABLES_DIR}/{GLOSSARY_FILE}", to_csv_bytes(terms))
     return buffer.getvalue()

@@ -98,7 +98,8 @@ def _text(
     run.font.color.rgb = _rgb(colour)
 
 
-def _frame(slide: Slide, content: ReviewContent, section: str, headline: str, page: int) -> None:
+def _frame(slide: Slide, content: ReviewContent, section: str, headline: str, page: int,
+           audience: str | None = None) -> None:
     """Section label, headline and footer shared by every content slide."""
     _text(slide, (MARGIN, SECTION_TOP, CONTENT_W, Inches(0.3)), section.upper(), size=12,
           colour=ACCENT, bold=True)
@@ -109,9 +110,8 @@ def _frame(slide: Slide, content: ReviewContent, section: str, headline: str, pa
     )
     line.line.color.rgb = _rgb(RULE)
     line.line.width = Pt(0.75)
-    footer = f"{content.account}  ·  {content.period_label}  ·  {content.comparison_label}"
-    _text(slide, (MARGIN, FOOTER_TOP + Inches(0.05), CONTENT_W - Inches(1), Inches(0.3)), footer,
-          size=10, colour=MUTED)
+    _text(slide, (MARGIN, FOOTER_TOP + Inches(0.05), CONTENT_W - Inches(1), Inches(0.3)),
+          content.footer(audience), size=10, colour=MUTED)
     _text(slide, (SLIDE_W - MARGIN - Inches(1), FOOTER_TOP + Inches(0.05), Inches(1), Inches(0.3)),
           str(page), size=10, colour=MUTED, align=PP_ALIGN.RIGHT)
 
@@ -157,7 +157,7 @@ def _kpi_card(slide: Slide, left: int, top: int, width: int, kpi: KpiItem) -> No
 
 
 def _kpi_slide(slide: Slide, content: ReviewContent, page: int) -> None:
-    _frame(slide, content, "Overview", "Key numbers", page)
+    _frame(slide, content, "Overview", content.kpi_headline, page)
     columns = kpi_columns(len(content.kpis))
     card_w = (CONTENT_W - KPI_GAP * (columns - 1)) // columns
     for index, kpi in enumerate(content.kpis):
@@ -181,7 +181,7 @@ def _fit(image_w: int, image_h: int, box_w: int, box_h: int) -> tuple[int, int]:
 def _chart_slide(
     slide: Slide, content: ReviewContent, chart: ChartItem, png: bytes, page: int
 ) -> None:
-    _frame(slide, content, chart.section, chart.takeaway, page)
+    _frame(slide, content, chart.section, chart.takeaway, page, chart.audience)
     box_w, box_h = CONTENT_W, BODY_BOTTOM - BODY_TOP
     width, height = _fit(*png_size(png), box_w, box_h)
     left = MARGIN + (box_w - width) // 2
@@ -197,7 +197,7 @@ def _column_widths(cells: list[list[str]], total: int) -> list[int]:
 
 
 def _table_slide(slide: Slide, content: ReviewContent, table: TableItem, page: int) -> None:
-    _frame(slide, content, table.section, table.takeaway or table.title, page)
+    _frame(slide, content, table.section, table.takeaway or table.title, page, table.audience)
     cells = table_cells(table)
     top = BODY_TOP
     if table.takeaway:  # the headline is the takeaway: name the table above it
@@ -242,6 +242,13 @@ def _notes_slide(slide: Slide, content: ReviewContent, page: int) -> None:
     _text(slide, (MARGIN, BODY_TOP, CONTENT_W, BODY_BOTTOM - BODY_TOP), text, size=14)
 
 
+def _glossary_slide(slide: Slide, content: ReviewContent, headline: str, lines: list[str],
+                    page: int) -> None:
+    _frame(slide, content, "Definitions", headline, page)
+    text = "\n".join(f"• {line}" for line in lines)
+    _text(slide, (MARGIN, BODY_TOP, CONTENT_W, BODY_BOTTOM - BODY_TOP), text, size=13)
+
+
 def build_deck(content: ReviewContent, chart_pngs: Sequence[bytes]) -> bytes:
     """The .pptx bytes; ``chart_pngs[i]`` is the image of ``content.charts[i]``."""
     presentation = Presentation()
@@ -263,6 +270,10 @@ def build_deck(content: ReviewContent, chart_pngs: Sequence[bytes]) -> bytes:
         page += 1
     if content.notes:
         _notes_slide(presentation.slides.add_slide(layout), content, page)
+        page += 1
+    for headline, lines in content.glossary_pages():
+        _glossary_slide(presentation.slides.add_slide(layout), content, headline, lines, page)
+        page += 1
 
     buffer = io.BytesIO()
     presentation.save(buffer)
@@ -273,4 +284,5 @@ def slide_count(content: ReviewContent) -> int:
     """How many slides (and PDF pages) the pack has for this content."""
     return (
         1 + bool(content.kpis) + len(content.charts) + len(content.tables) + bool(content.notes)
+        + len(content.glossary_pages())
     )

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from whatfix_data import glossary
 from whatfix_data.exports import is_percent_column
 
 # Rows of a table shown on a slide / PDF page; the ZIP always has the full table as CSV.
@@ -31,7 +32,12 @@ MAX_COL_CHARS = 40
 COL_PADDING_CHARS = 2  # cell margins, in characters
 BOLD_WIDTH_FACTOR = 1.2  # bold header glyphs are wider than body text
 MISSING_CELL = "–"
-SEGMENT_SCOPE = "applies to engagement and task-list numbers"
+SEGMENT_SCOPE = ("applies to engagement and task-list numbers; flow and self-help numbers cover "
+                 "all users (the API has no per-user flow or self-help data)")
+ALL_USERS = "All users"
+KEY_NUMBERS = "Key numbers"
+DEFINITIONS = "What each measure means"
+GLOSSARY_PER_PAGE = 7
 
 # Colours shared by the deck and the PDF (Okabe-Ito accents, as in the charts).
 INK = "1F2A44"
@@ -63,13 +69,19 @@ class KpiItem:
 
 @dataclass
 class ChartItem:
-    """One chart slide: the figure, the one-line takeaway and the page it comes from."""
+    """One chart slide: the figure, the one-line takeaway and the page it comes from.
+
+    ``data`` is the frame the figure draws (the takeaway is computed from it, and a test checks
+    that every number and name of the takeaway is in it or in the figure's title and subtitle).
+    """
 
     section: str
     title: str
     figure: Any  # plotly Figure
     takeaway: str
     slug: str
+    data: pd.DataFrame | None = None
+    audience: str | None = None  # whom the chart covers (None: the pack's audience)
 
 
 @dataclass
@@ -81,6 +93,7 @@ class TableItem:
     frame: pd.DataFrame
     slug: str
     takeaway: str | None = None
+    audience: str | None = None  # whom the table covers (None: the pack's audience)
 
     def shown(self, max_rows: int = TABLE_ROWS_SHOWN) -> pd.DataFrame:
         """The rows that fit on one slide or page."""
@@ -106,13 +119,32 @@ class ReviewContent:
     tables: list[TableItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # data-quality or partial-data remarks
     segment_name: str | None = None  # None: all users
+    kpi_headline: str = KEY_NUMBERS  # the KPI slide's headline, from the KPI cards
+    glossary: list[tuple[str, str]] = field(default_factory=list)  # (measure, definition)
 
+    def glossary_pages(self) -> list[tuple[str, list[str]]]:
+        """The definition slides: (headline, one line per measure), GLOSSARY_PER_PAGE a page."""
+        lines = [f"{name}: {definition}" for name, definition in self.glossary]
+        chunks = [lines[i:i + GLOSSARY_PER_PAGE] for i in range(0, len(lines), GLOSSARY_PER_PAGE)]
+        return [(f"{DEFINITIONS} ({i} of {len(chunks)})" if len(chunks) > 1 else DEFINITIONS,
+                 chunk) for i, chunk in enumerate(chunks, start=1)]
     @property
     def segment_label(self) -> str | None:
         """E.g. "Segment: EMEA Sales — applies to engagement and task-list numbers"."""
         if self.segment_name is None:
             return None
         return f"Segment: {self.segment_name} — {SEGMENT_SCOPE}"
+
+    @property
+    def audience(self) -> str:
+        """Whom the numbers cover, for every slide's footer: "All users" or "Segment: X"."""
+        return ALL_USERS if self.segment_name is None else f"Segment: {self.segment_name}"
+
+    def footer(self, audience: str | None = None) -> str:
+        """Account, period, comparison and whom the slide covers (``audience``, by default the
+        pack's): the footer of every content slide and page."""
+        return "  ·  ".join((self.account, self.period_label, self.comparison_label,
+                             audience or self.audience))
 
     @property
     def title(self) -> str:
@@ -153,7 +185,11 @@ def format_cell(column: str, value: Any) -> str:
 
 
 def column_label(column: str) -> str:
-    """Header text from a snake_case column: "completion_rate_pct" -> "Completion rate (%)"."""
+    """Header text: the glossary's for a defined measure ("completed_pct" -> "Users who finished
+    (%)"), else from the snake_case column: "views_previous" -> "Views previous"."""
+    defined = glossary.column_header(str(column))
+    if defined:
+        return defined
     words = str(column).split("_")
     unit = ""
     if words[-1] == "pct":

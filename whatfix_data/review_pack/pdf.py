@@ -111,7 +111,7 @@ class _Pdf:
         para.drawOn(self.canvas, left, _y(top) - height)
         return height
 
-    def frame(self, section: str, headline: str) -> None:
+    def frame(self, section: str, headline: str, audience: str | None = None) -> None:
         self.paragraph(section.upper(), MARGIN, SECTION_TOP, CONTENT_W, size=12, colour=ACCENT,
                        bold=True)
         self.paragraph(headline, MARGIN, HEADLINE_TOP, CONTENT_W, size=headline_size(headline),
@@ -120,10 +120,7 @@ class _Pdf:
         canvas.setStrokeColor(_colour(RULE))
         canvas.setLineWidth(0.75)
         canvas.line(MARGIN, _y(FOOTER_TOP), PAGE_W - MARGIN, _y(FOOTER_TOP))
-        footer = (
-            f"{self.content.account}  ·  {self.content.period_label}  ·  "
-            f"{self.content.comparison_label}"
-        )
+        footer = self.content.footer(audience)
         canvas.setFont(self.regular, 10)
         canvas.setFillColor(_colour(MUTED))
         canvas.drawString(MARGIN, _y(FOOTER_TOP + 0.25 * inch), footer)
@@ -168,7 +165,7 @@ def _kpi_card(pdf: _Pdf, left: float, top: float, width: float, kpi: KpiItem) ->
 
 
 def _kpi_page(pdf: _Pdf) -> None:
-    pdf.frame("Overview", "Key numbers")
+    pdf.frame("Overview", pdf.content.kpi_headline)
     columns = kpi_columns(len(pdf.content.kpis))
     card_w = (CONTENT_W - KPI_GAP * (columns - 1)) / columns
     for index, kpi in enumerate(pdf.content.kpis):
@@ -178,7 +175,7 @@ def _kpi_page(pdf: _Pdf) -> None:
 
 
 def _chart_page(pdf: _Pdf, chart: ChartItem, png: bytes) -> None:
-    pdf.frame(chart.section, chart.takeaway)
+    pdf.frame(chart.section, chart.takeaway, chart.audience)
     image_w, image_h = png_size(png)
     box_w, box_h = CONTENT_W, FOOTER_TOP - 0.1 * inch - BODY_TOP
     scale = min(box_w / image_w, box_h / image_h)
@@ -188,7 +185,7 @@ def _chart_page(pdf: _Pdf, chart: ChartItem, png: bytes) -> None:
 
 
 def _table_page(pdf: _Pdf, table: TableItem) -> None:
-    pdf.frame(table.section, table.takeaway or table.title)
+    pdf.frame(table.section, table.takeaway or table.title, table.audience)
     top = BODY_TOP
     if table.takeaway:
         top += pdf.paragraph(table.title, MARGIN, top, CONTENT_W, size=14, colour=MUTED,
@@ -248,4 +245,9 @@ def build_pdf(content: ReviewContent, chart_pngs: Sequence[bytes]) -> bytes:
     if content.notes:
         pdf.next_page()
         _notes_page(pdf)
+    for headline, lines in content.glossary_pages():
+        pdf.next_page()
+        pdf.frame("Definitions", headline)
+        text = "\n".join(f"• {line}" for line in lines)
+        pdf.paragraph(text, MARGIN, BODY_TOP, CONTENT_W, size=13)
     return pdf.finish()
