@@ -553,18 +553,21 @@ class WhatfixClient:
     def get_all_pages(
         self, path: str, params: Mapping[str, Any] | None = None, *, kind: str = KIND_LIST,
         id_field: str | tuple[str, ...] = "id", refresh: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> PagedResult:
         """Every record of a paginated list: page 1, then the rest concurrently; checked complete.
 
         The rows must add up to `totalCount` with no duplicate ids. If the total moves during the
         fetch, the whole list is fetched again bypassing the cache (up to MAX_LIST_ATTEMPTS
         times); if it never settles, IncompleteDataError: never a lost or double-counted row.
+        `progress(rows received, totalCount)`, if given, is called after each page.
         """
         self.verify_credentials()
         id_fields = (id_field,) if isinstance(id_field, str) else tuple(id_field)
         problem = ""
         for attempt in range(MAX_LIST_ATTEMPTS):
-            pages = self._fetch_pages(path, params, kind, refresh=refresh or attempt > 0)
+            pages = self._fetch_pages(path, params, kind, refresh=refresh or attempt > 0,
+                                      progress=progress)
             problem = _completeness_problem(pages, id_fields)
             if not problem:
                 records = [record for page in pages for record in page.records]
@@ -579,13 +582,22 @@ class WhatfixClient:
         )
 
     def _fetch_pages(
-        self, path: str, params: Mapping[str, Any] | None, kind: str, *, refresh: bool
+        self, path: str, params: Mapping[str, Any] | None, kind: str, *, refresh: bool,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[_Page]:
+        received = [0]
+        received_lock = threading.Lock()
+
         def fetch(number: int) -> _Page:
             page_params = {**(params or {}), "page": number, "pageSize": PAGE_SIZE}
             result = self._get_decoded(path, page_params, kind, _decode_json_object,
                                        refresh=refresh)
             records, total = _page_content(result.payload, path)
+            if progress is not None:
+                with received_lock:
+                    received[0] += len(records)
+                    done = received[0]
+                progress(min(done, total), total)
             return _Page(records, total, result.meta)
 
         first = fetch(1)
