@@ -294,3 +294,16 @@ def test_a_refresh_through_cut_bodies_is_a_clear_error(make_sim_server, make_set
     settings = make_settings(server=server, retries=1, credential_check_s=0)
     with WhatfixClient(settings) as client, pytest.raises(ApiUnavailableError):
         load_end_users(client, refresh=True)  # what a sync's preview reads first
+
+
+@pytest.mark.parametrize("name", ["end-users", "engagement", "task-completion", "flow-trend"])
+def test_a_load_reports_its_progress_up_to_the_total(uncached, name) -> None:
+    reports: list[tuple[int, int]] = []
+    dataset = load_dataset(uncached, name, RANGE, "week",
+                           progress=lambda done, total: reports.append((done, total)))
+    totals = {total for _, total in reports}
+    assert len(totals) == 1  # one total for the whole load
+    total = totals.pop()
+    expected = len(split_range(RANGE, "week")) if name.endswith("-trend") else len(dataset.frame)
+    assert total == expected  # rows of the list, or periods of a trend
+    assert sorted(reports) == reports and reports[-1] == (total, total)

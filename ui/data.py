@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -26,7 +27,8 @@ from whatfix_data.errors import WhatfixError
 # st.cache_data entries expire after this; the client's HTTP cache then decides what is fresh.
 DATA_TTL_S = 300
 MAX_CACHE_ENTRIES = 512
-# Progress callback of the trend being loaded (set around the cached call, not part of its key).
+BAR_AFTER_S = 2.0  # loads quicker than this show no progress bar (the spinner says enough)
+# Progress callback of the dataset being loaded (set around the cached call, not part of its key).
 _PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
     "whatfix_trend_progress", default=None
 )
@@ -82,17 +84,40 @@ def _not_recorded() -> Iterator[None]:
         in_cached_function.reset(token)
 
 
-def _trend_progress(label: str) -> tuple[Any, Callable[[int, int], None]]:
-    """A progress bar for a trend fetched window by window."""
+def progress_text(label: str, done: int, total: int, elapsed_s: float, unit: str) -> str:
+    """E.g. "Loading end users: 12,300 of 200,000 rows, about 14 s left"."""
+    text = f"Loading {label}: {done:,} of {total:,} {unit}"
+    if 0 < done < total and elapsed_s > 0:
+        left = elapsed_s * (total - done) / done  # the rate so far holds for the rest
+        text += f", about {_duration(left)} left"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def _progress_bar(label: str, unit: str) -> tuple[Any, Callable[[int, int], None]]:
+    """A progress bar for one load, drawn only once the load has taken `BAR_AFTER_S`.
+
+    The data layer reports (done, total): rows of a paginated list, periods of a trend; a load
+    that another session or process is fetching reports that fetch's progress.
+    """
     bar = st.empty()
     context = get_script_run_ctx()
+    started = time.monotonic()
 
     def report(done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        if elapsed < BAR_AFTER_S:
+            return
         # Called from the client's worker threads: attach them to this session to draw.
         add_script_run_ctx(threading.current_thread(), context)
         fraction = min(1.0, done / total) if total else 1.0
         with _not_recorded():
-            bar.progress(fraction, text=f"Loading {label}: {done} of {total} periods")
+            bar.progress(fraction, text=progress_text(label, done, total, elapsed, unit))
 
     return bar, report
 
@@ -115,17 +140,15 @@ def load(
     else:
         date_range = date_range or filters().date_range
         start, end = date_range.start, date_range.end
-    if name in _TRENDS:
-        granularity = granularity or filters().granularity
-        bar, report = _trend_progress(DATASET_LABELS[name].lower())
-        token = _PROGRESS.set(report)
-        try:
-            dataset = _cached_dataset(cache_scope, name, start, end, granularity)
-        finally:
-            _PROGRESS.reset(token)
-            bar.empty()
-    else:
-        dataset = _cached_dataset(cache_scope, name, start, end, None)
+    granularity = (granularity or filters().granularity) if name in _TRENDS else None
+    bar, report = _progress_bar(DATASET_LABELS[name].lower(),
+                                "periods" if name in _TRENDS else "rows")
+    token = _PROGRESS.set(report)
+    try:
+        dataset = _cached_dataset(cache_scope, name, start, end, granularity)
+    finally:
+        _PROGRESS.reset(token)
+        bar.empty()
     if warn_stale:
         stale_warning(dataset)
     return dataset
@@ -147,7 +170,13 @@ def _cached_membership(cache_scope: str) -> pd.DataFrame:
 
 
 def membership() -> pd.DataFrame:
-    """Who is in which segment, by local rule evaluation (cached per scope)."""
+    """Who is in which segment, by local rule evaluation (cached per scope).
+
+    Needs the whole end-user list: only pages that show segment membership (or a picked segment)
+    call this. The lists are loaded first through `load`, so a cold list shows its progress bar.
+    """
+    load("end-users", warn_stale=False)
+    load("segments", warn_stale=False)
     return _cached_membership(scope())
 
 

@@ -594,10 +594,9 @@ class WhatfixClient:
                                        refresh=refresh)
             records, total = _page_content(result.payload, path)
             if progress is not None:
-                with received_lock:
+                with received_lock:  # in order: a bar never goes back
                     received[0] += len(records)
-                    done = received[0]
-                progress(min(done, total), total)
+                    progress(min(received[0], total), total)
             return _Page(records, total, result.meta)
 
         first = fetch(1)
