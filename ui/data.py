@@ -17,9 +17,11 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
 
 from ui.filters import filters
-from ui.session import _client, client, md_escape, scope
+from ui.session import K_CONNECTION, LOGGER, _client, client, md_escape, scope
 from whatfix_data import datasets, frames, windows
 from whatfix_data import segments as segment_rules
+from whatfix_data.client import WhatfixClient
+from whatfix_data.commands import warm as warm_command
 from whatfix_data.config import Settings
 from whatfix_data.datasets import Dataset
 from whatfix_data.errors import WhatfixError
@@ -152,6 +154,37 @@ def load(
     if warn_stale:
         stale_warning(dataset)
     return dataset
+
+
+@st.cache_resource(show_spinner=False)
+def _background_warm(cache_scope: str) -> threading.Thread:
+    """Once per process and scope: fetch the default views in a daemon thread (see `warm`)."""
+    shared = _client(cache_scope)
+    thread = threading.Thread(target=_warm_quietly, args=(shared,), daemon=True,
+                              name="whatfix-background-warm")
+    thread.start()
+    return thread
+
+
+def _warm_quietly(shared: WhatfixClient) -> None:
+    try:
+        for view in warm_command.warm(shared):
+            LOGGER.info("Background warm of %s: %d requests in %.1f s", view.preset,
+                        view.network_requests, view.seconds)
+    except Exception as exc:  # the pages report their own errors when they load
+        LOGGER.warning("Background warm failed (%s)", type(exc).__name__)
+
+
+def start_background_warm(current: Settings) -> threading.Thread | None:
+    """When the app runs on its configured (non-demo) account, warm the default views once.
+
+    Once per process (`warm_on_start`, default on): the first visitor's page then joins fetches
+    already under way (single flight) instead of starting them; later visitors find them cached.
+    An account typed into the connection form is not warmed (it is one visitor's).
+    """
+    if current.demo or not current.warm_on_start or st.session_state.get(K_CONNECTION):
+        return None
+    return _background_warm(current.cache_scope)
 
 
 def popular_flows_csv(date_range: windows.DateRange | None = None) -> bytes:

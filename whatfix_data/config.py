@@ -74,6 +74,8 @@ class Settings:
     # An override of "today" (UTC) for reproducible demos and tests: the boundary of windows that
     # never expire, the dashboard's date presets, the demo server's last day. None = the real day.
     today: date | None = None
+    # 1: the app fetches the default views in the background when it starts (see `warm`); 0: not.
+    warm_on_start: int = 1
 
     @property
     def key_fingerprint(self) -> str:
@@ -114,6 +116,7 @@ _SPEC: dict[str, tuple[type, Any]] = {
     "backoff_s": (float, DEFAULT_BACKOFF_S),
     "credential_check_s": (int, DEFAULT_CREDENTIAL_CHECK_S),
     "today": (date, None),
+    "warm_on_start": (int, 1),
 }
 
 
