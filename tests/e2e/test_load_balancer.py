@@ -113,6 +113,17 @@ def _nginx(tmp: Path, port: int, port_a: int, port_b: int) -> subprocess.Popen:
     raise RuntimeError(f"nginx did not start: {process.stderr.read().decode()}")
 
 
+def _wait_until_quiet(server, quiet_s: float = 3.0, timeout_s: float = 120) -> None:
+    """Until the server saw no request for `quiet_s` (the page's loads are all done)."""
+    deadline = time.monotonic() + timeout_s
+    seen, since = server.stats()["requests"], time.monotonic()
+    while time.monotonic() - since < quiet_s and time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = server.stats()["requests"]
+        if now != seen:
+            seen, since = now, time.monotonic()
+
+
 def _replica_of_each_stream(access_log: Path) -> list[str]:
     return [line.split()[0] for line in access_log.read_text().splitlines()
             if STREAM in line]
@@ -138,10 +149,15 @@ def test_two_replicas_behind_nginx_cost_the_requests_of_one_cold_load(
                 page = context.new_page()
                 page.goto(f"http://127.0.0.1:{port}/")
                 wait_idle(page)
+                _wait_until_quiet(cold_server)
                 assert page.locator("h1").first.inner_text().strip() == "Overview"
                 assert page.locator('[data-testid="stException"]').count() == 0
                 spent.append(cold_server.stats()["requests"] - before)
                 context.close()
+            deadline = time.monotonic() + 20  # a websocket is logged once nginx saw it close
+            while (len(_replica_of_each_stream(tmp_path / "access.log")) < len(CLIENTS)
+                   and time.monotonic() < deadline):
+                time.sleep(0.2)
         finally:
             proxy.terminate()
             proxy.wait(timeout=10)
