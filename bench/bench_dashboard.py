@@ -1,7 +1,7 @@
 """Benchmark of the dashboard pages (issues 4 and 12): cold and warm script time per page.
 
 Starts the built-in server in this process (default 20,000 users, 50 ms latency per response),
-points the app at its primary account (environment variables, in-memory HTTP cache) and runs
+points the app at its primary account (environment variables, a new SQLite HTTP cache) and runs
 `app.py` with Streamlit's AppTest: the first run (Overview), then every page once (cold: what
 the first run did not load is fetched), then every page again (warm). For each page it prints
 the script time and the API requests the server saw, and the ratio of the time to the physical
@@ -19,6 +19,7 @@ import argparse
 import os
 import resource
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -47,15 +48,15 @@ def current_rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def point_environment(server) -> None:
-    """Make the app read the server's primary account, with a fixed today and a memory cache."""
+def point_environment(server, cache: str) -> None:
+    """Make the app read the server's primary account, with a fixed today and `cache`."""
     account = server.accounts[0]
     for name in [n for n in os.environ if n.startswith("WHATFIX_")]:
         del os.environ[name]
     os.environ.update({
         "WHATFIX_BASE_URL": server.base_url, "WHATFIX_ACCOUNT_ID": account.account_id,
         "WHATFIX_INTEGRATION_KEY": account.integration_key, "WHATFIX_USER": account.user_email,
-        "WHATFIX_CACHE": "memory", "WHATFIX_TODAY": TODAY.isoformat(),
+        "WHATFIX_CACHE": cache, "WHATFIX_TODAY": TODAY.isoformat(),
         "WHATFIX_WARM_ON_START": "0",
     })
 
@@ -76,14 +77,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--cache", default=None,
+                        help="WHATFIX_CACHE of the app (default: a new SQLite file, as "
+                             "configured by default; 'memory' keeps every response in RAM)")
     args = parser.parse_args()
+    workdir = tempfile.TemporaryDirectory()
+    cache = args.cache or str(Path(workdir.name) / "http_cache.sqlite")
     started = time.perf_counter()
     server = start_background(SimulatorConfig(seed=7, users=args.users, today=TODAY,
                                               latency_ms=args.latency_ms))
     print(f"server: {args.users:,} users generated in {time.perf_counter() - started:.1f} s, "
           f"RSS {current_rss_mb():.0f} MB (peak {peak_rss_mb():.0f} MB)", flush=True)
     try:
-        point_environment(server)
+        point_environment(server, cache)
         os.chdir(REPO_ROOT)
         app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=APP_TIMEOUT_S)
         started = time.perf_counter()
@@ -95,14 +101,15 @@ def main() -> int:
         warm = {page: visit(app, server, page) for page in PAGES}
     finally:
         server.stop()
+        workdir.cleanup()
     per_request = args.latency_ms / 1000 / CONCURRENCY
 
     def limit_ratio(seconds: float, requests: int) -> str:
         return f"{seconds / (requests * per_request):8.2f}" if requests else f"{'-':>8}"
 
     baseline = warm["pages/overview.py"][0]
-    print(f"{args.users:,} users, {args.latency_ms} ms latency, concurrency {CONCURRENCY}; "
-          f"baseline = warm Overview {baseline:.3f} s")
+    print(f"{args.users:,} users, {args.latency_ms} ms latency, concurrency {CONCURRENCY}, "
+          f"cache {args.cache or 'SQLite file'}; baseline = warm Overview {baseline:.3f} s")
     print(f"first run of app.py (Overview): {first[0]:.2f} s, {first[1]} requests, "
           f"limit {first[1] * per_request:.2f} s, {limit_ratio(*first).strip()}x limit, "
           f"{first[0] / baseline:.1f}x baseline")
