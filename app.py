@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
+from ui.data import start_background_warm
 from whatfix_data.errors import WhatfixError
 
 APP_DIR = Path(__file__).parent
@@ -62,6 +63,7 @@ def main() -> None:
         st.error(ui.md_escape(exc.user_message), icon=":material/error:")
         st.stop()
     ui.demo_banner(current)
+    start_background_warm(current)  # once per process: the default views, for the first visitor
     ui.sidebar_filters()
     with ui.section():
         ui.connection_form(current)

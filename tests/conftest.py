@@ -46,6 +46,8 @@ def point_app_at(monkeypatch, base_url: str, account, *, key: str | None = None)
     monkeypatch.setenv("WHATFIX_USER", account.user_email)
     monkeypatch.setenv("WHATFIX_CACHE", "memory")
     monkeypatch.setenv("WHATFIX_TODAY", FIXED_TODAY.isoformat())
+    # Tests count the requests of each page: no background warm (test_cli_warm.py enables it).
+    monkeypatch.setenv("WHATFIX_WARM_ON_START", "0")
 
 
 @pytest.fixture()

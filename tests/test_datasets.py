@@ -336,3 +336,16 @@ def test_popular_flows_csv_with_formula_cells_is_neutralised_and_agrees_with_the
     named = [(unneutralise(row["flowName"]), name) for row, name in
              zip(rows, ranked["flow_name"], strict=True) if row["flowName"]]
     assert named and all(csv_name == json_name for csv_name, json_name in named)
+
+
+@pytest.mark.parametrize("name", ["end-users", "engagement", "task-completion", "flow-trend"])
+def test_a_load_reports_its_progress_up_to_the_total(uncached, name) -> None:
+    reports: list[tuple[int, int]] = []
+    dataset = load_dataset(uncached, name, RANGE, "week",
+                           progress=lambda done, total: reports.append((done, total)))
+    totals = {total for _, total in reports}
+    assert len(totals) == 1  # one total for the whole load
+    total = totals.pop()
+    expected = len(split_range(RANGE, "week")) if name.endswith("-trend") else len(dataset.frame)
+    assert total == expected  # rows of the list, or periods of a trend
+    assert sorted(reports) == reports and reports[-1] == (total, total)

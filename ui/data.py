@@ -17,12 +17,14 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
 
 from ui.filters import filters
-from ui.session import _client, client, md_escape, scope
+from ui.session import K_CONNECTION, LOGGER, _client, client, md_escape, scope
 from whatfix_data import datasets, frames, windows
 from whatfix_data import scope as scope_rules
 from whatfix_data import segments as segment_rules
 from whatfix_data.analytics import comparison
 from whatfix_data.analytics import engagement as engagement_stats
+from whatfix_data.client import WhatfixClient
+from whatfix_data.commands import warm as warm_command
 from whatfix_data.config import Settings
 from whatfix_data.datasets import Dataset
 from whatfix_data.errors import WhatfixError
@@ -35,7 +37,8 @@ MAX_CACHE_ENTRIES = 512
 FAILURE_MEMO_S = 20.0
 K_FAILURES = "_wf_failed_loads"
 K_CACHE_WARNED = "_wf_cache_warned_run"
-# Progress callback of the trend being loaded (set around the cached call, not part of its key).
+BAR_AFTER_S = 2.0  # loads quicker than this show no progress bar (the spinner says enough)
+# Progress callback of the dataset being loaded (set around the cached call, not part of its key).
 _PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
     "whatfix_trend_progress", default=None
 )
@@ -92,17 +95,40 @@ def _not_recorded() -> Iterator[None]:
         in_cached_function.reset(token)
 
 
-def _trend_progress(label: str) -> tuple[Any, Callable[[int, int], None]]:
-    """A progress bar for a trend fetched window by window."""
+def progress_text(label: str, done: int, total: int, elapsed_s: float, unit: str) -> str:
+    """E.g. "Loading end users: 12,300 of 200,000 rows, about 14 s left"."""
+    text = f"Loading {label}: {done:,} of {total:,} {unit}"
+    if 0 < done < total and elapsed_s > 0:
+        left = elapsed_s * (total - done) / done  # the rate so far holds for the rest
+        text += f", about {_duration(left)} left"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def _progress_bar(label: str, unit: str) -> tuple[Any, Callable[[int, int], None]]:
+    """A progress bar for one load, drawn only once the load has taken `BAR_AFTER_S`.
+
+    The data layer reports (done, total): rows of a paginated list, periods of a trend; a load
+    that another session or process is fetching reports that fetch's progress.
+    """
     bar = st.empty()
     context = get_script_run_ctx()
+    started = time.monotonic()
 
     def report(done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        if elapsed < BAR_AFTER_S:
+            return
         # Called from the client's worker threads: attach them to this session to draw.
         add_script_run_ctx(threading.current_thread(), context)
         fraction = min(1.0, done / total) if total else 1.0
         with _not_recorded():
-            bar.progress(fraction, text=f"Loading {label}: {done} of {total} periods")
+            bar.progress(fraction, text=progress_text(label, done, total, elapsed, unit))
 
     return bar, report
 
@@ -122,8 +148,7 @@ def load(
     else:
         date_range = date_range or filters().date_range
         start, end = date_range.start, date_range.end
-    if name in _TRENDS:
-        granularity = granularity or filters().granularity
+    granularity = (granularity or filters().granularity) if name in _TRENDS else None
     failure_key = (cache_scope, name, start, end, granularity)
     failures: dict = st.session_state.setdefault(K_FAILURES, {})
     failed = failures.get(failure_key)
@@ -146,15 +171,14 @@ def _load_cached(cache_scope: str, name: str, start: date | None, end: date | No
     # st.cache_data is shared by every session: re-check the key (at most every few minutes,
     # and at once after a rejection) so a revoked key gets its error, not cached data.
     _client(cache_scope).verify_credentials()
-    if name in _TRENDS:
-        bar, report = _trend_progress(DATASET_LABELS[name].lower())
-        token = _PROGRESS.set(report)
-        try:
-            return _cached_dataset(cache_scope, name, start, end, granularity)
-        finally:
-            _PROGRESS.reset(token)
-            bar.empty()
-    return _cached_dataset(cache_scope, name, start, end, None)
+    bar, report = _progress_bar(DATASET_LABELS[name].lower(),
+                                "periods" if name in _TRENDS else "rows")
+    token = _PROGRESS.set(report)
+    try:
+        return _cached_dataset(cache_scope, name, start, end, granularity)
+    finally:
+        _PROGRESS.reset(token)
+        bar.empty()
 
 
 def cache_warning(current: Any) -> None:
@@ -190,6 +214,37 @@ def trend_windows(name: str, totals: Callable[[pd.DataFrame], pd.DataFrame]) -> 
                                          data_start=data_start())
 
 
+@st.cache_resource(show_spinner=False)
+def _background_warm(cache_scope: str) -> threading.Thread:
+    """Once per process and scope: fetch the default views in a daemon thread (see `warm`)."""
+    shared = _client(cache_scope)
+    thread = threading.Thread(target=_warm_quietly, args=(shared,), daemon=True,
+                              name="whatfix-background-warm")
+    thread.start()
+    return thread
+
+
+def _warm_quietly(shared: WhatfixClient) -> None:
+    try:
+        for view in warm_command.warm(shared):
+            LOGGER.info("Background warm of %s: %d requests in %.1f s", view.preset,
+                        view.network_requests, view.seconds)
+    except Exception as exc:  # the pages report their own errors when they load
+        LOGGER.warning("Background warm failed (%s)", type(exc).__name__)
+
+
+def start_background_warm(current: Settings) -> threading.Thread | None:
+    """When the app runs on its configured (non-demo) account, warm the default views once.
+
+    Once per process (`warm_on_start`, default on): the first visitor's page then joins fetches
+    already under way (single flight) instead of starting them; later visitors find them cached.
+    An account typed into the connection form is not warmed (it is one visitor's).
+    """
+    if current.demo or not current.warm_on_start or st.session_state.get(K_CONNECTION):
+        return None
+    return _background_warm(current.cache_scope)
+
+
 def popular_flows_csv(date_range: windows.DateRange | None = None) -> bytes:
     """The API's own CSV of the most popular flows for the range (cached like the datasets)."""
     date_range = date_range or filters().date_range
@@ -206,7 +261,13 @@ def _cached_membership(cache_scope: str) -> pd.DataFrame:
 
 
 def membership() -> pd.DataFrame:
-    """Who is in which segment, by local rule evaluation (cached per scope)."""
+    """Who is in which segment, by local rule evaluation (cached per scope).
+
+    Needs the whole end-user list: only pages that show segment membership (or a picked segment)
+    call this. The lists are loaded first through `load`, so a cold list shows its progress bar.
+    """
+    load("end-users", warn_stale=False)
+    load("segments", warn_stale=False)
     return _cached_membership(scope())
 
 

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "report": "report",
     "sync-users": "sync_users",
+    "warm": "warm",
 }
 
 
@@ -28,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per available command."""
     parser = argparse.ArgumentParser(
         prog="python -m whatfix_data",
-        description="Whatfix analytics: built-in API server, exports, review packs and user sync.",
+        description="Whatfix analytics: built-in API server, exports, review packs, user sync and "
+        "cache warming.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in COMMANDS.values():

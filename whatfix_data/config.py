@@ -111,6 +111,8 @@ class Settings:
     connect_base_urls: str = ""
     # ---- analytics settings
     min_flow_views: int = DEFAULT_MIN_FLOW_VIEWS
+    # 1: the app fetches the default views in the background when it starts (see `warm`); 0: not.
+    warm_on_start: int = 1
 
     @property
     def key_fingerprint(self) -> str:
@@ -172,6 +174,7 @@ _SPEC: dict[str, tuple[type, Any]] = {
     "max_zip_ratio": (int, DEFAULT_MAX_ZIP_RATIO),
     # ---- analytics settings
     "min_flow_views": (int, DEFAULT_MIN_FLOW_VIEWS),
+    "warm_on_start": (int, 1),
 }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from whatfix_data import exports, frames
+from whatfix_data import exports, frames, single_flight
 from whatfix_data.client import (
     KIND_LIST,
     KIND_WINDOW,
@@ -103,28 +103,33 @@ def _data_list(payload: dict, path: str) -> list[dict]:
 # ---------------------------------------------------------------------------------- lists
 
 
-def load_end_users(client: WhatfixClient, *, refresh: bool = False) -> Dataset:
+def load_end_users(client: WhatfixClient, *, refresh: bool = False,
+                   progress: Progress | None = None) -> Dataset:
     """Every end user (paginated list, cached for the list TTL).
 
     `refresh=True` asks the API now, bypassing the HTTP cache and the memo, and stores the fresh
     list in both (e.g. to diff a sync against what the API holds, then show the synced users).
     """
     result = client.get_all_pages(PATH_END_USERS, kind=KIND_LIST, id_field="userId",
-                                  refresh=refresh, name="end-users")
+                                  refresh=refresh, name="end-users",
+                                  progress=progress)
     return _listed(client, "end-users", result.records, result.meta, refresh)
 
 
-def load_content(client: WhatfixClient) -> Dataset:
+def load_content(client: WhatfixClient, progress: Progress | None = None) -> Dataset:
     """Every content item (flows, tooltips, task lists, ...)."""
     result = client.get_all_pages(PATH_CONTENT, kind=KIND_LIST, id_field="contentId",
-                                  name="content")
+                                  name="content",
+                                  progress=progress)
     return _dataset("content", result.records, result.meta)
 
 
-def load_segments(client: WhatfixClient, *, refresh: bool = False) -> Dataset:
+def load_segments(client: WhatfixClient, *, refresh: bool = False,
+                  progress: Progress | None = None) -> Dataset:
     """Every segment with its rules and userCount (`refresh` as for `load_end_users`)."""
     result = client.get_all_pages(PATH_SEGMENTS, kind=KIND_LIST, id_field="segmentId",
-                                  refresh=refresh, name="segments")
+                                  refresh=refresh, name="segments",
+                                  progress=progress)
     return _listed(client, "segments", result.records, result.meta, refresh)
 
 
@@ -175,17 +180,21 @@ def load_self_help(client: WhatfixClient, date_range: DateRange) -> Dataset:
     return _dataset("self-help", records, meta)
 
 
-def load_engagement(client: WhatfixClient, date_range: DateRange) -> Dataset:
-    """Per-user engagement for the range (paginated)."""
+def load_engagement(client: WhatfixClient, date_range: DateRange,
+                    progress: Progress | None = None) -> Dataset:
+    """Per-user engagement for the range (paginated; `progress(rows, total)` per page)."""
     result = client.get_all_pages(PATH_ENGAGEMENT, date_range.params(), kind=KIND_WINDOW,
-                                  id_field="userId", name="engagement")
+                                  id_field="userId", name="engagement",
+                                  progress=progress)
     return _dataset("engagement", result.records, result.meta)
 
 
-def load_task_completion(client: WhatfixClient, date_range: DateRange) -> Dataset:
+def load_task_completion(client: WhatfixClient, date_range: DateRange,
+                         progress: Progress | None = None) -> Dataset:
     """Per-user, per-task-list completion for the range (paginated; id = user + task list)."""
     result = client.get_all_pages(PATH_TASKS, date_range.params(), kind=KIND_WINDOW,
-                                  id_field=("userId", "taskListId"), name="task-completion")
+                                  id_field=("userId", "taskListId"), name="task-completion",
+                                  progress=progress)
     return _dataset("task-completion", result.records, result.meta)
 
 
@@ -305,7 +314,9 @@ def clear_account(client: WhatfixClient) -> int:
     with _memo_lock:
         for key in [k for k in _memo if k[0] == scope]:
             del _memo[key]
-    return client.clear_cache()
+    deleted = client.clear_cache()
+    single_flight.forget_scope(client.settings)  # the next fetch is shared again
+    return deleted
 
 
 def _forget_lists(cache_scope: str) -> None:
@@ -366,16 +377,30 @@ def load_dataset(client: WhatfixClient, name: str, date_range: DateRange | None,
                  granularity: str = "week", progress: Progress | None = None) -> Dataset:
     """Load a dataset by its export name (see DATASETS; "engagement-trend" too), memoized.
 
-    Lists ignore `date_range` (it may be None for them).
+    Lists ignore `date_range` (it may be None for them). A cold load is fetched once, whoever
+    asks: threads of this process and processes sharing the cache take turns per dataset key
+    (`single_flight`); those that waited read what the first one fetched from the memo or the
+    HTTP cache. `progress(done, total)` gets rows (paginated lists), windows (trends) or 1 of 1.
     """
     lifetime = _memo_lifetime(client, name, date_range)
+    if lifetime == 0:  # no cache: every caller asks the API itself
+        return _load_fresh(client, name, date_range, granularity, progress)
     key = _memo_key(client, name, date_range, granularity)
-    if lifetime != 0 and (memoized := _memo_get(client, key)) is not None:
-        if progress is not None:
-            progress(1, 1)
-        return memoized
-    dataset = _load_fresh(client, name, date_range, granularity, progress)
-    _remember(client, name, date_range, granularity, dataset)
+    if (memoized := _memo_get(client, key)) is not None:
+        return _reported(memoized, progress)
+    with single_flight.local_turn(single_flight.lease_name(key)):
+        if (memoized := _memo_get(client, key)) is not None:  # another thread just loaded it
+            return _reported(memoized, progress)
+        with single_flight.flight(client.settings, key, progress) as turn:
+            dataset = _load_fresh(client, name, date_range, granularity, turn.progress)
+        _remember(client, name, date_range, granularity, dataset)
+    return dataset
+
+
+def _reported(dataset: Dataset, progress: Progress | None) -> Dataset:
+    if progress is not None:
+        done = dataset.meta.rows or 1
+        progress(done, done)
     return dataset
 
 
@@ -398,18 +423,25 @@ def _load_fresh(client: WhatfixClient, name: str, date_range: DateRange | None,
                 granularity: str, progress: Progress | None) -> Dataset:
     if name not in LIST_DATASETS and date_range is None:
         raise ValueError(f"the dataset {name!r} needs a date range")
-    simple: dict[str, Callable[[], Dataset]] = {
-        "end-users": lambda: load_end_users(client),
-        "content": lambda: load_content(client),
-        "segments": lambda: load_segments(client),
+    paginated: dict[str, Callable[[], Dataset]] = {
+        "end-users": lambda: load_end_users(client, progress=progress),
+        "content": lambda: load_content(client, progress),
+        "segments": lambda: load_segments(client, progress=progress),
+        "engagement": lambda: load_engagement(client, date_range, progress),
+        "task-completion": lambda: load_task_completion(client, date_range, progress),
+    }
+    single: dict[str, Callable[[], Dataset]] = {  # one response each
         "flows": lambda: load_flows(client, date_range),
         "self-help": lambda: load_self_help(client, date_range),
-        "engagement": lambda: load_engagement(client, date_range),
-        "task-completion": lambda: load_task_completion(client, date_range),
         "popular-flows": lambda: load_popular_flows(client, date_range),
     }
-    if name in simple:
-        return simple[name]()
+    if name in paginated:
+        return paginated[name]()
+    if name in single:
+        dataset = single[name]()
+        if progress is not None:
+            progress(1, 1)
+        return dataset
     trends = {trend: base for base, trend in TREND_NAMES.items()}
     if name in trends:
         return load_trend(client, trends[name], date_range, granularity, progress)

@@ -52,6 +52,7 @@ def app_env(sim_server, account, tmp_path: Path) -> dict[str, str]:
         WHATFIX_USER=account.user_email,
         WHATFIX_CACHE="memory",
         WHATFIX_TODAY=sim_server.config.today.isoformat(),  # the server's fixed "today"
+        WHATFIX_WARM_ON_START="0",  # requests are those of the pages visited
         XDG_CACHE_HOME=str(tmp_path),
         PYTHONUNBUFFERED="1",
     )
