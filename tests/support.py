@@ -44,7 +44,7 @@ class LocalSmtpServer:
         self.logins: list[tuple[str, bool]] = []
         self.controller = Controller(
             self, hostname="127.0.0.1", port=self.port, authenticator=self._authenticate,
-            auth_require_tls=False, auth_required=True,
+            auth_require_tls=False, auth_required=True,  # loopback only: no TLS needed
         )
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -53,7 +53,7 @@ class LocalSmtpServer:
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login == SMTP_USER.encode()
               and auth_data.password == SMTP_PASSWORD.encode())
         self.logins.append((mechanism, ok))
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy
