@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import charts
+from whatfix_data import charts, significance
 from whatfix_data.analytics import flows as flow_stats
 
 TREND_METRICS = {"counts": "Views and completions", "completion_rate_pct": "Completion rate (%)"}
@@ -81,7 +81,9 @@ def flow_comparison(current: ui.Filters, flows: pd.DataFrame) -> None:
         previous_label=current.comparison_legend, subtitle=current.comparison_label,
     )
     ui.chart(fig, key="flow_compare")
-    ui.table(compared, key="flow_compare", title="Flow comparison")
+    ui.table(flow_stats.with_change_verdicts(compared), key="flow_compare",
+             title="Flow comparison")
+    st.caption(f"Verdict columns: {significance.METHOD}")
 
 
 def popular_report(current: ui.Filters) -> None:

@@ -110,3 +110,56 @@ def test_method_sentence_is_one_sentence_and_documented():
     assert sig.METHOD.count(". ") == 0 and sig.METHOD.endswith(".")
     doc = (Path(__file__).resolve().parents[1] / "docs" / "STATISTICS.md").read_text()
     assert sig.METHOD in doc.replace("\n", " ")
+
+
+# ----- where the verdicts are shown: KPI cards, flow comparison, takeaways -------------------
+
+
+def _flows(rows):
+    import pandas as pd
+
+    from whatfix_data import frames
+
+    frame = frames.empty_frame("flows")
+    data = {c: [r.get(c) for r in rows] for c in ("flow_id", "flow_name", "views", "completions")}
+    out = pd.DataFrame(data).astype({"flow_id": "string", "flow_name": "string",
+                                     "views": "Int64", "completions": "Int64"})
+    out["completion_rate_pct"] = (out["completions"] * 100 / out["views"]).astype("Float64")
+    for column in frame.columns:
+        if column not in out:
+            out[column] = pd.Series([None] * len(out), dtype=frame[column].dtype)
+    return out[list(frame.columns)]
+
+
+def test_kpis_carry_their_verdict_and_the_takeaway_says_it():
+    from whatfix_data.analytics import kpis, takeaways
+
+    now = {"flows": _flows([{"flow_id": "f1", "flow_name": "A", "views": 2000,
+                             "completions": 1400}])}
+    before = {"flows": _flows([{"flow_id": "f1", "flow_name": "A", "views": 2000,
+                                "completions": 1000}])}
+    by_key = {k.key: k for k in kpis.kpis(now, before)}
+    rate = by_key["completion_rate"]
+    assert rate.significance.significant and rate.significance.short == "real change"
+    views = by_key["flow_views"]
+    assert views.significance.verdict == sig.VERDICT_NOISE  # 2,000 vs 2,000
+    assert takeaways.kpi_sentence(rate).endswith(", a real change (p < 0.001).")
+    assert "within noise" in takeaways.kpi_sentence(views)
+    assert by_key["active_users"].significance is None  # engagement not loaded
+    assert all(k.significance is None for k in kpis.kpis(now))  # no comparison, no verdict
+
+
+def test_flow_comparison_gets_verdict_columns():
+    from whatfix_data.analytics import flows
+
+    now = _flows([{"flow_id": "f1", "flow_name": "Big", "views": 5000, "completions": 4000},
+                  {"flow_id": "f2", "flow_name": "Tiny", "views": 22, "completions": 20}])
+    before = _flows([{"flow_id": "f1", "flow_name": "Big", "views": 5000, "completions": 2500},
+                     {"flow_id": "f2", "flow_name": "Tiny", "views": 25, "completions": 5}])
+    table = flows.with_change_verdicts(flows.flow_comparison(now, before))
+    by_name = table.set_index("flow_name")
+    assert by_name.loc["Big", "completion_rate_verdict"] == "real change (p < 0.001)"
+    assert by_name.loc["Tiny", "completion_rate_verdict"] == "22 views: too few to judge"
+    assert by_name.loc["Big", "views_verdict"].startswith("within noise")
+    assert list(table.columns).index("views_verdict") == list(table.columns).index(
+        "views_change_pct") + 1

@@ -227,6 +227,17 @@ def _delta_colour(delta: str | None, good: bool | None) -> str:
     return "normal" if rising == good else "inverse"
 
 
+def _with_significance(card: Any, delta: str | None,
+                       note: str | None) -> tuple[str | None, str | None, bool | None]:
+    """The delta with "real change" / "within noise" / "too few to judge", the help with the
+    p-value and the method; a change that is not real is drawn grey, not as good or bad news."""
+    verdict = getattr(card, "significance", None)
+    if verdict is None or not delta:
+        return delta, note, card.good
+    note = f"{note or ''} The change is {verdict.label}. {verdict.method}".strip()
+    return f"{delta} · {verdict.short}", note, card.good if verdict.significant else None
+
+
 def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
     """KPI cards (``analytics.Kpi``: name, value_label, delta_label, good) in one row."""
     if not cards:
@@ -240,11 +251,12 @@ def kpi_row(cards: list[Any], comparison_label: str = "") -> None:
         note = None
         if card.previous is not None and comparison_label:
             note = f"{card.name} was {format_kpi(card.previous, card.unit)} {comparison_label}."
+        delta, note, good = _with_significance(card, delta, note)
         column.metric(
             card.name,
             card.value_label,
             delta=delta,
-            delta_color=_delta_colour(delta, card.good),
+            delta_color=_delta_colour(delta, good),
             help=note,
             border=True,
         )
