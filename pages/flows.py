@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from ui import targets as target_ui
 from whatfix_data import charts, significance
 from whatfix_data.analytics import flows as flow_stats
 
@@ -26,6 +27,7 @@ def flow_performance(current: ui.Filters) -> pd.DataFrame:
     with time_tab:
         ui.chart(charts.flow_time_to_complete(flows, subtitle=subtitle), key="flow_time")
     table = flow_stats.flow_table(flows, ui.load("content").frame)
+    table = target_ui.flag_flows(table)  # a "target" column where a flow has one
     ui.table(table, key="flows", title="Flow analytics", empty="No flow had views in this range.")
     return flows
 
@@ -56,7 +58,13 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
         previous_label=current.comparison_legend, granularity=current.granularity,
         subtitle=current.range_label,
     )
+    target_metric = "completion_rate" if metric == "completion_rate_pct" else "views"
+    target_ui.with_target_lines(fig, target_ui.all_targets(), target_metric,
+                                current.granularity, flow_id=flow_id)
     ui.chart(fig, key="flow_trend", data=flow_stats.totals_by_window(trend, flow_id))
+    flow_label = str(names[flow_id]) if pd.notna(names.get(flow_id)) else str(flow_id)
+    with st.expander(f"Targets for {flow_label}", icon=":material/flag:"):
+        target_ui.flow_targets(flow_id, flow_label, key="flow_target")
     impacts = flow_stats.edit_impacts(trend, content)
     st.markdown("**Completion rate before and after each edit in this range**")
     ui.table(impacts, key="edit_impacts", title="Edit impact",

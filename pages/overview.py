@@ -8,11 +8,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from ui import targets as target_ui
 from whatfix_data import charts
 from whatfix_data.analytics import engagement as engagement_stats
 from whatfix_data.analytics import flows as flow_stats
 from whatfix_data.analytics import kpis as kpi_stats
 from whatfix_data.analytics import self_help as self_help_stats
+from whatfix_data.targets import KPI_METRICS
 
 KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
 PER_USER = {"engagement", "task-completion"}  # limited to the sidebar's segment
@@ -62,21 +64,30 @@ def trends(current: ui.Filters) -> None:
               "granularity": current.granularity, "subtitle": current.range_label}
     tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
                     "Self-help views"])
+    targets = target_ui.all_targets()
+
+    def drawn(fig, metric: str):  # the KPI's target as a line, where its unit fits the chart
+        return target_ui.with_target_lines(fig, targets, metric, current.granularity)
+
     with tabs[0], ui.section():
         now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
-        ui.chart(charts.flow_activity_trend(now, previous=before, **common),
+        ui.chart(drawn(charts.flow_activity_trend(now, previous=before, **common),
+                       "flow_views"),
                  key="ov_flow_trend", data=now)
     with tabs[1], ui.section():
         now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
-        ui.chart(charts.completion_rate_trend(now, previous=before, **common),
+        ui.chart(drawn(charts.completion_rate_trend(now, previous=before, **common),
+                       "completion_rate"),
                  key="ov_rate_trend", data=now)
     with tabs[2], ui.section():
         now, before = _trend("engagement-trend", current, engagement_stats.active_users_by_window)
-        ui.chart(charts.active_users_trend(now, previous=before, **common),
+        ui.chart(drawn(charts.active_users_trend(now, previous=before, **common),
+                       "active_users"),
                  key="ov_active_trend", data=now)
     with tabs[3], ui.section():
         now, before = _trend("self-help-trend", current, self_help_stats.totals_by_window)
-        ui.chart(charts.self_help_views_trend(now, previous=before, **common),
+        ui.chart(drawn(charts.self_help_views_trend(now, previous=before, **common),
+                       "self_help_views"),
                  key="ov_sh_trend", data=now)
 
 
@@ -94,6 +105,17 @@ def best_and_worst(current: ui.Filters) -> None:
              empty="Not enough flow views yet.")
 
 
+def targets(current: ui.Filters) -> None:
+    """Every target (KPIs and flows) against the range, breaches first; set a KPI target."""
+    results = target_ui.evaluations()
+    target_ui.breach_list(results)
+    target_ui.target_table(results, key="ov_targets",
+                           empty="No target set yet: set one below, or per flow on Flows.")
+    st.caption(target_ui.SCOPE_NOTE)
+    with st.expander("Set a KPI target", icon=":material/flag:"):
+        target_ui.target_form("ov_target", {k: spec[0] for k, spec in KPI_METRICS.items()})
+
+
 def main() -> None:
     """Draw the Overview page."""
     current = ui.filters()
@@ -101,6 +123,8 @@ def main() -> None:
     st.caption(f"{current.range_label} {current.comparison_label}")
     with ui.section():
         kpi_cards(current)
+    with ui.section("Targets"):
+        targets(current)
     with ui.section("Trends"):
         trends(current)
     with ui.section("Best and worst flows"):
