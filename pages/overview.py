@@ -94,7 +94,10 @@ def trends(current: ui.Filters) -> None:
 def best_and_worst(current: ui.Filters) -> None:
     """The flows with the best and the worst completion rate in the range."""
     flows = ui.load("flows").frame
-    best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N)
+    min_views = ui.settings().min_views
+    best, worst = flow_stats.best_and_worst_flows(flows, BEST_WORST_N, min_views=min_views)
+    st.caption(f"Only flows with at least {min_views:,} views in the range are ranked: fewer "
+               "are too few to judge (setting WHATFIX_MIN_VIEWS).")
     ui.chart(charts.best_worst_flows(best, worst, subtitle=current.range_label), key="ov_best")
     # One above the other: side by side, the last columns (time to complete) were cut off.
     st.markdown("**Best completion rate**")

@@ -46,6 +46,9 @@ DEFAULT_SMTP_PORT = 587
 DEFAULT_SMTP_SECURITY = "starttls"
 DEFAULT_WEBHOOK_TIMEOUT_S = 10.0
 STORE_FILE_NAME = "whatfix_store.sqlite"
+# Best/worst flow lists rank only flows with at least this many views (a 100 % rate on 3 views
+# says little); shown on the Overview.
+DEFAULT_MIN_VIEWS = 20
 
 
 def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
@@ -93,6 +96,7 @@ class Settings:
     alert_email: str = ""
     alert_webhook: str = field(default="", repr=False)
     webhook_timeout_s: float = DEFAULT_WEBHOOK_TIMEOUT_S
+    min_views: int = DEFAULT_MIN_VIEWS
 
     @property
     def store_spec(self) -> str:
@@ -162,6 +166,7 @@ _SPEC: dict[str, tuple[type, Any]] = {
     "alert_email": (str, ""),
     "alert_webhook": (str, ""),
     "webhook_timeout_s": (float, DEFAULT_WEBHOOK_TIMEOUT_S),
+    "min_views": (int, DEFAULT_MIN_VIEWS),
 }
 SECRET_SETTINGS = ("integration_key", "smtp_password", "alert_webhook")
 
@@ -261,6 +266,8 @@ def _validated_delivery(settings: Settings) -> Settings:
         )
     if not 1 <= settings.smtp_port <= 65535:
         raise ConfigurationError("WHATFIX_SMTP_PORT must be between 1 and 65535.")
+    if settings.min_views < 0:
+        raise ConfigurationError("WHATFIX_MIN_VIEWS must not be negative.")
     if settings.webhook_timeout_s <= 0:
         raise ConfigurationError("WHATFIX_WEBHOOK_TIMEOUT_S must be positive.")
     if settings.alert_webhook and not settings.alert_webhook.startswith(("http://", "https://")):
