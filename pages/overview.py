@@ -40,7 +40,8 @@ def kpi_cards(current: ui.Filters) -> None:
     before: Mapping[str, pd.DataFrame] | None = None
     if current.comparison_range is not None:
         before, _ = _frames(current.comparison_range)
-    ui.kpi_row(kpi_stats.kpis(now, before), current.comparison_label)
+    days = None if before is None else (current.date_range.days, current.comparison_range.days)
+    ui.kpi_row(kpi_stats.kpis(now, before, days=days), current.comparison_label)
     ui.segment_note()
     for name, message in failed.items():
         st.error(f"{ui.DATASET_LABELS[name]}: {ui.md_escape(message)}")

@@ -164,3 +164,25 @@ def test_payload_is_json_serialisable():
 
     body = payload(_Settings(), DateRange(date(2026, 11, 16), date(2026, 11, 22)), [evaluation])
     assert json.loads(json.dumps(body))["breaches"][0]["threshold"] == 99.0
+
+
+def test_alert_period_defaults_and_bounds(make_settings):
+    from datetime import date, timedelta
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from whatfix_data.commands.alerts import MAX_PERIOD_DAYS, alert_period
+    from whatfix_data.windows import InvalidDateRange
+
+    @given(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)))
+    def last_complete_week(today):
+        period = alert_period(None, None, make_settings(today=today))
+        assert period.start.weekday() == 0 and period.days == 7
+        assert period.end < today <= period.end + timedelta(days=7)
+
+    last_complete_week()
+    today = make_settings(today=FIXED_TODAY)
+    assert alert_period("2026-11-01", None, today).end == date(2026, 11, 26)  # up to yesterday
+    with pytest.raises(InvalidDateRange, match=f"at most {MAX_PERIOD_DAYS} days"):
+        alert_period("2020-01-01", None, today)

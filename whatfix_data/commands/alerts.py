@@ -24,11 +24,12 @@ from whatfix_data.client import WhatfixClient
 from whatfix_data.config import Settings, load_settings, read_secrets_file
 from whatfix_data.store import RecordStore
 from whatfix_data.targets import Evaluation, TargetStore, breaches, load_and_evaluate
-from whatfix_data.windows import DateRange, from_iso, today_utc
+from whatfix_data.windows import DateRange, InvalidDateRange, from_iso, today_utc
 
 SENT_KIND = "alerts-sent"
 EXIT_BREACHED = 1
 EXIT_DELIVERY_FAILED = 3
+MAX_PERIOD_DAYS = 366
 CHANNEL_WEBHOOK = "webhook"
 CHANNEL_EMAIL = "email"
 
@@ -63,7 +64,11 @@ def alert_period(since: str | None, until: str | None, settings: Settings) -> Da
         return DateRange(this_monday - timedelta(days=7), this_monday - timedelta(days=1))
     end = from_iso(until, "until date") if until else today - timedelta(days=1)
     start = from_iso(since, "since date") if since else end - timedelta(days=6)
-    return DateRange(start, end)
+    period = DateRange(start, end)
+    if period.days > MAX_PERIOD_DAYS:  # weekly targets load one window per week: bounded
+        raise InvalidDateRange(f"--since {start.isoformat()} gives {period.days:,} days: alerts "
+                               f"check at most {MAX_PERIOD_DAYS} days at a time.")
+    return period
 
 
 def breach_key(evaluation: Evaluation, channel: str) -> str:
