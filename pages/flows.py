@@ -59,7 +59,7 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
         subtitle=current.range_label,
     )
     target_metric = "completion_rate" if metric == "completion_rate_pct" else "views"
-    target_ui.with_target_lines(fig, target_ui.all_targets(), target_metric,
+    target_ui.with_target_lines(fig, target_ui.chart_targets(), target_metric,
                                 current.granularity, flow_id=flow_id)
     ui.chart(fig, key="flow_trend", data=flow_stats.totals_by_window(trend, flow_id))
     flow_label = str(names[flow_id]) if pd.notna(names.get(flow_id)) else str(flow_id)

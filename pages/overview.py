@@ -65,7 +65,7 @@ def trends(current: ui.Filters) -> None:
               "granularity": current.granularity, "subtitle": current.range_label}
     tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
                     "Self-help views"])
-    targets = target_ui.all_targets()
+    targets = target_ui.chart_targets()
 
     def drawn(fig, metric: str):  # the KPI's target as a line, where its unit fits the chart
         return target_ui.with_target_lines(fig, targets, metric, current.granularity)

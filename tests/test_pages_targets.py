@@ -91,3 +91,14 @@ def test_flow_target_on_the_flows_page(targets_env, open_page):
     at.run()
     table = _targets_table(at)
     assert any(a.startswith("flow '") for a in table["applies_to"])
+
+
+def test_a_broken_store_is_one_message_and_the_charts_stay(app_env, open_page, monkeypatch,
+                                                            tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("WHATFIX_STORE", str(blocker / "store.sqlite"))
+    at = open_page("pages/overview.py")
+    assert not at.exception
+    assert len(at.error) == 1 and "WHATFIX_STORE" in errors(at)
+    assert len(figures(at)) >= 4  # the trends and best/worst are still drawn

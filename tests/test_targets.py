@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import date
 
 import pytest
 from hypothesis import given, settings
@@ -189,3 +190,23 @@ def test_no_complete_week_and_missing_data(loaded):
     assert result.note == "no complete week in the range"
     (unloaded,) = T.evaluate([T.make_target("active_users", 5, per="week")], {}, RANGE)[:1]
     assert unloaded.value is None and unloaded.status == "no data"
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 11, 1)),
+       days=st.integers(min_value=1, max_value=120))
+def test_weekly_targets_cover_exactly_the_complete_weeks_of_any_range(start, days):
+    from datetime import timedelta
+
+    date_range = DateRange(start, start + timedelta(days=days - 1))
+    results = T.evaluate([T.make_target("flow_views", 10, per="week")], {}, date_range)
+    complete = [r for r in results if r.note != "no complete week in the range"]
+    for result in complete:
+        assert result.period_start.weekday() == 0
+        assert (result.period_end - result.period_start).days == 6
+        assert date_range.start <= result.period_start and result.period_end <= date_range.end
+    # Every Monday whose week fits in the range is judged, once.
+    mondays = [d for d in date_range.dates() if d.weekday() == 0
+               and d + timedelta(days=6) <= date_range.end]
+    assert [r.period_start for r in complete] == mondays
+    assert bool(complete) == bool(mondays)

@@ -15,7 +15,7 @@ import streamlit as st
 from ui.data import load
 from ui.filters import filters
 from ui.render import table
-from ui.session import md_escape, settings
+from ui.session import LOGGER, md_escape, settings
 from whatfix_data import charts
 from whatfix_data import targets as target_model
 from whatfix_data.errors import WhatfixError
@@ -34,7 +34,19 @@ def store() -> target_model.TargetStore:
 
 
 def all_targets() -> list[target_model.Target]:
+    """The account's targets (StoreError / ConfigurationError when the store cannot be read:
+    the Targets section shows it)."""
     return store().targets()
+
+
+def chart_targets() -> list[target_model.Target]:
+    """The targets to draw on charts and flag in tables; none when the store cannot be read, so
+    a broken store never costs a chart (the Targets section says what is wrong)."""
+    try:
+        return all_targets()
+    except WhatfixError:
+        LOGGER.warning("The targets store could not be read; charts are drawn without targets.")
+        return []
 
 
 def evaluations(targets: list[target_model.Target] | None = None) -> list[target_model.Evaluation]:
@@ -150,7 +162,9 @@ def with_target_lines(fig: Any, targets: list[target_model.Target], metric: str,
 
 def flag_flows(frame: Any, results: list[target_model.Evaluation] | None = None) -> Any:
     """A flows table with a ``target`` column: "breached: ..." / "met" / empty (no target)."""
-    results = evaluations() if results is None else results
+    if results is None:
+        flow_targets_set = [t for t in chart_targets() if t.flow_id is not None]
+        results = evaluations(flow_targets_set) if flow_targets_set else []
     status = target_model.flow_status(results)
     if not status or "flow_id" not in frame:
         return frame
