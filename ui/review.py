@@ -27,9 +27,9 @@ K_PACK_REQUESTED = "_review_pack_requested"
 
 def _targets_key() -> str:
     """The account's targets as text: part of the pack's cache key."""
-    from ui.targets import all_targets
+    from ui.targets import chart_targets
 
-    return "|".join(f"{t.key}:{t.threshold:g}:{t.direction}:{t.per}" for t in all_targets())
+    return "|".join(f"{t.key}:{t.threshold:g}:{t.direction}:{t.per}" for t in chart_targets())
 
 
 def _request(flag: str) -> None:
