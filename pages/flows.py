@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import charts
+from ui import targets as target_ui
+from whatfix_data import charts, significance
 from whatfix_data.analytics import flows as flow_stats
 
 TREND_METRICS = {"counts": "Views and completions", "completion_rate_pct": "Completion rate (%)"}
@@ -29,6 +30,7 @@ def flow_performance(current: ui.Filters, flows: pd.DataFrame) -> None:
     with time_tab:
         ui.chart(charts.flow_time_to_complete(flows, subtitle=subtitle), key="flow_time")
     table = flow_stats.flow_table(flows, ui.load("content").frame)
+    table = target_ui.flag_flows(table)  # a "target" column where a flow has one
     ui.table(table, key="flows", title="Flow analytics", empty="No flow had views in this range.")
 
 
@@ -58,7 +60,13 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
         previous_label=current.comparison_legend, granularity=current.granularity,
         subtitle=current.caption,
     )
+    target_metric = "completion_rate" if metric == "completion_rate_pct" else "views"
+    target_ui.with_target_lines(fig, target_ui.chart_targets(), target_metric,
+                                current.granularity, flow_id=flow_id)
     ui.chart(fig, key="flow_trend", data=aligned)
+    flow_label = str(names[flow_id]) if pd.notna(names.get(flow_id)) else str(flow_id)
+    with st.expander(f"Targets for {flow_label}", icon=":material/flag:"):
+        target_ui.flow_targets(flow_id, flow_label, key="flow_target")
     impacts = flow_stats.edit_impacts(trend, content)
     st.markdown("**Completion rate before and after each edit in this range**")
     ui.table(impacts, key="edit_impacts", title="Edit impact",
@@ -83,7 +91,9 @@ def flow_comparison(current: ui.Filters, flows: pd.DataFrame) -> None:
         previous_label=current.comparison_legend, subtitle=current.caption,
     )
     ui.chart(fig, key="flow_compare")
-    ui.table(compared, key="flow_compare", title="Flow comparison")
+    ui.table(flow_stats.with_change_verdicts(compared), key="flow_compare",
+             title="Flow comparison")
+    st.caption(f"Verdict columns: {significance.METHOD}")
 
 
 def popular_report(current: ui.Filters) -> None:

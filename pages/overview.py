@@ -8,10 +8,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from ui import targets as target_ui
 from whatfix_data import charts, scope
 from whatfix_data.analytics import flows as flow_stats
 from whatfix_data.analytics import kpis as kpi_stats
 from whatfix_data.analytics import self_help as self_help_stats
+from whatfix_data.targets import KPI_METRICS
 
 KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
 BEST_WORST_N = 5
@@ -36,9 +38,10 @@ def kpi_cards(current: ui.Filters) -> None:
     before: Mapping[str, pd.DataFrame] | None = None
     if current.comparison_range is not None:
         before, _ = _frames(current.comparison_range)
+    days = None if before is None else (current.date_range.days, current.comparison_range.days)
     ui.kpi_row(kpi_stats.kpis(now, before, data_start=ui.data_start(),
                               date_range=current.date_range,
-                              comparison_range=current.comparison_range),
+                              comparison_range=current.comparison_range, days=days),
                current.comparison_label, current.segment_name)
     ui.segment_note(*KPI_DATASETS)
     for name, message in failed.items():
@@ -60,24 +63,33 @@ def trends(current: ui.Filters) -> None:
               "granularity": current.granularity, "subtitle": current.caption}
     tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
                     "Self-help views"])
+    targets = target_ui.chart_targets()
+
+    def drawn(fig, metric: str):  # the KPI's target as a line, where its unit fits the chart
+        return target_ui.with_target_lines(fig, targets, metric, current.granularity)
+
     with tabs[0], ui.section():
         aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
-        ui.chart(charts.flow_activity_trend(aligned, **common), key="ov_flow_trend", data=aligned)
+        ui.chart(drawn(charts.flow_activity_trend(aligned, **common), "flow_views"),
+                 key="ov_flow_trend", data=aligned)
         _scope_caption("flow-trend", current)
     with tabs[1], ui.section():
         aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
-        ui.chart(charts.completion_rate_trend(aligned, **common), key="ov_rate_trend",
+        ui.chart(drawn(charts.completion_rate_trend(aligned, **common), "completion_rate"),
+                 key="ov_rate_trend",
                  data=aligned)
         _scope_caption("flow-trend", current)
     with tabs[2], ui.section():
         aligned = ui.active_users_windows()
-        ui.chart(charts.active_users_trend(aligned, **common), key="ov_active_trend",
+        ui.chart(drawn(charts.active_users_trend(aligned, **common), "active_users"),
+                 key="ov_active_trend",
                  data=aligned)
         _scope_caption("engagement-user-trend" if current.segment_id else "engagement-trend",
                        current)
     with tabs[3], ui.section():
         aligned = ui.trend_windows("self-help-trend", self_help_stats.totals_by_window)
-        ui.chart(charts.self_help_views_trend(aligned, **common), key="ov_sh_trend",
+        ui.chart(drawn(charts.self_help_views_trend(aligned, **common), "self_help_views"),
+                 key="ov_sh_trend",
                  data=aligned)
         _scope_caption("self-help-trend", current)
 
@@ -111,6 +123,17 @@ def _unranked_message(flows: pd.DataFrame, min_views: int) -> str:
             f"{min_views:,} views needed to rank its completion rate")
 
 
+def targets(current: ui.Filters) -> None:
+    """Every target (KPIs and flows) against the range, breaches first; set a KPI target."""
+    results = target_ui.evaluations()
+    target_ui.breach_list(results)
+    target_ui.target_table(results, key="ov_targets",
+                           empty="No target set yet: set one below, or per flow on Flows.")
+    st.caption(target_ui.SCOPE_NOTE)
+    with st.expander("Set a KPI target", icon=":material/flag:"):
+        target_ui.target_form("ov_target", {k: spec[0] for k, spec in KPI_METRICS.items()})
+
+
 def main() -> None:
     """Draw the Overview page."""
     current = ui.filters()
@@ -118,6 +141,8 @@ def main() -> None:
     st.caption(current.caption)
     with ui.section():
         kpi_cards(current)
+    with ui.section("Targets"):
+        targets(current)
     with ui.section("Trends"):
         trends(current)
     with ui.section("Best and worst flows"):

@@ -220,3 +220,36 @@ def make_sim_server() -> Iterator[object]:
             server.stop()
 
 
+
+
+# ------------------------------------------------------------------------------------------------
+# Delivery fixtures (targets, alerts, e-mailed reports): a real SMTP server and a webhook receiver.
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def smtp_server() -> Iterator[object]:
+    """A real local SMTP server (aiosmtpd) accepting support.SMTP_USER / SMTP_PASSWORD."""
+    from support import LocalSmtpServer
+
+    with LocalSmtpServer() as server:
+        yield server
+
+
+@pytest.fixture()
+def webhook_receiver() -> Callable[..., object]:
+    """webhook_receiver(mode="ok"|"error"|"slow") -> a started loopback receiver (stopped after)."""
+    from support import WebhookReceiver
+
+    started = []
+
+    def start(mode: str = "ok", delay_s: float = 3.0):
+        receiver = WebhookReceiver(mode, delay_s).__enter__()
+        started.append(receiver)
+        return receiver
+
+    try:
+        yield start
+    finally:
+        for receiver in started:
+            receiver.__exit__(None, None, None)

@@ -234,6 +234,17 @@ def _delta_colour(delta: str | None, good: bool | None) -> str:
     return "normal" if rising == good else "inverse"
 
 
+def _with_significance(card: Any, delta: str | None,
+                       note: str | None) -> tuple[str | None, str | None, bool | None]:
+    """The delta with "real change" / "within noise" / "too few to judge", the help with the
+    p-value and the method; a change that is not real is drawn grey, not as good or bad news."""
+    verdict = getattr(card, "significance", None)
+    if verdict is None or not delta:
+        return delta, note, card.good
+    note = f"{note or ''} The change is {verdict.label}. {verdict.method}".strip()
+    return f"{delta} · {verdict.short}", note, card.good if verdict.significant else None
+
+
 def kpi_row(cards: list[Any], comparison_label: str = "", segment_name: str | None = None) -> None:
     """KPI cards (``analytics.Kpi``) in rows: each with its definition in the help and, under it,
     whom it covers (the segment, or all users with the reason the segment does not apply)."""
@@ -249,11 +260,12 @@ def kpi_row(cards: list[Any], comparison_label: str = "", segment_name: str | No
         if card.previous is not None and comparison_label:
             note += f" It was {format_kpi(card.previous, card.unit)} {comparison_label}."
         caveat = getattr(card, "note", None)  # a change that would mislead: said in words
+        delta, note, good = _with_significance(card, delta, note)
         column.metric(
             card.name,
             card.value_label,
             delta=caveat or delta,
-            delta_color="off" if caveat else _delta_colour(delta, card.good),
+            delta_color="off" if caveat else _delta_colour(delta, good),
             delta_arrow="off" if caveat else "auto",
             help=note,
             border=True,

@@ -25,6 +25,13 @@ K_PACK = "_review_pack"
 K_PACK_REQUESTED = "_review_pack_requested"
 
 
+def _targets_key() -> str:
+    """The account's targets as text: part of the pack's cache key."""
+    from ui.targets import chart_targets
+
+    return "|".join(f"{t.key}:{t.threshold:g}:{t.direction}:{t.per}" for t in chart_targets())
+
+
 def _request(flag: str) -> None:
     """Button callback: remember that the action was asked for (read by the next run)."""
     st.session_state[flag] = True
@@ -33,10 +40,10 @@ def _request(flag: str) -> None:
 @st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
 def _cached_pack(
     cache_scope: str, start: date, end: date, comparison: str, granularity: str, fmt: str,
-    segment_id: str | None, preset: str,
+    segment_id: str | None, preset: str, targets_key: str = "",
 ) -> bytes:
     """The review pack of one scope, period, segment and format (shared by the sessions of the
-    scope)."""
+    scope); ``targets_key`` changes when a target does, so the pack shows the current ones."""
     from whatfix_data import review_pack  # heavy (pptx, reportlab): imported on first use
 
     return review_pack.build_review_pack(
@@ -64,7 +71,8 @@ def review_pack_button(current: Filters) -> None:
     fmt = st.radio("Format", list(PACK_FORMATS), format_func=lambda f: PACK_FORMATS[f][0],
                    horizontal=True, key="pack_format")
     request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
-               current.granularity, fmt, current.segment_id, current.preset)
+               current.granularity, fmt, current.segment_id, current.preset,
+               _targets_key())
     # A callback, not the button's return value: it survives a rerun of the script.
     st.button("Build review pack", icon=":material/slideshow:", type="primary", key="pack_build",
               on_click=_request, args=(K_PACK_REQUESTED,))

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "sync-users": "sync_users",
     "warm": "warm",
+    "alerts": "alerts",
 }
 
 

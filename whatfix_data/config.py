@@ -66,6 +66,13 @@ DEFAULT_MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_ZIP_RATIO = 100
 UPLOAD_LIMIT_FIELDS = ("max_upload_bytes", "max_upload_rows", "max_upload_columns",
                        "max_unzipped_bytes", "max_zip_ratio")
+# Delivery (alerts and scheduled reports): SMTP and webhook. The password and the webhook URL
+# (Slack-style URLs are credentials) are repr=False and never appear in a message or log.
+SMTP_SECURITY = ("starttls", "tls", "none")
+DEFAULT_SMTP_PORT = 587
+DEFAULT_SMTP_SECURITY = "starttls"
+DEFAULT_WEBHOOK_TIMEOUT_S = 10.0
+STORE_FILE_NAME = "whatfix_store.sqlite"
 
 
 def default_cache_path(env: Mapping[str, str] | None = None) -> Path:
@@ -113,6 +120,37 @@ class Settings:
     min_flow_views: int = DEFAULT_MIN_FLOW_VIEWS
     # 1: the app fetches the default views in the background when it starts (see `warm`); 0: not.
     warm_on_start: int = 1
+    # ----- delivery and the per-account store (targets, sent alerts) -------------------------
+    # store: a SQLite path, redis://..., or "memory"; "" = beside the cache (see store_spec).
+    store: str = ""
+    smtp_host: str = ""
+    smtp_port: int = DEFAULT_SMTP_PORT
+    smtp_security: str = DEFAULT_SMTP_SECURITY
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    alert_email: str = ""
+    alert_webhook: str = field(default="", repr=False)
+    webhook_timeout_s: float = DEFAULT_WEBHOOK_TIMEOUT_S
+
+    @property
+    def store_spec(self) -> str:
+        """Where targets and the alert sent-log live: the `store` setting, else the cache's Redis
+        when the cache is redis://, else a SQLite file in the cache's folder."""
+        if self.store:
+            return self.store
+        cache = self.cache.strip()
+        if cache.startswith(("redis://", "rediss://", "unix://")):
+            return cache
+        folder = (default_cache_path().parent if cache in (CACHE_MEMORY, CACHE_OFF)
+                  else Path(cache).expanduser().parent)
+        return str(folder / STORE_FILE_NAME)
+
+    @property
+    def store_scope(self) -> str:
+        """The account's key in the store: base URL and account id (targets survive a new
+        integration key); the demo account's port changes per process, so it is left out."""
+        return f"demo|{self.account_id}" if self.demo else f"{self.base_url}|{self.account_id}"
 
     @property
     def key_fingerprint(self) -> str:
@@ -175,7 +213,18 @@ _SPEC: dict[str, tuple[type, Any]] = {
     # ---- analytics settings
     "min_flow_views": (int, DEFAULT_MIN_FLOW_VIEWS),
     "warm_on_start": (int, 1),
+    "store": (str, ""),
+    "smtp_host": (str, ""),
+    "smtp_port": (int, DEFAULT_SMTP_PORT),
+    "smtp_security": (str, DEFAULT_SMTP_SECURITY),
+    "smtp_user": (str, ""),
+    "smtp_password": (str, ""),
+    "smtp_from": (str, ""),
+    "alert_email": (str, ""),
+    "alert_webhook": (str, ""),
+    "webhook_timeout_s": (float, DEFAULT_WEBHOOK_TIMEOUT_S),
 }
+SECRET_SETTINGS = ("integration_key", "smtp_password", "alert_webhook")
 
 
 def _secrets_table(secrets: Mapping | None) -> Mapping:
@@ -226,7 +275,7 @@ def _convert(name: str, raw: Any, source: str) -> Any:
     except ValueError:
         raise ConfigurationError(
             f"{source} must be a {'number' if kind is not str else 'text'}, got {raw!r}."
-            if name != "integration_key"
+            if name not in SECRET_SETTINGS
             else f"{source} is not valid text."
         ) from None
 
@@ -282,6 +331,22 @@ def _validated(settings: Settings) -> Settings:
             )
     if settings.min_flow_views < 1:
         raise ConfigurationError("WHATFIX_MIN_FLOW_VIEWS must be at least 1.")
+    return _validated_delivery(settings)
+
+
+def _validated_delivery(settings: Settings) -> Settings:
+    """The delivery block: SMTP security mode and port, webhook scheme and timeout."""
+    if settings.smtp_security not in SMTP_SECURITY:
+        raise ConfigurationError(
+            f"WHATFIX_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)} "
+            "(starttls: port 587, tls: port 465)."
+        )
+    if not 1 <= settings.smtp_port <= 65535:
+        raise ConfigurationError("WHATFIX_SMTP_PORT must be between 1 and 65535.")
+    if settings.webhook_timeout_s <= 0:
+        raise ConfigurationError("WHATFIX_WEBHOOK_TIMEOUT_S must be positive.")
+    if settings.alert_webhook and not settings.alert_webhook.startswith(("http://", "https://")):
+        raise ConfigurationError("WHATFIX_ALERT_WEBHOOK must start with http:// or https://.")
     return settings
 
 

@@ -247,3 +247,30 @@ def flow_table(flows: pd.DataFrame | None, content: pd.DataFrame | None = None) 
     return frame.sort_values(
         ["views", "flow_id"], ascending=[False, True], na_position="last"
     ).reset_index(drop=True)
+
+
+def with_change_verdicts(compared: pd.DataFrame) -> pd.DataFrame:
+    """The flow comparison with ``views_verdict`` and ``completion_rate_verdict``: whether each
+    change is larger than chance (``whatfix_data.significance``: "real change (p < 0.05)",
+    "within noise (p = 0.40)", "22 views: too few to judge"; empty when a period has no row)."""
+    from whatfix_data.significance import count_change, rate_change
+
+    def text(verdict: object) -> str | None:
+        return getattr(verdict, "label", None)
+
+    def cell(row: pd.Series, column: str) -> float | None:
+        value = row.get(column)
+        return None if value is None or pd.isna(value) else float(value)
+
+    views, rates = [], []
+    for _, row in compared.iterrows():
+        views.append(text(count_change(cell(row, "views"), cell(row, "views_previous"),
+                                       noun="views")))
+        rates.append(text(rate_change(cell(row, "completions"), cell(row, "views"),
+                                      cell(row, "completions_previous"),
+                                      cell(row, "views_previous"), noun="views")))
+    out = compared.copy()
+    out.insert(out.columns.get_loc("views_change_pct") + 1, "views_verdict",
+               pd.array(views, dtype="string"))
+    out["completion_rate_verdict"] = pd.array(rates, dtype="string")
+    return out

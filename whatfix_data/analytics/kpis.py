@@ -30,6 +30,7 @@ import pandas as pd
 from whatfix_data import glossary, scope
 from whatfix_data.analytics._common import change, change_pct, frame_of, rate_pct, total
 from whatfix_data.analytics.comparison import NOT_COVERED, PARTLY_COVERED, coverage
+from whatfix_data.significance import Significance, count_change, rate_change
 from whatfix_data.windows import DateRange, format_day
 
 UNIT_COUNT = "count"
@@ -68,6 +69,8 @@ class Kpi:
     def scope_label(self, segment_name: str | None) -> str:
         """Whom the value covers: "Segment: X", "All users" or all users with the reason."""
         return scope.scope_label(self.dataset, segment_name)
+    # Whether the change is larger than chance (None without a comparison or without counts).
+    significance: Significance | None = None
 
     @property
     def is_rate(self) -> bool:
@@ -168,6 +171,44 @@ KPI_DEFINITIONS: tuple[tuple[str, str, str], ...] = tuple(
 )
 
 
+# What each KPI's change is tested on: rates as (part, whole) with the noun of the whole,
+# counts as the count itself (see whatfix_data.significance).
+_RATE_NOUNS = {"completion_rate": "views", "task_list_completion": "task-list rows"}
+_COUNT_NOUNS = {"flow_views": "views", "flow_completions": "completions",
+                "active_users": "active users", "self_help_views": "views"}
+
+
+def _samples(data: Mapping[str, Any] | None) -> dict[str, tuple[int, int] | None]:
+    """(completions, views) and (completed rows, rows) behind the two rate KPIs."""
+    data = data or {}
+    flows = frame_of(data, "flows")
+    tasks = frame_of(data, "task-completion")
+    known = flows[flows["views"].notna() & flows["completions"].notna()]
+    rows = tasks[tasks["completed_tasks"].notna() & tasks["total_tasks"].notna()]
+    rows = rows[rows["total_tasks"] > 0]
+    return {
+        "completion_rate": (total(known["completions"]), total(known["views"]))
+        if data.get("flows") is not None else None,
+        "task_list_completion": (int((rows["completed_tasks"] >= rows["total_tasks"]).sum()),
+                                 len(rows)) if data.get("task-completion") is not None else None,
+    }
+
+
+def change_significance(key: str, now: Mapping[str, Any] | None,
+                        before: Mapping[str, Any] | None, values_now: Mapping[str, Any],
+                        values_before: Mapping[str, Any],
+                        days: tuple[int, int] | None = None) -> Significance | None:
+    """Whether KPI ``key`` changed by more than chance between the two periods."""
+    if key in _RATE_NOUNS:
+        a, b = _samples(now).get(key), _samples(before).get(key)
+        if a is None or b is None:
+            return None
+        return rate_change(a[0], a[1], b[0], b[1], noun=_RATE_NOUNS[key])
+    exposure_now, exposure_before = days or (1, 1)
+    return count_change(values_now.get(key), values_before.get(key), exposure_now=exposure_now,
+                        exposure_before=exposure_before, noun=_COUNT_NOUNS.get(key, "events"))
+
+
 def kpis(
     current: Mapping[str, Any],
     previous: Mapping[str, Any] | None = None,
@@ -175,6 +216,7 @@ def kpis(
     data_start: date | None = None,
     date_range: DateRange | None = None,
     comparison_range: DateRange | None = None,
+    days: tuple[int, int] | None = None,
 ) -> list[Kpi]:
     """The six headline KPIs with deltas.
 
@@ -183,6 +225,8 @@ def kpis(
     missing from the mapping gives a KPI without value; a missing ``previous`` gives no deltas.
     With ``data_start`` (``comparison.data_start``) and the two ranges, a period before the
     account's data gets a note instead of a change (:func:`coverage_note`).
+    Each change carries its ``significance``; ``days`` = (current, previous) period lengths
+    makes count tests fair when the periods differ in length (equal when omitted).
     """
     now = _values(current)
     before = _values(previous) if previous else dict.fromkeys(now)
@@ -198,11 +242,13 @@ def kpis(
                 previous=prior,
                 delta=change(value, prior),
                 delta_pct=None if unit == UNIT_PCT else change_pct(value, prior),
+                significance=change_significance(key, current, previous, now, before, days)
+                if previous else None,
             )
         )
     note = coverage_note(data_start, date_range, comparison_range if previous else None)
     if note:
-        out = [replace(k, delta=None, delta_pct=None, note=note) for k in out]
+        out = [replace(k, delta=None, delta_pct=None, note=note, significance=None) for k in out]
     return out
 
 

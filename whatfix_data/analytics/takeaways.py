@@ -49,12 +49,21 @@ def kpi_sentence(kpi: Kpi, comparison_label: str = "the previous period") -> str
     if kpi.is_rate and kpi.delta is not None:
         verb = _direction(kpi.delta, STEADY_PTS)
         amount = "" if verb == "held steady" else f" {abs(kpi.delta):.1f} points"
-        return f"{kpi.name} {verb}{amount} vs {comparison_label} ({value})."
+        return f"{kpi.name} {verb}{amount} vs {comparison_label} ({value}){_verdict(kpi)}."
     if kpi.delta_pct is not None:
         verb = _direction(kpi.delta_pct, STEADY_PCT)
         amount = "" if verb == "held steady" else f" {abs(kpi.delta_pct):.0f}%"
-        return f"{kpi.name} {verb}{amount} vs {comparison_label} ({value})."
+        return f"{kpi.name} {verb}{amount} vs {comparison_label} ({value}){_verdict(kpi)}."
     return f"{kpi.name}: {value}."
+
+
+def _verdict(kpi: Kpi) -> str:
+    """", a real change (p < 0.05)" / ", within noise (p = 0.40)" / ", 22 views: too few to
+    judge" after a KPI's change, so a deck never presents noise as news."""
+    verdict = getattr(kpi, "significance", None)
+    if verdict is None:
+        return ""
+    return f", {'a ' if verdict.significant else ''}{verdict.label}"
 
 
 def headline(kpis: list[Kpi], comparison_label: str = "the previous period") -> str:

@@ -35,6 +35,7 @@ from whatfix_data.charts.style import (
     is_empty_figure,
     period_label,
 )
+from whatfix_data.charts.target_line import add_target_line, target_lines
 from whatfix_data.charts.task_lists import completion_by_segment, task_list_distribution
 from whatfix_data.charts.timeline import trend_lines
 from whatfix_data.charts.trends import (
@@ -50,6 +51,7 @@ __all__ = [
     "Measure",
     "active_users_trend",
     "add_modification_markers",
+    "add_target_line",
     "best_worst_flows",
     "completion_by_segment",
     "completion_rate_trend",
@@ -79,6 +81,7 @@ __all__ = [
     "self_help_by_type",
     "self_help_views_trend",
     "style",
+    "target_lines",
     "task_list_distribution",
     "top_users",
     "trend_lines",

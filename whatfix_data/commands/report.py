@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from whatfix_data import delivery
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import load_settings, read_secrets_file
 from whatfix_data.windows import DateRange
@@ -54,6 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="limit engagement and task-list numbers to this segment's members "
                         "(ids: Segments page or `python -m whatfix_data export segments`)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--email", default=None, metavar="TO[,TO]",
+                        help="also e-mail the pack as an attachment through the configured SMTP "
+                        "server (WHATFIX_SMTP_*)")
     parser.set_defaults(run=run)
 
 
@@ -101,6 +105,7 @@ def _report(args: argparse.Namespace) -> int:
     date_range = DateRange.from_iso(args.start, args.end)
     fmt = _format(args)
     settings = load_settings(read_secrets_file(), os.environ)
+    recipients = delivery.parse_recipients(args.email)  # a bad address fails before the build
     if settings.demo:
         print("No Whatfix credentials configured: reporting on the built-in demo account.",
               file=sys.stderr)
@@ -119,7 +124,22 @@ def _report(args: argparse.Namespace) -> int:
                                  granularity=args.granularity, segment_id=args.segment)
     _write_atomically(target, data)
     print(f"Wrote {target} ({len(data) / 1024:,.0f} KiB)", file=sys.stderr)
+    if recipients:
+        _email_pack(settings, recipients, target, data, fmt, date_range)
     return 0
+
+
+def _email_pack(settings, recipients: list[str], target: Path, data: bytes, fmt: str,
+                date_range: DateRange) -> None:
+    """Send the written pack as an attachment (the file stays written if the send fails)."""
+    from whatfix_data.review_pack import MEDIA_TYPES
+
+    subject = f"Whatfix review pack: {settings.account_id}, {date_range.label()}"
+    body = (f"The Whatfix review pack of {settings.account_id} for {date_range.label()} is "
+            f"attached ({target.name}).")
+    attachment = delivery.Attachment(target.name, data, MEDIA_TYPES[fmt])
+    delivery.send_email(settings, recipients, subject, body, [attachment])
+    print(f"E-mailed {target.name} to {', '.join(recipients)}.", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

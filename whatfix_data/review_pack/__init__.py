@@ -36,6 +36,7 @@ from whatfix_data.review_pack.build import (
     render_steps,
 )
 from whatfix_data.review_pack.model import ReviewContent
+from whatfix_data.review_pack.targets import account_evaluations, targets_table
 from whatfix_data.windows import DateRange, comparison_range, default_granularity
 
 # Trends of the comparison period, so the Overview trend slides draw the previous line too.
@@ -148,11 +149,13 @@ def build_from_data(
     segment_id: str | None = None,
     preset: str | None = None,
     min_views: int = MIN_VIEWS_FOR_RANKING,
+    targets: list | None = None,
 ) -> bytes:
     """The pack's bytes from loaded data; ``progress(done, total)`` after each step.
 
     ``segment_id`` limits the per-user numbers (engagement, task lists) to that segment's
     members; an unknown id raises :class:`~whatfix_data.errors.InvalidRequestError`.
+    ``targets`` (``whatfix_data.targets.Evaluation`` list) adds the Targets table slide.
     """
     fmt = check_format(fmt)
     images.find_chromium()
@@ -161,6 +164,8 @@ def build_from_data(
     content = collect_content(data, date_range, account=account, comparison=comparison,
                               granularity=granularity, generated_at=generated_at,
                               segment_id=segment_id, preset=preset, min_views=min_views)
+    if (table := targets_table(targets or [])) is not None:  # the account's targets, if any
+        content.tables.append(table)
     steps.total += render_steps(content, fmt)
     steps.advance()
     root = pack_stem(account, date_range, content.segment_name)
@@ -204,6 +209,7 @@ def build_review_pack(
 
     data = load_review_data(client, date_range, comparison, granularity, loading, preset,
                             segmented=segmented)
+    evaluations = account_evaluations(client, date_range)
 
     def building(done: int, total: int) -> None:
         if progress is not None:
@@ -212,5 +218,6 @@ def build_review_pack(
     return build_from_data(
         data, date_range, account=client.settings.account_id, comparison=comparison, fmt=fmt,
         granularity=granularity, progress=building, generated_at=generated_at,
-        segment_id=segment_id, preset=preset, min_views=client.settings.min_flow_views,
+        segment_id=segment_id, preset=preset, targets=evaluations,
+        min_views=client.settings.min_flow_views,
     )
