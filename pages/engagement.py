@@ -22,7 +22,7 @@ def active_users(current: ui.Filters) -> None:
         trend, previous=previous, previous_label=current.comparison_legend,
         granularity=current.granularity, subtitle=current.range_label,
     )
-    ui.chart(fig, key="active_trend", data=trend)
+    ui.chart(fig, key="active_trend", data=trend, notes=True)
     if current.segment_id:
         st.caption("Active users over time count every user: the API gives no per-segment count.")
 

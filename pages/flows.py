@@ -56,7 +56,8 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
         previous_label=current.comparison_legend, granularity=current.granularity,
         subtitle=current.range_label,
     )
-    ui.chart(fig, key="flow_trend", data=flow_stats.totals_by_window(trend, flow_id))
+    ui.chart(fig, key="flow_trend", data=flow_stats.totals_by_window(trend, flow_id),
+             notes=True, flow_id=flow_id)
     impacts = flow_stats.edit_impacts(trend, content)
     st.markdown("**Completion rate before and after each edit in this range**")
     ui.table(impacts, key="edit_impacts", title="Edit impact",

@@ -65,19 +65,19 @@ def trends(current: ui.Filters) -> None:
     with tabs[0], ui.section():
         now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
         ui.chart(charts.flow_activity_trend(now, previous=before, **common),
-                 key="ov_flow_trend", data=now)
+                 key="ov_flow_trend", data=now, notes=True)
     with tabs[1], ui.section():
         now, before = _trend("flow-trend", current, flow_stats.totals_by_window)
         ui.chart(charts.completion_rate_trend(now, previous=before, **common),
-                 key="ov_rate_trend", data=now)
+                 key="ov_rate_trend", data=now, notes=True)
     with tabs[2], ui.section():
         now, before = _trend("engagement-trend", current, engagement_stats.active_users_by_window)
         ui.chart(charts.active_users_trend(now, previous=before, **common),
-                 key="ov_active_trend", data=now)
+                 key="ov_active_trend", data=now, notes=True)
     with tabs[3], ui.section():
         now, before = _trend("self-help-trend", current, self_help_stats.totals_by_window)
         ui.chart(charts.self_help_views_trend(now, previous=before, **common),
-                 key="ov_sh_trend", data=now)
+                 key="ov_sh_trend", data=now, notes=True)
 
 
 def best_and_worst(current: ui.Filters) -> None:
@@ -105,6 +105,8 @@ def main() -> None:
         trends(current)
     with ui.section("Best and worst flows"):
         best_and_worst(current)
+    with ui.section("Notes on the charts"):
+        ui.notes_editor(ui.flow_names_of(ui.load("flows").frame))
     with ui.section("Review pack"):
         ui.review_pack_button(current)
 

@@ -35,7 +35,7 @@ def views_trend(current: ui.Filters) -> None:
         trend, previous=previous, previous_label=current.comparison_legend,
         granularity=current.granularity, subtitle=current.range_label,
     )
-    ui.chart(fig, key="sh_trend", data=trend)
+    ui.chart(fig, key="sh_trend", data=trend, notes=True)
 
 
 def unviewed_items(self_help: pd.DataFrame) -> None:
