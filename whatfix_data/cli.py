@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "report": "report",
     "sync-users": "sync_users",
+    "tag-users": "tag_users",
 }
 
 
