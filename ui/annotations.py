@@ -7,6 +7,7 @@ reason beside it, so nothing typed is lost.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pandas as pd
@@ -39,6 +40,13 @@ def notes() -> list[annotations.Note]:
     except WhatfixError as exc:
         LOGGER.warning("Notes not shown: %s", exc.user_message)
         return []
+
+
+def notes_version() -> str:
+    """A digest of this account's notes: part of a cached review pack's key, so a pack built
+    before a note was added, edited or deleted is not served again."""
+    text = "\n".join(n.to_json() for n in notes())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def annotate(fig: Any, date_range: DateRange, flow_id: str | None = None) -> Any:

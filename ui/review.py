@@ -8,6 +8,7 @@ from datetime import date
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from ui.annotations import notes_version
 from ui.data import _PROGRESS, DATA_TTL_S, _not_recorded
 from ui.filters import Filters
 from ui.session import _client, md_escape, scope, settings
@@ -33,10 +34,10 @@ def _request(flag: str) -> None:
 @st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
 def _cached_pack(
     cache_scope: str, start: date, end: date, comparison: str, granularity: str, fmt: str,
-    segment_id: str | None,
+    segment_id: str | None, notes_version: str = "",
 ) -> bytes:
     """The review pack of one scope, period, segment and format (shared by the sessions of the
-    scope)."""
+    scope); ``notes_version`` (ui.annotations) keys it to the account's notes too."""
     from whatfix_data import review_pack  # heavy (pptx, reportlab): imported on first use
 
     return review_pack.build_review_pack(
@@ -63,7 +64,7 @@ def review_pack_button(current: Filters) -> None:
     fmt = st.radio("Format", list(PACK_FORMATS), format_func=lambda f: PACK_FORMATS[f][0],
                    horizontal=True, key="pack_format")
     request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
-               current.granularity, fmt, current.segment_id)
+               current.granularity, fmt, current.segment_id, notes_version())
     # A callback, not the button's return value: it survives a rerun of the script.
     st.button("Build review pack", icon=":material/slideshow:", type="primary", key="pack_build",
               on_click=_request, args=(K_PACK_REQUESTED,))

@@ -16,11 +16,13 @@ Both need Chromium for the chart images and raise
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
 from whatfix_data import datasets, images
+from whatfix_data.annotations import Note
 from whatfix_data.client import WhatfixClient
 from whatfix_data.datasets import DashboardData, Dataset
 from whatfix_data.review_pack.assemble import collect_content, segment_name
@@ -34,6 +36,7 @@ from whatfix_data.review_pack.build import (
     render_steps,
 )
 from whatfix_data.review_pack.model import ReviewContent
+from whatfix_data.review_pack.notes import add_notes, load_notes
 from whatfix_data.windows import DateRange, comparison_range, default_granularity
 
 # Trends of the comparison period, so the Overview trend slides draw the previous line too.
@@ -126,8 +129,13 @@ def build_from_data(
     progress: Progress | None = None,
     generated_at: datetime | None = None,
     segment_id: str | None = None,
+    notes: Sequence[Note] = (),
+    notes_problem: str | None = None,
 ) -> bytes:
     """The pack's bytes from loaded data; ``progress(done, total)`` after each step.
+
+    ``notes`` (whatfix_data.annotations) of the period are drawn on the trends and listed;
+    ``notes_problem`` (the store could not be read) becomes a remark of the pack.
 
     ``segment_id`` limits the per-user numbers (engagement, task lists) to that segment's
     members; an unknown id raises :class:`~whatfix_data.errors.InvalidRequestError`.
@@ -139,6 +147,7 @@ def build_from_data(
     content = collect_content(data, date_range, account=account, comparison=comparison,
                               granularity=granularity, generated_at=generated_at,
                               segment_id=segment_id)
+    add_notes(content, notes, date_range, problem=notes_problem)
     steps.total += render_steps(content, fmt)
     steps.advance()
     root = pack_stem(account, date_range, content.segment_name)
@@ -182,8 +191,9 @@ def build_review_pack(
         if progress is not None:
             progress(load_total + done, load_total + total)
 
+    notes, notes_problem = load_notes(client.settings)
     return build_from_data(
         data, date_range, account=client.settings.account_id, comparison=comparison, fmt=fmt,
         granularity=granularity, progress=building, generated_at=generated_at,
-        segment_id=segment_id,
+        segment_id=segment_id, notes=notes, notes_problem=notes_problem,
     )
