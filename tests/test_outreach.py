@@ -9,9 +9,11 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import FIXED_TODAY
 
-from whatfix_data import outreach, segments, user_sync
+from whatfix_data import frames, outreach, segments, user_sync
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import Settings
 from whatfix_data.datasets import load_task_completion
@@ -166,3 +168,55 @@ def test_other_attributes_are_kept_and_unknown_users_skipped(make_sim_server):
     for uid in selection["user_id"][:-1]:
         assert after[uid] == {**old[uid], tag.name: tag.value}
     assert "ghost-user" not in after.index
+
+
+# ------------------------------------------------------------------ properties on random data
+
+task_rows = st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["tl-a", "tl-b"]),
+                               st.integers(0, 6), st.integers(1, 6)), max_size=60)
+
+
+def _tasks_frame(rows) -> pd.DataFrame:
+    frame = frames.empty_frame("task-completion")
+    records = [{"user_id": f"u{u}", "user_email": f"u{u}@x.example", "task_list_id": tl,
+                "task_list_name": tl.upper(), "completed_tasks": min(done, total),
+                "total_tasks": total, "completion_rate_pct": None,
+                "last_activity_at": pd.Timestamp("2026-11-01", tz="UTC")}
+               for u, tl, done, total in rows]
+    return pd.concat([frame, pd.DataFrame(records)], ignore_index=True).astype(frame.dtypes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=task_rows, bucket=st.sampled_from(list(outreach.BUCKETS)),
+       tagged=st.sets(st.integers(0, 30)), missing=st.sets(st.integers(0, 30)))
+def test_every_selected_user_gets_exactly_one_action(rows, bucket, tagged, missing):
+    tasks = _tasks_frame(rows)
+    if "tl-a" not in set(tasks["task_list_id"]):
+        with pytest.raises(outreach.OutreachError):
+            outreach.select_users(tasks, "tl-a", bucket)
+        return
+    selection = outreach.select_users(tasks, "tl-a", bucket)
+    progress = outreach.task_stats.progress(tasks)
+    mine = progress[progress["task_list_id"] == "tl-a"]
+    wanted = outreach.BUCKETS[bucket]
+    keep = mine["tasks_left"] == 1 if wanted is None else mine["bucket"] == wanted
+    assert set(selection["user_id"]) == set(mine.loc[keep.fillna(False), "user_id"])
+    tag = outreach.parse_attribute(TAG)
+    ids = [i for i in range(31) if i not in missing]
+    end_users = pd.DataFrame({
+        "user_id": pd.array([f"u{i}" for i in ids], dtype="string"),
+        "email": pd.array([f"u{i}@x.example" for i in ids], dtype="string"),
+        "name": pd.array([None] * len(ids), dtype="string"),
+        "attributes": pd.Series([{"role": "x", **({tag.name: tag.value} if i in tagged else {})}
+                                 for i in ids], dtype=object),
+    })
+    current = user_sync.CurrentState(end_users, frames.empty_frame("segments"), None)
+    plan = outreach.build_plan(selection, tag, current)
+    counts = plan.summary()
+    chosen = {int(u[1:]) for u in selection["user_id"]}
+    assert counts["invalid"] == len(chosen & missing)
+    assert counts["unchanged"] == len((chosen - missing) & tagged)
+    assert counts["update"] == len(chosen - missing - tagged)
+    assert counts["create"] == 0 and counts["total"] == len(chosen)
+    for body in plan.to_send["body"]:
+        assert body["attributes"] == {"role": "x", tag.name: tag.value}
