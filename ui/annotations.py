@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.filters import today
-from ui.session import LOGGER, md_escape, settings
+from ui.session import LOGGER, md_escape, scope, settings
 from whatfix_data import annotations, charts
 from whatfix_data.errors import WhatfixError
 from whatfix_data.windows import DateRange
@@ -26,20 +26,34 @@ K_PICK = "note_pick"
 K_MESSAGE = "_note_message"  # (kind, text) shown once after a callback
 K_IMPORT = "note_import_file"
 ACCOUNT_WIDE = ""
+# Another session's new note shows on this session's charts within this many seconds.
+NOTES_TTL_S = 5
 
 
 def _store() -> annotations.NoteStore:
     return annotations.open_store(settings())
 
 
-def notes() -> list[annotations.Note]:
-    """This account's notes; [] (and a log line) when the store cannot be read, so a chart
-    never fails because of its notes."""
+@st.cache_data(ttl=NOTES_TTL_S, max_entries=64, show_spinner=False)
+def _scope_notes(cache_scope: str) -> list[annotations.Note]:
+    """The notes of the scope's account, read once per few seconds however many trends a page
+    draws (a store that does not answer costs one timeout, not one per chart)."""
     try:
         return _store().list_notes()
     except WhatfixError as exc:
         LOGGER.warning("Notes not shown: %s", exc.user_message)
         return []
+
+
+def notes() -> list[annotations.Note]:
+    """This account's notes; [] (and a log line) when the store cannot be read, so a chart
+    never fails because of its notes."""
+    return _scope_notes(scope())
+
+
+def _changed() -> None:
+    """After this session changed a note: every trend shows it on the next run."""
+    _scope_notes.clear()
 
 
 def notes_version() -> str:
@@ -69,6 +83,7 @@ def _add() -> None:
     except WhatfixError as exc:
         _say("error", exc.user_message)
         return
+    _changed()
     st.session_state[K_ADD_TEXT] = ""
     _say("success", f"Note added for {note.day:%Y-%m-%d}.")
 
@@ -88,6 +103,7 @@ def _save_edit(note: annotations.Note) -> None:
     except WhatfixError as exc:
         _say("error", exc.user_message)
         return
+    _changed()
     _say("success", f"Note of {changed.day:%Y-%m-%d} saved.")
 
 
@@ -97,6 +113,7 @@ def _delete(note: annotations.Note) -> None:
     except WhatfixError as exc:
         _say("error", exc.user_message)
         return
+    _changed()
     st.session_state.pop(K_PICK, None)
     _say("success", f"Note of {note.day:%Y-%m-%d} deleted.")
 
@@ -111,6 +128,7 @@ def _import() -> None:
     except WhatfixError as exc:
         _say("error", exc.user_message)
         return
+    _changed()
     text = f"Import: {result.summary()}"
     for line, problem in result.problems[:annotations.MAX_IMPORT_PROBLEMS_SHOWN]:
         text += f"\n- line {line}: {problem}"
