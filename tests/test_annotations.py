@@ -180,3 +180,12 @@ def test_unusable_files_are_refused_with_a_message(store, data, match):
     with pytest.raises(AnnotationError, match=match):
         annotations.import_csv(store, data, today=FIXED_TODAY)
     assert store.list_notes() == []
+
+
+def test_imported_timestamps_must_be_timestamps(store):
+    data = (f"date,text,created_at,updated_at\n{FIXED_TODAY},a,<script>x</script>,"
+            f"2026-11-20T10:00:00+00:00\n").encode()
+    annotations.import_csv(store, data, today=FIXED_TODAY)
+    (note,) = store.list_notes()
+    assert note.created_at != "<script>x</script>" and note.created_at.startswith("20")
+    assert note.updated_at == "2026-11-20T10:00:00+00:00"

@@ -123,8 +123,6 @@ def check_day(day: Any, today: date | None = None) -> date:
         value = from_iso(day, "note date") if isinstance(day, str | date) else None
     except ValueError:
         value = None
-    if isinstance(value, datetime):
-        value = value.date()
     if value is None:
         raise AnnotationError(f"The note's date {str(day)[:40]!r} is not a date; use YYYY-MM-DD.")
     if value > today:
@@ -374,6 +372,16 @@ def read_csv(data: bytes) -> pd.DataFrame:
     return frame.map(_unguard)
 
 
+def _stamp(text: Any, default: str) -> str:
+    """A timestamp cell as written by notes_csv, else ``default`` (the file is untrusted)."""
+    value = str(text or "").strip()
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return default
+    return value if len(value) <= len("2026-11-27T10:00:00.000000+00:00") else default
+
+
 def import_csv(store: NoteStore, data: bytes, *, today: date | None = None) -> ImportResult:
     """Add (or update, by note_id) every valid row; a refused row is reported with its line
     number and nothing else is skipped. A row without note_id gets a new one."""
@@ -398,8 +406,8 @@ def import_csv(store: NoteStore, data: bytes, *, today: date | None = None) -> I
             if before is not None:
                 note = replace(note, created_at=before.created_at)
             else:  # a note new to this store keeps its own times (an exact round trip)
-                note = replace(note, created_at=row.get("created_at") or note.created_at,
-                               updated_at=row.get("updated_at") or note.updated_at)
+                note = replace(note, created_at=_stamp(row.get("created_at"), note.created_at),
+                               updated_at=_stamp(row.get("updated_at"), note.updated_at))
             store.save(note)
             existing[note.note_id] = note
             if before is None:
