@@ -20,7 +20,7 @@ def active_users(current: ui.Filters) -> None:
         aligned, previous_label=current.comparison_legend,
         granularity=current.granularity, subtitle=current.caption,
     )
-    ui.chart(fig, key="active_trend", data=aligned)
+    ui.chart(fig, key="active_trend", data=aligned, notes=True)
     dataset = "engagement-user-trend" if current.segment_id else "engagement-trend"
     st.caption(ui.md_escape(scope.scope_label(dataset, current.segment_name)))
 

@@ -63,7 +63,7 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
     target_metric = "completion_rate" if metric == "completion_rate_pct" else "views"
     target_ui.with_target_lines(fig, target_ui.chart_targets(), target_metric,
                                 current.granularity, flow_id=flow_id)
-    ui.chart(fig, key="flow_trend", data=aligned)
+    ui.chart(fig, key="flow_trend", data=aligned, notes=True, flow_id=flow_id)
     flow_label = str(names[flow_id]) if pd.notna(names.get(flow_id)) else str(flow_id)
     with st.expander(f"Targets for {flow_label}", icon=":material/flag:"):
         target_ui.flow_targets(flow_id, flow_label, key="flow_target")

@@ -71,26 +71,26 @@ def trends(current: ui.Filters) -> None:
     with tabs[0], ui.section():
         aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
         ui.chart(drawn(charts.flow_activity_trend(aligned, **common), "flow_views"),
-                 key="ov_flow_trend", data=aligned)
+                 key="ov_flow_trend", data=aligned, notes=True)
         _scope_caption("flow-trend", current)
     with tabs[1], ui.section():
         aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
         ui.chart(drawn(charts.completion_rate_trend(aligned, **common), "completion_rate"),
                  key="ov_rate_trend",
-                 data=aligned)
+                 data=aligned, notes=True)
         _scope_caption("flow-trend", current)
     with tabs[2], ui.section():
         aligned = ui.active_users_windows()
         ui.chart(drawn(charts.active_users_trend(aligned, **common), "active_users"),
                  key="ov_active_trend",
-                 data=aligned)
+                 data=aligned, notes=True)
         _scope_caption("engagement-user-trend" if current.segment_id else "engagement-trend",
                        current)
     with tabs[3], ui.section():
         aligned = ui.trend_windows("self-help-trend", self_help_stats.totals_by_window)
         ui.chart(drawn(charts.self_help_views_trend(aligned, **common), "self_help_views"),
                  key="ov_sh_trend",
-                 data=aligned)
+                 data=aligned, notes=True)
         _scope_caption("self-help-trend", current)
 
 
@@ -147,6 +147,8 @@ def main() -> None:
         trends(current)
     with ui.section("Best and worst flows"):
         best_and_worst(current)
+    with ui.section("Notes on the charts"):
+        ui.notes_editor(ui.flow_names_of(ui.load("flows").frame))
     with ui.section("Review pack"):
         ui.review_pack_button(current)
 

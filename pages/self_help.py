@@ -30,7 +30,7 @@ def views_trend(current: ui.Filters) -> None:
         aligned, previous_label=current.comparison_legend,
         granularity=current.granularity, subtitle=current.caption,
     )
-    ui.chart(fig, key="sh_trend", data=aligned)
+    ui.chart(fig, key="sh_trend", data=aligned, notes=True)
 
 
 def unviewed_items(self_help: pd.DataFrame) -> None:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 import ui
-from whatfix_data import charts
+from whatfix_data import charts, exports, outreach, user_sync
 from whatfix_data.analytics import tasks as task_stats
+from whatfix_data.errors import WhatfixError
+from whatfix_data.user_sync.apply import ApplyProgress
+from whatfix_data.user_sync.outcomes import FAILED, OUTCOMES
+
+K_OUTREACH_PLAN = "to_plan"  # (request, selection, Plan)
+K_OUTREACH_RESULT = "to_result"
+K_PREVIEW_ASKED = "_to_preview_asked"
+K_APPLY_ASKED = "_to_apply_asked"
+
+
+def _request(flag: str) -> None:
+    """Button callback: remember that the action was asked for (read by this run)."""
+    st.session_state[flag] = True
 
 
 def distribution(current: ui.Filters, tasks: pd.DataFrame) -> None:
@@ -49,6 +64,128 @@ def by_segment(current: ui.Filters) -> None:
              empty="No segment has members.")
 
 
+def _outreach_request(tasks: pd.DataFrame) -> tuple[tuple, pd.DataFrame, outreach.Tag] | None:
+    """The PM's choice of task list, bucket and attribute; None (with a message) when unusable."""
+    summary = task_stats.summary(tasks)
+    if summary.empty:
+        st.info("No task-list activity in this range: nobody to tag.", icon=":material/info:")
+        return None
+    names = dict(zip(summary["task_list_id"].astype(str), summary["task_list_name"].astype(str),
+                     strict=True))
+    left, right = st.columns(2)
+    list_id = left.selectbox("Task list", list(names), format_func=lambda i: names.get(i, i),
+                             key="to_task_list")
+    bucket = right.selectbox("Users", list(outreach.BUCKETS),
+                             format_func=outreach.BUCKET_LABELS.get, key="to_bucket")
+    left, right = st.columns(2)
+    name = left.text_input("Attribute name", value="nudge_onboarding", key="to_attr_name")
+    value = right.text_input("Value", value=f"{ui.today():%Y-%m}", key="to_attr_value")
+    try:
+        tag = outreach.make_tag(name, value)
+        selection = outreach.select_users(tasks, list_id, bucket)
+    except WhatfixError as exc:
+        st.error(ui.md_escape(exc.user_message), icon=":material/error:")
+        return None
+    who = outreach.BUCKET_LABELS[bucket].lower()
+    st.caption(f"{len(selection):,} users of this task list ({ui.md_escape(who)}) in "
+               f"{ui.md_escape(ui.filters().range_label)}; tagging sets only this attribute "
+               "and keeps every other one.")
+    request = (ui.scope(), list_id, bucket, tag.name, repr(tag.value),
+               tuple(selection["user_id"]))
+    return request, selection, tag
+
+
+def outreach_section(tasks: pd.DataFrame) -> None:
+    """Tag the users of a progress bucket in Whatfix (preview first, then User Sync's apply)."""
+    st.caption("Tag these users with an attribute in Whatfix, so that a segment rule on it "
+               "(e.g. nudge_onboarding equals 2026-12) targets them with a nudge.")
+    stored = st.session_state.get(K_OUTREACH_RESULT)
+    if stored:
+        outreach_result(stored)
+    chosen = _outreach_request(tasks)
+    if chosen is None:
+        return
+    request, selection, tag = chosen
+    # Callbacks, not the buttons' return values: a flag survives a rerun of the script.
+    st.button("Preview tagging", icon=":material/difference:", key="to_preview",
+              disabled=selection.empty, on_click=_request, args=(K_PREVIEW_ASKED,))
+    if st.session_state.pop(K_PREVIEW_ASKED, False):
+        with st.spinner("Reading the current end users and segments"):
+            current = user_sync.load_current(ui.client())
+        st.session_state[K_OUTREACH_PLAN] = (request, selection,
+                                             outreach.build_plan(selection, tag, current))
+    planned = st.session_state.get(K_OUTREACH_PLAN)
+    if not planned or planned[0] != request:
+        return
+    plan = planned[2]
+    st.markdown(ui.md_escape(outreach.preview_sentence(plan, tag)))
+    counts = plan.summary()
+    cells = st.columns(3)
+    cells[0].metric("To tag", f"{counts['update']:,}")
+    cells[1].metric("Already tagged (not sent)", f"{counts['unchanged']:,}")
+    cells[2].metric("Not end users (skipped)", f"{counts['invalid']:,}")
+    moved = plan.segment_changes
+    moved = moved[(moved["joining"] > 0) | (moved["leaving"] > 0)]
+    st.markdown("**Segment membership after tagging** (local rule evaluation)")
+    ui.table(moved[["name", "members_now", "joining", "leaving", "members_after"]],
+             key="to_segments", title="Outreach segment changes",
+             empty="No segment gains or loses a member.")
+    to_send = len(plan.to_send)
+    st.button(f"Tag {to_send:,} users", type="primary", icon=":material/sell:", key="to_apply",
+              disabled=to_send == 0, on_click=_request, args=(K_APPLY_ASKED,))
+    if st.session_state.pop(K_APPLY_ASKED, False) and to_send:
+        st.session_state[K_OUTREACH_RESULT] = run_outreach(plan, planned[1], request)
+        st.session_state.pop(K_OUTREACH_PLAN, None)  # the API changed: preview again
+        st.rerun()
+
+
+def run_outreach(plan: user_sync.Plan, selection: pd.DataFrame, request: tuple) -> dict[str, Any]:
+    """User Sync's apply with a progress bar; outcomes to a file and to the session."""
+    client = ui.client()
+    bar = st.progress(0.0, text="Starting")
+
+    def show(progress: ApplyProgress) -> None:
+        share = progress.sent / progress.to_send if progress.to_send else 1.0
+        bar.progress(min(share, 1.0), text=f"Tagged {progress.sent:,} of {progress.to_send:,}")
+
+    recorder = user_sync.OutcomeRecorder(user_sync.new_outcomes_path(
+        f"tag-{request[1]}-{request[2]}"))
+    audit = user_sync.AuditLog(user_sync.default_audit_path())
+    try:
+        result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder, audit=audit,
+                                      concurrency=client.settings.max_concurrency, progress=show)
+    finally:
+        recorder.close()
+        audit.close()
+    try:
+        user_sync.refresh_cache(client)
+    except WhatfixError:  # the tagging is done and recorded; other pages refresh later
+        st.toast("The end users could not be read again: other pages may show older data.")
+    ui.clear_caches()
+    return {"result": result, "stem": f"outreach {request[1]} {request[2]} outcomes",
+            "outcomes": outreach.outcomes_with_users(recorder.frame(), selection)}
+
+
+def outreach_result(stored: dict[str, Any]) -> None:
+    """The last tagging run: counts per outcome, the outcomes download, what failed."""
+    result = stored["result"]
+    if result.interrupted:
+        st.warning("The tagging was interrupted: run it again to tag the users still missing "
+                   "(users already tagged are not sent again).", icon=":material/pause:")
+    else:
+        st.success(f"Tagging finished: each of the {result.total:,} users has an outcome.",
+                   icon=":material/check_circle:")
+    cells = st.columns(len(OUTCOMES))
+    for cell, name in zip(cells, OUTCOMES, strict=True):
+        cell.metric(name.capitalize(), f"{result.counts.get(name, 0):,}")
+    st.download_button("Download outcomes CSV", data=exports.to_csv_bytes(stored["outcomes"]),
+                       file_name=ui.stem_file_name(stored["stem"], "csv"), mime="text/csv",
+                       key="to_dl_outcomes", icon=":material/download:", on_click="ignore")
+    failed = stored["outcomes"][stored["outcomes"]["outcome"] == FAILED]
+    ui.table(failed, key="to_failed", title="Users not tagged", empty="No user failed.",
+             file_stem=f"{stored['stem']} failed")
+
+
 def main() -> None:
     """Draw the Task Lists page."""
     current = ui.filters()
@@ -62,6 +199,8 @@ def main() -> None:
     if tasks is not None:
         with ui.section("Users with one task left"):
             one_task_left(tasks)
+        with ui.section("Tag users in Whatfix (outreach)"):
+            outreach_section(tasks)
         with ui.section("Per-user progress"):
             per_user(tasks)
     with ui.section("Completion by segment"):

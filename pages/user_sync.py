@@ -48,11 +48,6 @@ def download_stem(file_name: str, what: str) -> str:
     return f"{Path(file_name).stem} {what}"
 
 
-def code(text: str) -> str:
-    """Text as inline code (a path): markdown escapes would show as backslashes inside it."""
-    return "`" + str(text).replace("`", "'") + "`"
-
-
 def read_table(uploaded: Any) -> tuple[str, user_sync.SourceTable]:
     """The uploaded file as a SourceTable, read once per file (kept in the session)."""
     data = uploaded.getvalue()
@@ -168,6 +163,11 @@ def show_plan(plan: user_sync.Plan, file_name: str) -> None:
     ui.table(changes, key="us_changes", title="Changes to send",
              empty="Nothing to send: Whatfix already holds every value of the file.",
              file_stem=download_stem(file_name, "changes to send"))
+    if not to_send.empty:
+        st.markdown("**Old and new value of each changed field** (an empty old value: the user "
+                    "has none yet)")
+        ui.table(user_sync.value_changes(plan), key="us_values", title="Old and new values",
+                 file_stem=download_stem(file_name, "old and new values"))
     moved = plan.segment_changes
     moved = moved[(moved["joining"] > 0) | (moved["leaving"] > 0)]
     # Segments by name as the admin knows them (the id only when a segment has no name).
@@ -225,6 +225,7 @@ def run_apply(table: user_sync.SourceTable, plan: user_sync.Plan) -> dict[str, A
         "failed_csv": user_sync.failed_rows_csv(table, outcomes),
         "outcomes_path": str(outcomes_path),
         "audit_path": str(audit.path),
+        "audit_run": audit.run_id,
         "file_name": table.file_name,
     }
 
@@ -244,14 +245,20 @@ def result_section(stored: dict[str, Any]) -> None:
     cells = st.columns(len(OUTCOMES))
     for cell, name in zip(cells, OUTCOMES, strict=True):
         cell.metric(name.capitalize(), f"{result.counts.get(name, 0):,}")
-    st.caption(f"Outcomes file: {code(stored['outcomes_path'])} · audit log: "
-               f"{code(stored['audit_path'])}")
+    st.caption("Download the outcomes (one line per row of the file) and this run's audit "
+               "entries below; the server also keeps both in its user-sync folder.")
     source = stored["file_name"]
     row = st.container(horizontal=True)
     row.download_button(
         "Download outcomes CSV", data=user_sync.outcomes_csv(stored["outcomes"]),
         file_name=ui.stem_file_name(download_stem(source, "outcomes"), "csv"), mime="text/csv",
         key="us_dl_outcomes", icon=":material/download:", on_click="ignore")
+    row.download_button(
+        "Download audit entries (JSON lines)",
+        data=user_sync.audit_run_jsonl(stored["audit_path"], stored["audit_run"]),
+        file_name=ui.stem_file_name(download_stem(source, "audit"), "jsonl"),
+        mime="application/jsonl", key="us_dl_audit", icon=":material/download:",
+        on_click="ignore")
     if result.counts.get(FAILED):
         row.download_button(
             f"Download {result.counts[FAILED]:,} failed rows", data=stored["failed_csv"],

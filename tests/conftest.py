@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def point_app_at(monkeypatch, base_url: str, account, *, key: str | None = None)
     monkeypatch.setenv("WHATFIX_TODAY", FIXED_TODAY.isoformat())
     # Tests count the requests of each page: no background warm (test_cli_warm.py enables it).
     monkeypatch.setenv("WHATFIX_WARM_ON_START", "0")
+    # Notes (whatfix_data.annotations) of each test in a fresh file, never the user's own.
+    notes_dir = Path(tempfile.mkdtemp(prefix="whatfix-notes-"))
+    monkeypatch.setenv("WHATFIX_ANNOTATIONS_FILE", str(notes_dir / "annotations.sqlite"))
 
 
 @pytest.fixture()

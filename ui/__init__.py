@@ -9,9 +9,11 @@ pure functions of ``whatfix_data``, and render with :func:`table`, :func:`chart`
 - ``ui.filters``: the sidebar filters, mirrored in the URL;
 - ``ui.data``: datasets through Streamlit's caches keyed by scope, segment filtering, data health;
 - ``ui.render``: sections that fail on their own, tables and charts with downloads, KPI cards;
-- ``ui.review``: the review-pack button.
+- ``ui.review``: the review-pack button;
+- ``ui.annotations``: the notes editor and the notes drawn on every trend.
 """
 
+from ui.annotations import annotate, flow_names_of, notes_editor
 from ui.data import (
     DATASET_LABELS,
     active_users_trend,
@@ -92,3 +94,4 @@ __all__ = [
     "today",
     "trend_windows",
 ]
+__all__ += ["annotate", "flow_names_of", "notes_editor"]  # ui.annotations

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ui.annotations import annotate
 from ui.filters import filters, leave_legacy_pages_mode
 from ui.session import LOGGER, md_escape, settings
 from whatfix_data import charts, exports, glossary, images
@@ -189,8 +190,15 @@ def _image_export_problem() -> str | None:
     return None
 
 
-def chart(fig: Any, *, key: str, data: pd.DataFrame | None = None) -> None:
-    """A plotly chart with its modebar file name, lazy PNG/SVG downloads and its raw data."""
+def chart(fig: Any, *, key: str, data: pd.DataFrame | None = None, notes: bool = False,
+          flow_id: str | None = None) -> None:
+    """A plotly chart with its modebar file name, lazy PNG/SVG downloads and its raw data.
+
+    ``notes``: a trend; the account's notes of the range are drawn on it (only the account-wide
+    ones and ``flow_id``'s on a one-flow trend).
+    """
+    if notes:
+        fig = annotate(fig, filters().date_range, flow_id)
     title = charts.figure_title(fig) or "chart"
     config = charts.config_for(title, iso_range_label(), settings().account_id)
     st.plotly_chart(fig, config=config, key=f"chart_{key}")

@@ -8,6 +8,7 @@ from datetime import date
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from ui.annotations import notes_version
 from ui.data import _PROGRESS, DATA_TTL_S, _not_recorded
 from ui.filters import Filters
 from ui.session import _client, md_escape, scope, settings
@@ -41,9 +42,11 @@ def _request(flag: str) -> None:
 def _cached_pack(
     cache_scope: str, start: date, end: date, comparison: str, granularity: str, fmt: str,
     segment_id: str | None, preset: str, targets_key: str = "",
+    notes_version: str = "",
 ) -> bytes:
     """The review pack of one scope, period, segment and format (shared by the sessions of the
-    scope); ``targets_key`` changes when a target does, so the pack shows the current ones."""
+    scope); ``targets_key`` changes when a target does, so the pack shows the current ones;
+    ``notes_version`` (ui.annotations) keys it to the account's notes too."""
     from whatfix_data import review_pack  # heavy (pptx, reportlab): imported on first use
 
     return review_pack.build_review_pack(
@@ -72,7 +75,7 @@ def review_pack_button(current: Filters) -> None:
                    horizontal=True, key="pack_format")
     request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
                current.granularity, fmt, current.segment_id, current.preset,
-               _targets_key())
+               _targets_key(), notes_version())
     # A callback, not the button's return value: it survives a rerun of the script.
     st.button("Build review pack", icon=":material/slideshow:", type="primary", key="pack_build",
               on_click=_request, args=(K_PACK_REQUESTED,))

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "sync-users": "sync_users",
     "warm": "warm",
     "alerts": "alerts",
+    "tag-users": "tag_users",
 }
 
 

@@ -5,6 +5,7 @@ Pages and the review pack call these; nothing here fetches data or imports Strea
 """
 
 from whatfix_data.charts import style
+from whatfix_data.charts.annotations import add_annotations
 from whatfix_data.charts.builders import Measure, distribution_bars, ranked_bars
 from whatfix_data.charts.content import content_inventory
 from whatfix_data.charts.engagement import (
@@ -50,6 +51,7 @@ __all__ = [
     "PALETTE",
     "Measure",
     "active_users_trend",
+    "add_annotations",
     "add_modification_markers",
     "add_target_line",
     "best_worst_flows",

@@ -16,12 +16,14 @@ Both need Chromium for the chart images and raise
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
 from whatfix_data import datasets, images
 from whatfix_data.analytics.flows import MIN_VIEWS_FOR_RANKING
+from whatfix_data.annotations import Note
 from whatfix_data.client import WhatfixClient
 from whatfix_data.datasets import DashboardData, Dataset
 from whatfix_data.review_pack import assemble
@@ -36,6 +38,7 @@ from whatfix_data.review_pack.build import (
     render_steps,
 )
 from whatfix_data.review_pack.model import ReviewContent
+from whatfix_data.review_pack.notes import add_notes, load_notes
 from whatfix_data.review_pack.targets import account_evaluations, targets_table
 from whatfix_data.windows import DateRange, comparison_range, default_granularity
 
@@ -150,8 +153,13 @@ def build_from_data(
     preset: str | None = None,
     min_views: int = MIN_VIEWS_FOR_RANKING,
     targets: list | None = None,
+    notes: Sequence[Note] = (),
+    notes_problem: str | None = None,
 ) -> bytes:
     """The pack's bytes from loaded data; ``progress(done, total)`` after each step.
+
+    ``notes`` (whatfix_data.annotations) of the period are drawn on the trends and listed;
+    ``notes_problem`` (the store could not be read) becomes a remark of the pack.
 
     ``segment_id`` limits the per-user numbers (engagement, task lists) to that segment's
     members; an unknown id raises :class:`~whatfix_data.errors.InvalidRequestError`.
@@ -166,6 +174,7 @@ def build_from_data(
                               segment_id=segment_id, preset=preset, min_views=min_views)
     if (table := targets_table(targets or [])) is not None:  # the account's targets, if any
         content.tables.append(table)
+    add_notes(content, notes, date_range, problem=notes_problem)
     steps.total += render_steps(content, fmt)
     steps.advance()
     root = pack_stem(account, date_range, content.segment_name)
@@ -215,9 +224,11 @@ def build_review_pack(
         if progress is not None:
             progress(load_total + done, load_total + total)
 
+    notes, notes_problem = load_notes(client.settings)
     return build_from_data(
         data, date_range, account=client.settings.account_id, comparison=comparison, fmt=fmt,
         granularity=granularity, progress=building, generated_at=generated_at,
         segment_id=segment_id, preset=preset, targets=evaluations,
         min_views=client.settings.min_flow_views,
+        notes=notes, notes_problem=notes_problem,
     )

@@ -33,12 +33,13 @@ from whatfix_data.user_sync.outcomes import (
     OUTCOMES,
     AuditLog,
     OutcomeRecorder,
+    audit_run_jsonl,
     failed_rows_csv,
     failed_rows_frame,
     outcomes_csv,
     read_audit_log,
 )
-from whatfix_data.user_sync.preview import Plan, build_plan
+from whatfix_data.user_sync.preview import Plan, build_plan, value_changes
 from whatfix_data.user_sync.reading import SourceTable, SyncFileError, read_path, read_upload
 from whatfix_data.user_sync.remote import CurrentState, load_current, refresh_cache
 from whatfix_data.user_sync.validation import MAX_ATTRIBUTES, Validation, validate
@@ -95,6 +96,7 @@ __all__ = [
     "SyncFileError",
     "Validation",
     "apply_plan",
+    "audit_run_jsonl",
     "build_plan",
     "default_audit_path",
     "failed_rows_csv",
@@ -112,4 +114,5 @@ __all__ = [
     "refresh_cache",
     "sync_dir",
     "validate",
+    "value_changes",
 ]

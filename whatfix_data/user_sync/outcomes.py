@@ -189,3 +189,9 @@ def read_audit_log(path: str | Path) -> list[dict[str, Any]]:
         return []
     with source.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def audit_run_jsonl(path: str | Path, run_id: str) -> bytes:
+    """The audit entries of one run as JSON lines: the download of a run in the browser."""
+    entries = [e for e in read_audit_log(path) if e.get("run") == run_id]
+    return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8")

@@ -10,6 +10,7 @@ row's non-empty values. An empty cell keeps the current value; a sync never dele
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,8 @@ class Plan:
     """The preview of a sync.
 
     ``actions``: one line per valid row: row, user_id, action (create/update/unchanged),
-    changed_fields (list: email, name), changed_attributes (list of names), body (dict to PUT).
+    changed_fields (list: email, name), changed_attributes (list of names), body (dict to PUT),
+    old_values (dict: the current value of each changed field; see :func:`value_changes`).
     ``invalid``: one line per invalid row (row, user_id, message). ``segment_changes``: per
     segment, members now, joining, leaving and after. ``segment_moves``: segment_id, user_id,
     change (joins/leaves) for a drill-down.
@@ -126,6 +128,45 @@ def _row_action(
     return UPDATE, fields, changed, body
 
 
+def _old_values(result: tuple[str, list[str], list[str], dict[str, Any]],
+                current: tuple[Any, Any, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """Field or attribute name -> the value the API holds now, for each changed one (a value
+    the user does not have yet is absent)."""
+    _, fields, attributes, _ = result
+    if current is None:
+        return {}
+    email, name, now_attributes = current
+    old: dict[str, Any] = {f: v for f, v in (("email", email), ("name", name)) if f in fields}
+    old.update({k: now_attributes[k] for k in attributes if k in now_attributes})
+    return old
+
+
+def value_text(value: Any) -> str:
+    """A field value as shown in the preview: text as is, numbers and booleans as JSON."""
+    if value is None or value is _ABSENT:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def value_changes(plan: Plan) -> pd.DataFrame:
+    """One line per changed field of each row to send: row, user_id, action, field, old_value,
+    new_value (text; an empty old value: the user has none yet)."""
+    lines = []
+    to_send = plan.to_send
+    for row, uid, action, fields, attrs, body, old in zip(
+            to_send["row"], to_send["user_id"], to_send["action"], to_send["changed_fields"],
+            to_send["changed_attributes"], to_send["body"], to_send["old_values"], strict=True):
+        for name in [*fields, *attrs]:
+            new = body.get(name) if name in fields else body["attributes"].get(name)
+            lines.append((int(row), str(uid), str(action), name, value_text(old.get(name)),
+                          value_text(new)))
+    columns = ["row", "user_id", "action", "field", "old_value", "new_value"]
+    frame = pd.DataFrame(lines, columns=columns)
+    return frame.astype({"row": "int64"}) if lines else frame
+
+
 def build_plan(
     validation: Validation, end_users: pd.DataFrame, segments: pd.DataFrame | None = None
 ) -> Plan:
@@ -146,6 +187,8 @@ def build_plan(
         "changed_fields": pd.Series([r[1] for r in results], dtype=object),
         "changed_attributes": pd.Series([r[2] for r in results], dtype=object),
         "body": pd.Series([r[3] for r in results], dtype=object),
+        "old_values": pd.Series([_old_values(r, current.get(uid)) for r, uid in zip(
+            results, records["user_id"], strict=True)], dtype=object),
     })
     actions, refused = _split_unsendable(actions)
     invalid = pd.concat([validation.invalid, refused], ignore_index=True)
