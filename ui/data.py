@@ -157,7 +157,8 @@ def load(
     try:
         dataset = _load_cached(cache_scope, name, start, end, granularity)
     except WhatfixError as exc:
-        failures[failure_key] = (time.monotonic(), exc)
+        # Kept without its traceback: the frames of a failed load are not kept alive with it.
+        failures[failure_key] = (time.monotonic(), exc.with_traceback(None))
         raise
     failures.pop(failure_key, None)
     cache_warning(_client(cache_scope))
