@@ -47,5 +47,5 @@ def test_the_slide_headline_counts_breaches_and_names_the_first():
     assert table.takeaway == ("1 of 2 target checks breached, e.g. Completion rate at least "
                               "60.0 % for whole account: 41.2 % in 16 Nov 2026 – 22 Nov 2026.")
     assert list(table.frame["status"]) == ["breached", "met"]
-    assert targets_table(results[:1]).takeaway == "Every target is met (1 checks)."
+    assert targets_table(results[:1]).takeaway == "Every target is met (1 check)."
     assert targets_table([]) is None

@@ -17,7 +17,8 @@ def targets_takeaway(evaluations: list[target_model.Evaluation]) -> str:
     """E.g. "2 of 5 target checks breached: Completion rate at least 60.0 % (41.2 %)"."""
     broken = target_model.breaches(evaluations)
     if not broken:
-        return f"Every target is met ({len(evaluations)} checks)."
+        checks = "1 check" if len(evaluations) == 1 else f"{len(evaluations)} checks"
+        return f"Every target is met ({checks})."
     first = broken[0]
     return (f"{len(broken)} of {len(evaluations)} target checks breached, e.g. "
             f"{first.target.label} for {first.target.applies_to}: {first.value_label} in "
