@@ -52,6 +52,9 @@ def point_app_at(monkeypatch, base_url: str, account, *, key: str | None = None)
     # Notes (whatfix_data.annotations) of each test in a fresh file, never the user's own.
     notes_dir = Path(tempfile.mkdtemp(prefix="whatfix-notes-"))
     monkeypatch.setenv("WHATFIX_ANNOTATIONS_FILE", str(notes_dir / "annotations.sqlite"))
+    # Targets and the alert log (whatfix_data.store) likewise: a test's targets never leak into
+    # another test's pages, nor into the user's own cache folder.
+    monkeypatch.setenv("WHATFIX_STORE", str(notes_dir / "store.sqlite"))
 
 
 @pytest.fixture()

@@ -174,8 +174,13 @@ def flag_flows(frame: Any, results: list[target_model.Evaluation] | None = None)
 
 
 def flow_targets(flow_id: str, flow_name: str | None, *, key: str) -> None:
-    """The chosen flow's targets over the range and the form to set one."""
-    mine = [t for t in all_targets() if t.flow_id == flow_id]
+    """The chosen flow's targets over the range and the form to set one; a store that cannot be
+    read is a warning here, so the rest of the flow's section is still drawn."""
+    try:
+        mine = [t for t in all_targets() if t.flow_id == flow_id]
+    except WhatfixError as exc:
+        st.warning(md_escape(exc.user_message), icon=":material/flag:")
+        return
     metrics = {name: spec[0] for name, spec in target_model.FLOW_METRICS.items()}
     target_table(evaluations(mine), key=f"{key}_table",
                  empty="No target for this flow yet.")
