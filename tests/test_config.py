@@ -173,3 +173,15 @@ def test_today_override_from_env_or_secrets() -> None:
     assert load_settings(toml_date, env).today == date(2025, 1, 31)
     with pytest.raises(ConfigurationError, match="WHATFIX_TODAY must be a date"):
         load_settings(None, {**CREDS_ENV, "WHATFIX_TODAY": "27/11/2026"})
+
+
+def test_min_flow_views_is_a_setting_of_at_least_one():
+    from whatfix_data.config import DEFAULT_MIN_FLOW_VIEWS, collect, settings_from_values
+
+    env = {"WHATFIX_ACCOUNT_ID": "a", "WHATFIX_INTEGRATION_KEY": "k", "WHATFIX_USER": "u@x.io",
+           "WHATFIX_CACHE": "memory"}
+    assert settings_from_values(collect(env=env)).min_flow_views == DEFAULT_MIN_FLOW_VIEWS == 100
+    assert settings_from_values(collect(env={**env, "WHATFIX_MIN_FLOW_VIEWS": "250"})
+                                ).min_flow_views == 250
+    with pytest.raises(ConfigurationError, match="WHATFIX_MIN_FLOW_VIEWS must be at least 1"):
+        settings_from_values(collect(env={**env, "WHATFIX_MIN_FLOW_VIEWS": "0"}))
