@@ -110,3 +110,24 @@ def test_dormant_users_use_the_latest_of_both_sources():
 def test_dormant_users_without_engagement():
     users = to_frame("end-users", [{"userId": "a", "lastSeenAt": "2026-01-01T00:00:00Z"}]).frame
     assert en.dormant_users(users, as_of=AS_OF)["user_id"].tolist() == ["a"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 1)),
+       st.integers(min_value=1, max_value=60), st.sampled_from(["day", "week", "month"]),
+       st.lists(st.booleans(), min_size=1, max_size=60))
+def test_active_users_in_windows_keeps_every_window(start, days, granularity, active):
+    """Per-user rows of some windows only (the API sends none for an empty window): every window
+    of the range is there, with 0 where nobody was active."""
+    from datetime import timedelta
+
+    windows = split_range(DateRange(start, start + timedelta(days=days - 1)), granularity)
+    pairs = [(w, to_frame("engagement", [{"userId": f"u{i}", "contentViewed": 1},
+                                         {"userId": f"v{i}", "contentViewed": 0,
+                                          "flowsCompleted": 0}]).frame)
+             for i, w in enumerate(windows) if active[i % len(active)]]
+    counted = en.active_users_in_windows(trend_frame(pairs, "engagement"), windows)
+    assert counted["window_label"].tolist() == [w.label for w in windows]
+    assert counted["partial"].tolist() == [w.partial for w in windows]
+    assert counted["active_users"].tolist() == [
+        1 if active[i % len(active)] else 0 for i in range(len(windows))]

@@ -13,8 +13,9 @@ import pytest
 from pptx import Presentation
 
 REPO = Path(__file__).resolve().parents[1]
-# Title + KPIs + 14 charts + 4 tables (with a comparison; 13 charts without).
-SLIDES_WITH_COMPARISON = 20
+# Title + KPIs + 14 charts + 4 tables + 3 definition slides (with a comparison; 13 charts
+# without).
+SLIDES_WITH_COMPARISON = 23
 CLI_TIMEOUT_S = 240
 OCTOBER = ["--start", "2026-10-01", "--end", "2026-10-31"]
 
@@ -88,7 +89,8 @@ def test_zip_into_a_folder_gets_the_default_name(run_report, tmp_path: Path) -> 
     out = tmp_path / "whatfix-review_acme-demo_2026-10-01_2026-10-31.zip"
     names = zipfile.ZipFile(out).namelist()
     assert sum(n.endswith(".png") for n in names) == 13
-    assert sum(n.endswith(".csv") for n in names) == 4
+    # 13 charts' data beside their images, 3 tables, the KPIs and the glossary.
+    assert sum(n.endswith(".csv") for n in names) == 13 + 3 + 1 + 1
 
 
 def test_bad_dates_exit_2_with_one_line(run_report, tmp_path: Path) -> None:

@@ -224,3 +224,15 @@ def test_normalised_urls_ignore_host_case_and_end_slashes(path: str, slashes: in
     assert normalise_base_url(normalise_base_url(url)) == normalise_base_url(url)
     if path.rstrip("/") != path.rstrip("/").lower():  # the path is case-sensitive: kept as typed
         assert normalise_base_url(url.lower()) != normalise_base_url(url)
+
+
+def test_min_flow_views_is_a_setting_of_at_least_one():
+    from whatfix_data.config import DEFAULT_MIN_FLOW_VIEWS, collect, settings_from_values
+
+    env = {"WHATFIX_ACCOUNT_ID": "a", "WHATFIX_INTEGRATION_KEY": "k", "WHATFIX_USER": "u@x.io",
+           "WHATFIX_CACHE": "memory"}
+    assert settings_from_values(collect(env=env)).min_flow_views == DEFAULT_MIN_FLOW_VIEWS == 100
+    assert settings_from_values(collect(env={**env, "WHATFIX_MIN_FLOW_VIEWS": "250"})
+                                ).min_flow_views == 250
+    with pytest.raises(ConfigurationError, match="WHATFIX_MIN_FLOW_VIEWS must be at least 1"):
+        settings_from_values(collect(env={**env, "WHATFIX_MIN_FLOW_VIEWS": "0"}))
