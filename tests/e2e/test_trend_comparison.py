@@ -63,6 +63,7 @@ def test_kpi_cards_say_when_the_comparison_starts_before_the_data(page, app_url,
     assert cards.count() == 6
     notes = cards.locator('[data-testid="stMetricDelta"]').all_inner_texts()
     assert notes == ["Comparison starts before data"] * 6, notes
+    page.wait_for_selector(f"{CHART} .js-plotly-plot")  # the trend below the cards, drawn
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator('[data-testid="stMainBlockContainer"]').screenshot(
         path=str(SCREENSHOTS / "overview_kpis_comparison_before_data.png"))
