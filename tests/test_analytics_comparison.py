@@ -120,11 +120,13 @@ def test_kpis_say_no_data_yet_instead_of_a_change():
     views = early[0]
     assert views.delta_label is None and views.delta is None
     assert views.note == "No data yet: the account's data begins on 1 May 2026."
+    assert views.note_short == "No data yet (from 1 May 2026)"
     partly = kpis.kpis(_period(305), _period(100), data_start=start,
                        date_range=DateRange(date(2026, 6, 1), date(2026, 6, 30)),
                        comparison_range=DateRange(date(2026, 4, 20), date(2026, 5, 31)))
     assert partly[0].delta_pct is None and partly[0].delta_label is None  # no "+205 %"
     assert "starts before the account's data (1 May 2026)" in partly[0].note
+    assert partly[0].note_short == "Comparison starts before data"
     assert partly[0].previous == 100  # the old value stays known (card help text)
     covered = kpis.kpis(_period(305), _period(100), data_start=start,
                         date_range=DateRange(date(2026, 6, 1), date(2026, 6, 30)),

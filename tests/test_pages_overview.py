@@ -100,16 +100,17 @@ def test_a_range_before_the_data_says_no_data_yet(app_env, open_page, make_setti
     at = open_page("pages/overview.py", query=early)
     assert_clean(at)
     notes = {m.label: m.delta for m in at.metric}
-    assert set(notes.values()) == {
-        f"No data yet: the account's data begins on {format_day(begins)}."}, notes
+    assert set(notes.values()) == {f"No data yet (from {format_day(begins)})"}, notes
+    sentence = f"No data yet: the account's data begins on {format_day(begins)}."
+    assert all(m.help.startswith(sentence) for m in at.metric)
     # A range just after the data begins: its comparison starts before it, so no percentage.
     start, end = begins + timedelta(days=20), begins + timedelta(days=40)
     at = open_page("pages/overview.py", query={"range": "custom", "start": start.isoformat(),
                                                "end": end.isoformat()})
     assert_clean(at)
     deltas = {m.label: m.delta for m in at.metric}
-    assert all("starts before the account's data" in d for d in deltas.values()), deltas
-    assert not any("%" in d and "No %" not in d for d in deltas.values())
+    assert set(deltas.values()) == {"Comparison starts before data"}, deltas  # no "+205 %"
+    assert all("starts before the account's data" in m.help for m in at.metric)
 
 
 def test_one_day_ranks_consistently_and_says_daily(app_env, open_page):

@@ -267,7 +267,10 @@ def kpi_row(cards: list[Any], comparison_label: str = "", segment_name: str | No
         note = card.definition
         if card.previous is not None and comparison_label:
             note += f" It was {format_kpi(card.previous, card.unit)} {comparison_label}."
-        caveat = getattr(card, "note", None)  # a change that would mislead: said in words
+        # A change that would mislead is said in words: a few on the card, the sentence in help.
+        caveat = getattr(card, "note_short", None)
+        if caveat:
+            note = " ".join(filter(None, [card.note, note]))
         delta, note, good = _with_significance(card, delta, note)
         column.metric(
             card.name,

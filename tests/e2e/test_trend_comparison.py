@@ -51,3 +51,19 @@ def test_granularity_note_follows_the_range(page, app_url, wait_idle):
     wait_idle(page)
     assert sidebar.get_by_text("Automatic: daily for 7 days.", exact=True).is_visible()
     assert sidebar.get_by_text("weekly", exact=False).count() == 0
+
+
+def test_kpi_cards_say_when_the_comparison_starts_before_the_data(page, app_url, wait_idle):
+    # The demo history starts 730 days before its today (28 Nov 2024): the previous period of
+    # these three weeks starts before it.
+    page.goto(f"{app_url}/?range=custom&start=2024-12-20&end=2025-01-10&compare=previous")
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stMetric"]')
+    cards = page.locator('[data-testid="stMetric"]')
+    assert cards.count() == 6
+    notes = cards.locator('[data-testid="stMetricDelta"]').all_inner_texts()
+    assert notes == ["Comparison starts before data"] * 6, notes
+    page.wait_for_selector(f"{CHART} .js-plotly-plot")  # the trend below the cards, drawn
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator('[data-testid="stMainBlockContainer"]').screenshot(
+        path=str(SCREENSHOTS / "overview_kpis_comparison_before_data.png"))

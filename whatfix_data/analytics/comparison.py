@@ -84,6 +84,8 @@ def aligned_comparison(
 def _add_metrics(out: pd.DataFrame, totals: pd.DataFrame, starts: list[date | None],
                  metrics: list[str], prefix: str) -> None:
     """Metric values looked up by window start; counts of windows not listed are 0."""
+    if not metrics or "window_start" not in totals:
+        return
     indexed = totals.drop_duplicates("window_start").set_index("window_start")
     for metric in metrics:
         dtype = totals[metric].dtype

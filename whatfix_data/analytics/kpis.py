@@ -43,7 +43,8 @@ class Kpi:
 
     ``delta`` is value - previous (percentage points for ``pct`` KPIs); ``delta_pct`` is the
     relative change in % (None for ``pct`` KPIs and when previous is 0 or unknown). ``note``
-    replaces the change when it would mislead (a period before the account's data).
+    replaces the change when it would mislead (a period before the account's data);
+    ``note_short`` says the same in a few words, for a KPI card.
     """
 
     key: str
@@ -55,6 +56,7 @@ class Kpi:
     delta_pct: float | None = None
     higher_is_better: bool = True
     note: str | None = None
+    note_short: str | None = None
 
     @property
     def definition(self) -> str:
@@ -246,9 +248,10 @@ def kpis(
                 if previous else None,
             )
         )
-    note = coverage_note(data_start, date_range, comparison_range if previous else None)
-    if note:
-        out = [replace(k, delta=None, delta_pct=None, note=note, significance=None) for k in out]
+    notes = coverage_note(data_start, date_range, comparison_range if previous else None)
+    if notes:
+        out = [replace(k, delta=None, delta_pct=None, note=notes[0], note_short=notes[1],
+                       significance=None) for k in out]
     return out
 
 
@@ -256,19 +259,23 @@ def coverage_note(
     data_start: date | None,
     date_range: DateRange | None,
     comparison_range: DateRange | None,
-) -> str | None:
-    """Why a change would mislead, or None: the range (or the comparison) ends before the
-    account's data begins, or the comparison starts before it (a partial period)."""
+) -> tuple[str, str] | None:
+    """Why a change would mislead (a sentence, and a few words for a card), or None: the range
+    (or the comparison) ends before the account's data begins, or the comparison starts before
+    it (a partial period)."""
     if data_start is None:
         return None
     begins = format_day(data_start)
     if coverage(date_range, data_start) == NOT_COVERED:
-        return f"No data yet: the account's data begins on {begins}."
+        return (f"No data yet: the account's data begins on {begins}.",
+                f"No data yet (from {begins})")
     compared = coverage(comparison_range, data_start)
     if compared == NOT_COVERED:
-        return f"No change: the account had no data yet in the comparison (begins {begins})."
+        return (f"No change: the account had no data yet in the comparison (begins {begins}).",
+                "Comparison: no data yet")
     if compared == PARTLY_COVERED:
-        return f"No % change: the comparison starts before the account's data ({begins})."
+        return (f"No % change: the comparison starts before the account's data ({begins}).",
+                "Comparison starts before data")
     return None
 
 
