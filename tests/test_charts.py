@@ -309,7 +309,7 @@ def test_flow_comparison_previous_is_lighter_and_labelled():
     fig = charts.flow_comparison(comparison, metric="views", current_label="Current period",
                                  previous_label=previous)
     current, prev = fig.data
-    assert prev.name == "Previous period (2026-08-01 – 2026-08-30)"
+    assert prev.name == "Previous period (1 Aug – 30 Aug 2026)"
     assert prev.marker.color == style.lighten(current.marker.color)  # same hue, lighter
     assert prev.marker.color != current.marker.color
     assert list(prev.x) == [305, 205, 105]

@@ -89,8 +89,9 @@ def test_zip_into_a_folder_gets_the_default_name(run_report, tmp_path: Path) -> 
     out = tmp_path / "whatfix-review_acme-demo_2026-10-01_2026-10-31.zip"
     names = zipfile.ZipFile(out).namelist()
     assert sum(n.endswith(".png") for n in names) == 13
-    # 13 charts' data beside their images, 3 tables, the KPIs and the glossary.
-    assert sum(n.endswith(".csv") for n in names) == 13 + 3 + 1 + 1
+    # 13 charts' data beside their images, 4 tables, the KPIs and the glossary.
+    assert sum(n.endswith(".csv") for n in names) == 13 + 4 + 1 + 1
+    assert any(n.endswith("/tables/flow-activity-by-window.csv") for n in names)
 
 
 def test_bad_dates_exit_2_with_one_line(run_report, tmp_path: Path) -> None:
