@@ -117,7 +117,9 @@ def _figure_texts(figure) -> list[str]:
 
 
 def _kpi_texts(content: ReviewContent) -> list[str]:
-    return [f"{k.label} {k.value} {k.delta or ''} {k.note or ''}" for k in content.kpis]
+    """The cards, and the comparison the slide names ("vs previous 7 days (...)")."""
+    return [*(f"{k.label} {k.value} {k.delta or ''} {k.note or ''}" for k in content.kpis),
+            content.comparison_label]
 
 
 def slides(content: ReviewContent) -> list[tuple[str, str, list[pd.DataFrame], list[str]]]:
@@ -262,7 +264,7 @@ def test_a_segment_pack_counts_the_segments_own_active_users(client) -> None:
 
     def trend(content):
         chart = {c.slug: c for c in content.charts}["active-users-trend"]
-        return chart.data[chart.data["period"] == "current"]["active_users"].tolist()
+        return chart.data["active_users"].tolist()  # the range's windows (comparison beside)
 
     members = segments.membership(data.current["end-users"].frame,
                                   data.current["segments"].frame)
@@ -276,3 +278,18 @@ def test_a_segment_pack_counts_the_segments_own_active_users(client) -> None:
     all_rows = analytics.engagement.active_users_by_window(
         data.current["engagement-user-trend"].frame)["active_users"].tolist()
     assert all_rows == trend(everyone)
+
+
+def test_every_kpi_card_of_the_pack_says_whether_its_change_is_real(client) -> None:
+    from whatfix_data.review_pack.assemble import collect_content
+    from whatfix_data.significance import SHORT_WORDS
+
+    start, end, granularity = FIXED_RANGES[0]
+    content = collect_content(_load(client, start, end, granularity), DateRange(start, end),
+                              account="acme-demo", granularity=granularity)
+    verdicts = set(SHORT_WORDS.values())
+    for card in content.kpis:
+        said = [word for word in verdicts if word in (card.note or "")]
+        assert len(said) == 1, (card.label, card.note)  # exactly one verdict per card
+        if said[0] != "real change":
+            assert card.good is None  # noise is not drawn as good or bad news

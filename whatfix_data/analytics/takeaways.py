@@ -52,7 +52,9 @@ def kpi_sentence(kpi: Kpi, comparison_label: str = "the previous period") -> str
         return f"{kpi.name} {verb}{amount} vs {comparison_label} ({value}){_verdict(kpi)}."
     if kpi.delta_pct is not None:
         verb = _direction(kpi.delta_pct, STEADY_PCT)
-        amount = "" if verb == "held steady" else f" {abs(kpi.delta_pct):.0f}%"
+        # Rounded from the card's one-decimal figure, so the sentence never disagrees with it.
+        shown = float(f"{abs(kpi.delta_pct):.1f}")
+        amount = "" if verb == "held steady" else f" {shown:.0f}%"
         return f"{kpi.name} {verb}{amount} vs {comparison_label} ({value}){_verdict(kpi)}."
     return f"{kpi.name}: {value}."
 

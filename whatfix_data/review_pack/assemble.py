@@ -156,8 +156,12 @@ def _kpi_item(kpi: Kpi, compared: bool, segment_name: str | None) -> KpiItem:
     if kpi.note is not None:
         note = f"{kpi.note} · {covers}"
     elif compared and kpi.previous is not None:
-        note = f"was {analytics.kpis.format_value(kpi.previous, kpi.unit)} · {covers}"
-    return KpiItem(kpi.name, kpi.value_label, kpi.delta_label, kpi.good, note)
+        verdict = kpi.significance  # real change / within noise / too few to judge
+        note = " · ".join([f"was {analytics.kpis.format_value(kpi.previous, kpi.unit)}",
+                           *([verdict.label] if verdict is not None else []), covers])
+    # A change that is not larger than chance is not drawn as good or bad news (as on the page).
+    good = kpi.good if kpi.significance is None or kpi.significance.significant else None
+    return KpiItem(kpi.name, kpi.value_label, kpi.delta_label, good, note)
 
 
 # --------------------------------------------------------------------------- sections
