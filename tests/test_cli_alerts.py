@@ -17,7 +17,7 @@ from whatfix_data import targets as T
 REPO = Path(__file__).resolve().parents[1]
 CLI_TIMEOUT_S = 120
 # FIXED_TODAY is Friday 27 Nov 2026: the last complete ISO week is 16-22 Nov.
-LAST_WEEK = "16 Nov 2026 – 22 Nov 2026"
+LAST_WEEK = "16 Nov – 22 Nov 2026"  # the one date style (windows.DateRange.label)
 
 
 @pytest.fixture()
@@ -70,7 +70,7 @@ def test_breached_and_met_targets(run_alerts, set_targets):
     assert len(lines) == 1
     assert lines[0].startswith("BREACHED: Completion rate at least 99.0 % (whole account) — ")
     assert lines[0].endswith(f"in {LAST_WEEK}")
-    assert "2 target(s) checked over 16 Nov 2026 – 22 Nov 2026: 1 breach(es)." in result.stderr
+    assert f"2 target(s) checked over {LAST_WEEK}: 1 breach(es)." in result.stderr
 
 
 def test_no_breach_exits_zero(run_alerts, set_targets):

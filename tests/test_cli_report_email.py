@@ -32,7 +32,7 @@ def test_report_is_emailed_as_an_attachment(sim_server, demo_account, tmp_path, 
     assert result.returncode == 0, result.stderr
     assert "E-mailed pack.pdf to pm@acme.example, lead@acme.example." in result.stderr
     (message,) = smtp_server.messages
-    assert message["Subject"] == "Whatfix review pack: acme-demo, 1 Nov 2026 – 26 Nov 2026"
+    assert message["Subject"] == "Whatfix review pack: acme-demo, 1 Nov – 26 Nov 2026"
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == "pack.pdf"
     assert attachment.get_content_type() == "application/pdf"

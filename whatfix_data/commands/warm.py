@@ -60,9 +60,11 @@ class WarmedView:
     seconds: float
 
 
-def jobs_for(date_range: DateRange, comparison: str) -> tuple[list[Job], list[Job]]:
-    """(Overview jobs, the other pages' jobs) for one range and its comparison period."""
-    previous = comparison_range(date_range, comparison, None)
+def jobs_for(date_range: DateRange, comparison: str, *, preset: str | None = None,
+             granularity: str | None = None) -> tuple[list[Job], list[Job]]:
+    """(Overview jobs, the other pages' jobs) for one range and its comparison period (the
+    period the dashboard compares with for that preset and granularity)."""
+    previous = comparison_range(date_range, comparison, preset=preset, granularity=granularity)
     jobs = [(name, date_range) for name in DASHBOARD_DATASETS]
     if previous is not None:
         jobs += [(name, previous) for name in COMPARED_DATASETS]
@@ -83,7 +85,7 @@ def warm(client: WhatfixClient, presets: Sequence[str] = (DEFAULT_PRESET,),
         date_range = resolve_preset(preset, client.today())
         granularity = default_granularity(date_range)
         before, started = client.network_requests, time.perf_counter()
-        phases = jobs_for(date_range, comparison)
+        phases = jobs_for(date_range, comparison, preset=preset, granularity=granularity)
         for phase in phases:
             _load_all(client, phase, granularity, on_dataset)
         warmed.append(WarmedView(preset, date_range, sum(len(p) for p in phases),
