@@ -38,4 +38,8 @@ trap 'kill "$(cat "$redis_dir/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -
 export WHATFIX_TEST_REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
 
 ruff check .
-python3 -m pytest -c tests/pytest.ini --rootdir tests -p no:cacheprovider tests "$@"
+# Browser tests one at a time (each starts app servers and Chromium), then the rest on three
+# workers (pytest-xdist): most tests wait on HTTP, subprocesses or a browser, not on a core.
+pytest_run=(python3 -m pytest -c tests/pytest.ini --rootdir tests -p no:cacheprovider)
+"${pytest_run[@]}" tests/e2e "$@"
+"${pytest_run[@]}" -n "${WHATFIX_TEST_WORKERS:-3}" tests --ignore=tests/e2e "$@"

@@ -294,6 +294,7 @@ def test_hostile_names_from_the_api_are_neutralised_in_csv_and_xlsx(
     both downloads neutralise them while dates stay dates."""
     from whatfix_data.client import WhatfixClient
     from whatfix_data.datasets import load_end_users
+    from whatfix_data.frames import clean_text
 
     server = make_sim_server(users=20)
     with WhatfixClient(make_settings(server=server)) as client:
@@ -306,12 +307,15 @@ def test_hostile_names_from_the_api_are_neutralised_in_csv_and_xlsx(
             assert status in (200, 201)
         users = load_end_users(client).frame
     hostile = users[users["user_id"].str.startswith("hostile-")].reset_index(drop=True)
-    assert sorted(hostile["name"]) == sorted(HOSTILE_NAMES)
+    # frames cleans API text once (a tab or line break becomes a space: " =1+1" is no formula)
+    cleaned = [clean_text(name) for name in HOSTILE_NAMES]
+    assert sorted(hostile["name"]) == sorted(cleaned)
+    guarded = ["'" + name if name.startswith(("=", "+", "-", "@")) else name for name in cleaned]
 
     rows = _read_csv_rows(to_csv_bytes(hostile))
     header = rows[0]
     names = [row[header.index("name")] for row in rows[1:]]
-    assert sorted(names) == sorted("'" + name for name in HOSTILE_NAMES)
+    assert sorted(names) == sorted(guarded)
     # Nested attributes are JSON text ('{"department": ...}'), which never starts a formula.
     assert all(row[header.index("attributes")].startswith("{") for row in rows[1:])
 
@@ -319,7 +323,7 @@ def test_hostile_names_from_the_api_are_neutralised_in_csv_and_xlsx(
     xlsx_header = [cell.value for cell in sheet[1]]
     name_col = xlsx_header.index("name") + 1
     xlsx_names = [sheet.cell(row=r, column=name_col).value for r in range(2, sheet.max_row + 1)]
-    assert sorted(xlsx_names) == sorted("'" + name for name in HOSTILE_NAMES)
+    assert sorted(xlsx_names) == sorted(guarded)
     created = sheet.cell(row=2, column=xlsx_header.index("created_at") + 1)
     assert isinstance(created.value, datetime)
     assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
