@@ -274,9 +274,12 @@ def flow_change_sentence(compared: pd.DataFrame, comparison_label: str) -> str:
     row = rows.loc[change_abs.idxmax()]
     delta = int(row["views_change"])
     verb = "gained" if delta > 0 else "lost" if delta < 0 else "kept"
+    # With the comparison's verdict column (analytics.flows.with_change_verdicts): real or noise.
+    verdict = row.get("views_verdict")
+    said = f", {verdict}" if isinstance(verdict, str) and verdict else ""
     return (f"{quoted(_name(row, 'flow_name', 'flow_id'))} {verb} the most views vs "
             f"{comparison_label} ({delta:+,}: {int(row['views']):,} against "
-            f"{int(row['views_previous']):,}).")
+            f"{int(row['views_previous']):,}){said}.")
 
 
 def top_flows_sentence(table: pd.DataFrame) -> str:

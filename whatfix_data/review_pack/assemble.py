@@ -249,7 +249,8 @@ def _flows(d: _Data, subtitle: str, vs: str, min_views: int) -> list[ChartItem]:
                   takeaways.rate_spread_sentence(ranked), "flow-completion-rate", ranked),
     ]
     if d.has_comparison:
-        compared = analytics.flow_comparison(flows, d.before("flows"))
+        compared = analytics.flows.with_change_verdicts(
+            analytics.flow_comparison(flows, d.before("flows")))
         items.append(ChartItem(
             "Flows", "Flows vs the comparison period",
             charts.flow_comparison(compared, metric="views", current_label="This period",
