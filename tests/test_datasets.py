@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from whatfix_data import frames
+from whatfix_data import frames, registry
 from whatfix_data.client import WhatfixClient
 from whatfix_data.datasets import (
     COMPARED_DATASETS,
@@ -128,10 +128,10 @@ def test_dashboard_loads_current_and_previous_period(client) -> None:
 
 def _assert_never_wrong(bad: pd.DataFrame, good: pd.DataFrame) -> None:
     """Every value present in `bad` equals the clean value: missing is allowed, wrong is not
-    (a missing name is shown as its id: frames.NAME_FALLBACKS)."""
+    (a missing name is shown as its id: the spec's name_fallback)."""
     assert list(bad.columns) == list(good.columns)
     assert len(bad) == len(good)
-    fallbacks = dict(frames.NAME_FALLBACKS.values())
+    fallbacks = dict(s.name_fallback for s in registry.SPECS if s.name_fallback)
     for column in bad.columns:
         ids = bad[fallbacks[column]] if column in fallbacks else [None] * len(bad)
         for mine, truth, row_id in zip(bad[column], good[column], ids, strict=True):
@@ -301,9 +301,8 @@ def test_a_refresh_through_cut_bodies_is_a_clear_error(make_sim_server, make_set
 
 
 def test_popular_flows_csv_of_the_built_in_server_is_unchanged_by_the_guard(client) -> None:
-    from whatfix_data.datasets import PATH_POPULAR
-
-    raw = client.get_bytes(PATH_POPULAR, {**SHORT.params(), "format": "csv"}).payload
+    path = registry.get("popular-flows").path
+    raw = client.get_bytes(path, {**SHORT.params(), "format": "csv"}).payload
     assert load_popular_flows_csv(client, SHORT) == raw  # benign names: the API's own bytes
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from whatfix_data import frames
+from whatfix_data import frames, registry
 from whatfix_data.frames import Finding, empty_frame, findings_frame, to_frame, trend_frame
 from whatfix_data.windows import DateRange, split_range
 
@@ -283,7 +283,7 @@ JSONISH = st.recursive(
 
 @st.composite
 def records(draw, dataset: str):
-    sources = [c.source for c in frames.SCHEMAS[dataset]]
+    sources = [c.source for c in registry.get(dataset).columns]
     keys = st.sampled_from([*sources, "extra"])
     record = st.dictionaries(keys, JSONISH, max_size=len(sources) + 1)
     return draw(st.lists(st.one_of(record, JSONISH), max_size=8))

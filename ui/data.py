@@ -18,7 +18,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_fu
 
 from ui.filters import filters
 from ui.session import K_CONNECTION, LOGGER, _client, client, md_escape, scope
-from whatfix_data import datasets, frames, windows
+from whatfix_data import datasets, frames, registry, windows
 from whatfix_data import scope as scope_rules
 from whatfix_data import segments as segment_rules
 from whatfix_data.analytics import comparison
@@ -45,22 +45,10 @@ _PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextva
 
 # ------------------------------------------------------------------------------------ datasets
 
-_LISTS = {"end-users", "content", "segments"}
-_TRENDS = {"flow-trend", "self-help-trend", "engagement-trend", "engagement-user-trend"}
-DATASET_LABELS: dict[str, str] = {
-    "end-users": "End users",
-    "content": "Content",
-    "segments": "Segments",
-    "flows": "Flow analytics",
-    "popular-flows": "Most popular flows",
-    "self-help": "Self Help analytics",
-    "engagement": "End-user engagement",
-    "task-completion": "Task completion",
-    "flow-trend": "Flow trend",
-    "self-help-trend": "Self Help trend",
-    "engagement-trend": "Active users trend",
-    "engagement-user-trend": "Active users trend (per user)",
-}
+# From the dataset registry: lists ignore the range, trends take a granularity.
+_LISTS = registry.LISTS
+_TRENDS = registry.TRENDS
+DATASET_LABELS: dict[str, str] = registry.labels()
 
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES,

@@ -1,14 +1,17 @@
-"""One loader per dataset: client (HTTP + cache) + windows (date splits) + frames (typed frames).
+"""Datasets: one generic loader, driven by each dataset's `whatfix_data.registry` spec.
 
-Every loader returns a `Dataset(name, frame, findings, meta)`; the dataset names are the ones of
-`python -m whatfix_data export`. Trends split the range with `windows.split_range` and fetch the
-windows concurrently (within the client's concurrency bound).
+client (HTTP + cache) + windows (date splits) + frames (typed frames): every load returns a
+`Dataset(name, frame, findings, meta)`. How a dataset is fetched is its spec's kind: a paginated
+list, one response for a range, a paginated list for a range, a report (with its extra params), or
+a trend: the range split with `windows.split_range`, the windows fetched concurrently (within the
+client's concurrency bound). The `load_*` functions are thin names for `fetch`.
 
-The engagement trend is deliberately aggregated: per window it holds `active_users`, the
-`totalCount` of the engagement list for that window, read from one request with pageSize=1.
-Fetching every engagement row of every window would cost (active users / 100) requests per window
-(about 150 per weekly window for 20,000 users); one request per window keeps the trend cheap and
-the number exact (the API's own count of users with activity in the window).
+The engagement trend is deliberately aggregated (its spec has a `window_count` column): per
+window it holds `active_users`, the `totalCount` of the engagement list for that window, read from
+one request with pageSize=1. Fetching every engagement row of every window would cost (active
+users / 100) requests per window (about 150 per weekly window for 20,000 users); one request per
+window keeps the trend cheap and the number exact (the API's own count of users with activity in
+the window). `engagement-user-trend` is that costly kind, for segments.
 """
 
 from __future__ import annotations
@@ -20,11 +23,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 
-from whatfix_data import exports, frames, single_flight
+from whatfix_data import exports, frames, registry, single_flight
 from whatfix_data.client import (
     KIND_LIST,
     KIND_WINDOW,
@@ -36,41 +38,17 @@ from whatfix_data.client import (
 from whatfix_data.config import CACHE_OFF
 from whatfix_data.errors import BadResponseError
 from whatfix_data.pacing import carry_scope
+from whatfix_data.registry import DatasetSpec
 from whatfix_data.windows import DateRange, Window, comparison_range, split_range
 
 Progress = Callable[[int, int], None]  # (done, total)
 
-PATH_END_USERS = "/end-users"
-PATH_CONTENT = "/content"
-PATH_SEGMENTS = "/segments"
-PATH_FLOWS = "/analytics/flows"
-PATH_ENGAGEMENT = "/analytics/end-users"
-PATH_SELF_HELP = "/analytics/self-help"
-PATH_TASKS = "/analytics/task-completion"
-PATH_POPULAR = "/reports/summary/mostPopularFlows"
-
-WINDOW_COLUMNS = ("window_start", "window_end", "window_label", "partial")
-ACTIVE_USERS = "active_users"
-# Trend base dataset -> name of the trend dataset.
-TREND_NAMES = {"flows": "flow-trend", "self-help": "self-help-trend",
-               "engagement": "engagement-trend", "engagement-users": "engagement-user-trend"}
-DATASETS: tuple[str, ...] = (
-    "end-users",
-    "content",
-    "segments",
-    "flows",
-    "flow-trend",
-    "self-help",
-    "self-help-trend",
-    "engagement",
-    "task-completion",
-    "popular-flows",
-)
-# Datasets the dashboard pages also load for the comparison period (KPI deltas, trend overlays).
-COMPARED_DATASETS: tuple[str, ...] = (
-    "flows", "self-help", "engagement", "task-completion",
-    "flow-trend", "self-help-trend", "engagement-trend",
-)
+# Views of the registry, under the names callers know.
+DATASETS: tuple[str, ...] = registry.EXPORTED  # names accepted by `export`
+COMPARED_DATASETS: tuple[str, ...] = registry.COMPARED  # also loaded for the comparison period
+DASHBOARD_DATASETS: tuple[str, ...] = registry.DASHBOARD  # what `load_dashboard` loads
+# Trend key of `load_trend` ("flows") -> name of the trend dataset ("flow-trend").
+TREND_NAMES: dict[str, str] = {s.trend_key: s.name for s in registry.SPECS if s.is_trend}
 
 
 @dataclass(frozen=True)
@@ -100,37 +78,36 @@ def _data_list(payload: dict, path: str) -> list[dict]:
     return data
 
 
-# ---------------------------------------------------------------------------------- lists
+# --------------------------------------------------------------------------- the generic loader
 
 
-def load_end_users(client: WhatfixClient, *, refresh: bool = False,
-                   progress: Progress | None = None) -> Dataset:
-    """Every end user (paginated list, cached for the list TTL).
+def fetch(client: WhatfixClient, name: str, date_range: DateRange | None = None, *,
+          granularity: str = "week", refresh: bool = False,
+          progress: Progress | None = None) -> Dataset:
+    """Load one dataset now, as its registry spec says (no memo: `load_dataset` adds it).
 
-    `refresh=True` asks the API now, bypassing the HTTP cache and the memo, and stores the fresh
-    list in both (e.g. to diff a sync against what the API holds, then show the synced users).
+    Lists ignore `date_range`; `refresh=True` asks the API for a list bypassing the HTTP cache and
+    stores the fresh copy in the HTTP cache and the memo. `progress(done, total)` gets rows
+    (paginated), windows (trends) or 1 of 1.
     """
-    result = client.get_all_pages(PATH_END_USERS, kind=KIND_LIST, id_field="userId",
-                                  refresh=refresh, name="end-users",
-                                  progress=progress)
-    return _listed(client, "end-users", result.records, result.meta, refresh)
-
-
-def load_content(client: WhatfixClient, progress: Progress | None = None) -> Dataset:
-    """Every content item (flows, tooltips, task lists, ...)."""
-    result = client.get_all_pages(PATH_CONTENT, kind=KIND_LIST, id_field="contentId",
-                                  name="content",
-                                  progress=progress)
-    return _dataset("content", result.records, result.meta)
-
-
-def load_segments(client: WhatfixClient, *, refresh: bool = False,
-                  progress: Progress | None = None) -> Dataset:
-    """Every segment with its rules and userCount (`refresh` as for `load_end_users`)."""
-    result = client.get_all_pages(PATH_SEGMENTS, kind=KIND_LIST, id_field="segmentId",
-                                  refresh=refresh, name="segments",
-                                  progress=progress)
-    return _listed(client, "segments", result.records, result.meta, refresh)
+    spec = registry.get(name)
+    if spec.dated and date_range is None:
+        raise ValueError(f"the dataset {name!r} needs a date range")
+    if spec.is_trend:
+        return load_trend(client, spec.trend_key, date_range, granularity, progress)
+    if spec.kind == registry.LIST:
+        result = client.get_all_pages(spec.path, kind=KIND_LIST, id_field=spec.id_field,
+                                      refresh=refresh, name=name, progress=progress)
+        return _listed(client, name, result.records, result.meta, refresh)
+    params = {**date_range.params(), **dict(spec.params)}
+    if spec.paginated:
+        result = client.get_all_pages(spec.path, params, kind=KIND_WINDOW,
+                                      id_field=spec.id_field, name=name, progress=progress)
+        return _dataset(name, result.records, result.meta)
+    records, meta = _window_records(client, spec, params)
+    if progress is not None:
+        progress(1, 1)
+    return _dataset(name, records, meta)  # frames ranks a ranked report in the API's order
 
 
 def _listed(client: WhatfixClient, name: str, records: list[dict], meta: FetchMeta,
@@ -142,27 +119,43 @@ def _listed(client: WhatfixClient, name: str, records: list[dict], meta: FetchMe
     return dataset
 
 
-# ------------------------------------------------------------------------------ analytics
-
-
-def _window_records(client: WhatfixClient, path: str, date_range: DateRange,
-                    extra: dict[str, Any] | None = None) -> tuple[list[dict], FetchMeta]:
-    result = client.get_json(path, {**date_range.params(), **(extra or {})}, kind=KIND_WINDOW)
-    records = _data_list(result.payload, path)
+def _window_records(client: WhatfixClient, spec: DatasetSpec,
+                    params: dict) -> tuple[list[dict], FetchMeta]:
+    result = client.get_json(spec.path, params, kind=KIND_WINDOW)
+    records = _data_list(result.payload, spec.path)
     meta = FetchMeta.combine([result.meta], rows=len(records))
     return records, meta
 
 
+# --------------------------------------------------------- named loaders (thin, for callers)
+
+
+def load_end_users(client: WhatfixClient, *, refresh: bool = False,
+                   progress: Progress | None = None) -> Dataset:
+    """Every end user (paginated list, cached for the list TTL; `refresh` as in `fetch`), e.g.
+    to diff a sync against what the API holds, then show the synced users."""
+    return fetch(client, "end-users", refresh=refresh, progress=progress)
+
+
+def load_content(client: WhatfixClient, progress: Progress | None = None) -> Dataset:
+    """Every content item (flows, tooltips, task lists, ...)."""
+    return fetch(client, "content", progress=progress)
+
+
+def load_segments(client: WhatfixClient, *, refresh: bool = False,
+                  progress: Progress | None = None) -> Dataset:
+    """Every segment with its rules and userCount (`refresh` as in `fetch`)."""
+    return fetch(client, "segments", refresh=refresh, progress=progress)
+
+
 def load_flows(client: WhatfixClient, date_range: DateRange) -> Dataset:
     """Flow analytics (views, completions, rate, time to complete) for the range."""
-    records, meta = _window_records(client, PATH_FLOWS, date_range)
-    return _dataset("flows", records, meta)
+    return fetch(client, "flows", date_range)
 
 
 def load_popular_flows(client: WhatfixClient, date_range: DateRange) -> Dataset:
     """The most-popular-flows report (JSON), ranked 1..n in the API's order."""
-    records, meta = _window_records(client, PATH_POPULAR, date_range, {"format": "json"})
-    return _dataset("popular-flows", records, meta)  # frames ranks them in the API's order
+    return fetch(client, "popular-flows", date_range)
 
 
 def load_popular_flows_csv(client: WhatfixClient, date_range: DateRange) -> bytes:
@@ -170,72 +163,59 @@ def load_popular_flows_csv(client: WhatfixClient, date_range: DateRange) -> byte
     its text cleaned like every frame's (frames.clean_text) and formula cells neutralised by the
     project's one guard (exports). Numbers are untouched, so its rows agree with the JSON."""
     params = {**date_range.params(), "format": "csv"}
-    raw = client.get_bytes(PATH_POPULAR, params, kind=KIND_WINDOW).payload
+    raw = client.get_bytes(registry.get("popular-flows").path, params, kind=KIND_WINDOW).payload
     return exports.neutralise_csv_bytes(raw, clean=frames.clean_text)
 
 
 def load_self_help(client: WhatfixClient, date_range: DateRange) -> Dataset:
     """Self Help content views for the range."""
-    records, meta = _window_records(client, PATH_SELF_HELP, date_range)
-    return _dataset("self-help", records, meta)
+    return fetch(client, "self-help", date_range)
 
 
 def load_engagement(client: WhatfixClient, date_range: DateRange,
                     progress: Progress | None = None) -> Dataset:
     """Per-user engagement for the range (paginated; `progress(rows, total)` per page)."""
-    result = client.get_all_pages(PATH_ENGAGEMENT, date_range.params(), kind=KIND_WINDOW,
-                                  id_field="userId", name="engagement",
-                                  progress=progress)
-    return _dataset("engagement", result.records, result.meta)
+    return fetch(client, "engagement", date_range, progress=progress)
 
 
 def load_task_completion(client: WhatfixClient, date_range: DateRange,
                          progress: Progress | None = None) -> Dataset:
     """Per-user, per-task-list completion for the range (paginated; id = user + task list)."""
-    result = client.get_all_pages(PATH_TASKS, date_range.params(), kind=KIND_WINDOW,
-                                  id_field=("userId", "taskListId"), name="task-completion",
-                                  progress=progress)
-    return _dataset("task-completion", result.records, result.meta)
+    return fetch(client, "task-completion", date_range, progress=progress)
 
 
 # --------------------------------------------------------------------------------- trends
 
 
-def _active_users(client: WhatfixClient, window: Window) -> tuple[int, FetchMeta]:
-    """The number of users with activity in the window: one request, pageSize=1."""
+def _window_total(client: WhatfixClient, spec: DatasetSpec,
+                  window: Window) -> tuple[int, FetchMeta]:
+    """The base list's totalCount for the window (e.g. users with activity): pageSize=1."""
+    path = registry.get(spec.trend_base).path
     params = {**window.params(), "page": 1, "pageSize": 1}
-    result = client.get_json(PATH_ENGAGEMENT, params, kind=KIND_WINDOW)
-    total = total_count(result.payload, f"the active users of {window.label}",
-                        client.settings.max_rows)
+    result = client.get_json(path, params, kind=KIND_WINDOW)
+    total = total_count(result.payload, f"the {spec.window_count.replace('_', ' ')} of "
+                        f"{window.label}", client.settings.max_rows)
     return total, result.meta
 
 
-def _engagement_trend(client: WhatfixClient, windows: list[Window],
-                      progress: Progress | None) -> Dataset:
+def _counted_trend(client: WhatfixClient, spec: DatasetSpec, windows: list[Window],
+                   progress: Progress | None) -> Dataset:
     done = _Counter(len(windows), progress)
 
-    def fetch(window: Window) -> tuple[int, FetchMeta]:
-        outcome = _active_users(client, window)
+    def fetch_window(window: Window) -> tuple[int, FetchMeta]:
+        outcome = _window_total(client, spec, window)
         done.step()
         return outcome
 
-    results = client.map_concurrently(fetch, windows)
-    pairs = [(window, pd.DataFrame({ACTIVE_USERS: pd.array([count], dtype="Int64")}))
+    results = client.map_concurrently(fetch_window, windows)
+    column = spec.window_count
+    pairs = [(window, pd.DataFrame({column: pd.array([count], dtype="Int64")}))
              for window, (count, _meta) in zip(windows, results, strict=True)]
     frame = frames.trend_frame(pairs)
     if frame.empty:
-        frame[ACTIVE_USERS] = pd.array([], dtype="Int64")
+        frame[column] = pd.array([], dtype="Int64")
     meta = FetchMeta.combine((m for _, m in results), rows=len(frame))
-    return Dataset("engagement-trend", frame, [], meta)
-
-
-_TREND_LOADERS: dict[str, Callable[[WhatfixClient, DateRange], Dataset]] = {
-    "flows": load_flows,
-    "self-help": load_self_help,
-    # Every active user of every window (all pages): what a segment's active-users trend needs,
-    # at ceil(active users / page size) requests per window instead of one (docs/PERFORMANCE.md).
-    "engagement-users": load_engagement,
-}
+    return Dataset(spec.name, frame, [], meta)
 
 
 class _Counter:
@@ -256,34 +236,29 @@ class _Counter:
 def load_trend(client: WhatfixClient, dataset: str, date_range: DateRange, granularity: str,
                progress: Progress | None = None) -> Dataset:
     """One row group per window ("flows", "self-help", "engagement-users": base rows;
-    "engagement": one count of active users per window).
+    "engagement": one count of active users per window); a trend's own name works too.
 
     Windows come from `windows.split_range` (partial first/last windows flagged) and are fetched
     concurrently; `progress(done, total)` is called after each window.
     """
-    if dataset not in TREND_NAMES:
-        raise ValueError(f"no trend for {dataset!r}; expected one of {sorted(TREND_NAMES)}")
+    spec = registry.trend(dataset)
     windows = split_range(date_range, granularity)
-    if dataset == "engagement":
-        return _engagement_trend(client, windows, progress)
-    loader = _TREND_LOADERS[dataset]
+    if spec.window_count:
+        return _counted_trend(client, spec, windows, progress)
     done = _Counter(len(windows), progress)
 
-    def fetch(window: Window) -> Dataset:
-        result = loader(client, window.date_range)
+    def fetch_window(window: Window) -> Dataset:
+        result = fetch(client, spec.trend_base, window.date_range)
         done.step()
         return result
 
-    parts = client.map_concurrently(fetch, windows)
+    parts = client.map_concurrently(fetch_window, windows)
     frame = frames.trend_frame(
-        [(w, d.frame) for w, d in zip(windows, parts, strict=True)], TREND_NAMES[dataset]
+        [(w, d.frame) for w, d in zip(windows, parts, strict=True)], spec.name
     )
     findings = [finding for part in parts for finding in part.findings]
     meta = FetchMeta.combine((d.meta for d in parts), rows=len(frame))
-    return Dataset(TREND_NAMES[dataset], frame, findings, meta)
-
-
-# ------------------------------------------------------------------------------ dispatch
+    return Dataset(spec.name, frame, findings, meta)
 
 
 # ------------------------------------------------------------------------------ in-memory memo
@@ -293,7 +268,7 @@ def load_trend(client: WhatfixClient, dataset: str, date_range: DateRange, granu
 # (hundreds of pages for a large account); the HTTP cache stays the one shared across processes.
 # Keys carry the cache scope (account + key fingerprint); hits still re-check the credentials.
 MEMO_MAX_ENTRIES = 128
-LIST_DATASETS = frozenset({"end-users", "content", "segments"})
+LIST_DATASETS = registry.LISTS
 _memo: OrderedDict[tuple, tuple[float | None, Dataset]] = OrderedDict()
 _memo_lock = threading.Lock()
 
@@ -421,31 +396,7 @@ def _remember(client: WhatfixClient, name: str, date_range: DateRange | None, gr
 
 def _load_fresh(client: WhatfixClient, name: str, date_range: DateRange | None,
                 granularity: str, progress: Progress | None) -> Dataset:
-    if name not in LIST_DATASETS and date_range is None:
-        raise ValueError(f"the dataset {name!r} needs a date range")
-    paginated: dict[str, Callable[[], Dataset]] = {
-        "end-users": lambda: load_end_users(client, progress=progress),
-        "content": lambda: load_content(client, progress),
-        "segments": lambda: load_segments(client, progress=progress),
-        "engagement": lambda: load_engagement(client, date_range, progress),
-        "task-completion": lambda: load_task_completion(client, date_range, progress),
-    }
-    single: dict[str, Callable[[], Dataset]] = {  # one response each
-        "flows": lambda: load_flows(client, date_range),
-        "self-help": lambda: load_self_help(client, date_range),
-        "popular-flows": lambda: load_popular_flows(client, date_range),
-    }
-    if name in paginated:
-        return paginated[name]()
-    if name in single:
-        dataset = single[name]()
-        if progress is not None:
-            progress(1, 1)
-        return dataset
-    trends = {trend: base for base, trend in TREND_NAMES.items()}
-    if name in trends:
-        return load_trend(client, trends[name], date_range, granularity, progress)
-    raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
+    return fetch(client, name, date_range, granularity=granularity, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -455,9 +406,6 @@ class DashboardData:
     current: dict[str, Dataset]
     comparison: dict[str, Dataset]
     comparison_range: DateRange | None
-
-
-DASHBOARD_DATASETS: tuple[str, ...] = (*DATASETS, "engagement-trend")
 
 
 def load_dashboard(client: WhatfixClient, date_range: DateRange, granularity: str,

@@ -1,6 +1,6 @@
 """Typed frames: API records -> pandas DataFrames with fixed columns, dtypes and quality findings.
 
-Every dataset has fixed snake_case columns in a fixed order (the table in docs/ARCHITECTURE.md):
+Every dataset has fixed snake_case columns in a fixed order (its `whatfix_data.registry` spec):
 ``string`` columns are pandas ``string``, counts ``Int64``, rates and durations ``Float64``,
 timestamps ``datetime64[ns, UTC]``, content type and status categoricals over the spec's enums, and
 ``attributes`` / ``rules`` plain Python objects.
@@ -20,7 +20,7 @@ Rules applied to every record (each field of the spec is optional):
 * API text is cleaned here, once (:func:`clean_text`): control characters (NUL...) removed, line
   breaks and tabs made spaces, Unicode direction overrides, embeddings, isolates and marks removed
   (they can make a name read backwards). Ids keep their exact value; a missing or empty name is
-  shown as its id (:data:`NAME_FALLBACKS`).
+  shown as its id (the spec's ``name_fallback``).
 
 Conversion is vectorised per column; only the rows with problems are visited one by one.
 """
@@ -37,21 +37,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from whatfix_data import registry
 from whatfix_data import segments as segment_rules
+from whatfix_data.registry import CONTENT_STATUSES, CONTENT_TYPES, Col
 from whatfix_data.windows import Window
 
-CONTENT_TYPES: tuple[str, ...] = (
-    "Flow",
-    "Tooltip",
-    "TaskList",
-    "SmartTip",
-    "Beacon",
-    "Popup",
-    "Survey",
-    "Article",
-    "Video",
-)
-CONTENT_STATUSES: tuple[str, ...] = ("Draft", "Published", "Archived")
+__all__ = [
+    "CONTENT_STATUSES", "CONTENT_TYPES", "Col", "Finding", "FrameResult", "clean_text", "columns",
+    "empty_frame", "findings_frame", "to_frame", "trend_frame",
+]
 
 # A rate may differ from 100 * part / whole by this many points before it counts as inconsistent
 # (the API rounds rates; 0.5 covers rounding to a whole percent).
@@ -64,136 +58,14 @@ TS_MAX = pd.Timestamp("2261-12-31", tz="UTC")
 MAX_FINDINGS_PER_FIELD = 500
 # Counts beyond this are not believable and would overflow int64 (and float precision) anyway.
 MAX_WHOLE_NUMBER = 2**53
-TREND_PREFIX: tuple[str, ...] = ("window_start", "window_end", "window_label", "partial")
-TREND_BASES: dict[str, str] = {
-    "flow-trend": "flows",
-    "self-help-trend": "self-help",
-    "engagement-trend": "engagement",
-    "engagement-user-trend": "engagement",
-}
 FINDING_COLUMNS: tuple[str, ...] = ("dataset", "row_key", "field", "value", "problem")
 # Removed from API text: C0/C1 control characters, and the bidirectional controls (LRM/RLM/ALM,
 # embeddings, overrides U+202A-U+202E, isolates U+2066-U+2069) that can spoof a name's reading.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
                         "\u202a-\u202e\u2066-\u2069]")
 _SPACING = re.compile("[\t\n\r\u2028\u2029]+")
-# Name column -> id column: a missing name is shown as the id (a chart needs a label).
-NAME_FALLBACKS: dict[str, tuple[str, str]] = {
-    "flows": ("flow_name", "flow_id"),
-    "popular-flows": ("flow_name", "flow_id"),
-    "content": ("name", "content_id"),
-    "self-help": ("content_name", "content_id"),
-    "task-completion": ("task_list_name", "task_list_id"),
-    "segments": ("name", "segment_id"),
-}
-
-
-@dataclass(frozen=True)
-class Col:
-    """One output column: its name, the API field it comes from, and its kind."""
-
-    name: str
-    source: str
-    kind: str  # string | int | float | ts | cat | dict | list
-    categories: tuple[str, ...] = ()
-
-
-def _c(name: str, source: str, kind: str, categories: tuple[str, ...] = ()) -> Col:
-    return Col(name, source, kind, categories)
-
-
-_FLOW_COLUMNS: tuple[Col, ...] = (
-    _c("flow_id", "flowId", "string"),
-    _c("flow_name", "flowName", "string"),
-    _c("views", "views", "int"),
-    _c("completions", "completions", "int"),
-    _c("completion_rate_pct", "completionRate", "float"),
-    _c("avg_time_to_complete_s", "avgTimeToComplete", "float"),
-)
-
-SCHEMAS: dict[str, tuple[Col, ...]] = {
-    "end-users": (
-        _c("user_id", "userId", "string"),
-        _c("email", "email", "string"),
-        _c("name", "name", "string"),
-        _c("created_at", "createdAt", "ts"),
-        _c("last_seen_at", "lastSeenAt", "ts"),
-        _c("attributes", "attributes", "dict"),
-    ),
-    "content": (
-        _c("content_id", "contentId", "string"),
-        _c("name", "name", "string"),
-        _c("type", "type", "cat", CONTENT_TYPES),
-        _c("status", "status", "cat", CONTENT_STATUSES),
-        _c("target_url", "targetUrl", "string"),
-        _c("created_at", "createdAt", "ts"),
-        _c("modified_at", "modifiedAt", "ts"),
-        _c("view_count", "viewCount", "int"),
-    ),
-    "flows": _FLOW_COLUMNS,
-    "popular-flows": (_c("rank", "rank", "int"), *_FLOW_COLUMNS),
-    "self-help": (
-        _c("content_id", "contentId", "string"),
-        _c("content_name", "contentName", "string"),
-        _c("content_type", "contentType", "cat", CONTENT_TYPES),
-        _c("views", "views", "int"),
-    ),
-    "engagement": (
-        _c("user_id", "userId", "string"),
-        _c("email", "email", "string"),
-        _c("content_viewed", "contentViewed", "int"),
-        _c("flows_completed", "flowsCompleted", "int"),
-        _c("last_active", "lastActive", "ts"),
-    ),
-    "task-completion": (
-        _c("user_id", "userId", "string"),
-        _c("user_email", "userEmail", "string"),
-        _c("task_list_id", "taskListId", "string"),
-        _c("task_list_name", "taskListName", "string"),
-        _c("completed_tasks", "completedTasks", "int"),
-        _c("total_tasks", "totalTasks", "int"),
-        _c("completion_rate_pct", "completionRate", "float"),
-        _c("last_activity_at", "lastActivityAt", "ts"),
-    ),
-    "segments": (
-        _c("segment_id", "segmentId", "string"),
-        _c("name", "name", "string"),
-        _c("description", "description", "string"),
-        _c("user_count", "userCount", "int"),
-        _c("rules", "rules", "list"),
-    ),
-}
-DATASET_NAMES: tuple[str, ...] = tuple(SCHEMAS)
-
-# The columns that identify a row, used for row keys in findings and duplicate checks.
-KEYS: dict[str, tuple[str, ...]] = {
-    "end-users": ("user_id",),
-    "content": ("content_id",),
-    "flows": ("flow_id",),
-    "popular-flows": ("flow_id",),
-    "self-help": ("content_id",),
-    "engagement": ("user_id",),
-    "task-completion": ("user_id", "task_list_id"),
-    "segments": ("segment_id",),
-}
-# Columns that can never be negative.
-NON_NEGATIVE: tuple[str, ...] = (
-    "views",
-    "completions",
-    "avg_time_to_complete_s",
-    "view_count",
-    "content_viewed",
-    "flows_completed",
-    "completed_tasks",
-    "total_tasks",
-    "user_count",
-)
-# (part, whole, rate) triples: part <= whole, and rate == 100 * part / whole within rounding.
-RATE_TRIPLES: dict[str, tuple[str, str, str]] = {
-    "flows": ("completions", "views", "completion_rate_pct"),
-    "popular-flows": ("completions", "views", "completion_rate_pct"),
-    "task-completion": ("completed_tasks", "total_tasks", "completion_rate_pct"),
-}
+# Columns that can never be negative (registry columns marked non_negative).
+NON_NEGATIVE: tuple[str, ...] = registry.non_negative_columns()
 
 
 @dataclass(frozen=True)
@@ -530,10 +402,10 @@ def _check_rate_range(frame: pd.DataFrame, ctx: _Context) -> None:
         _null_out(frame, bad, ["completion_rate_pct"])
 
 
-def _check_rate_triple(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None:
-    if dataset not in RATE_TRIPLES:
+def _check_rate_triple(frame: pd.DataFrame, ctx: _Context, spec: registry.DatasetSpec) -> None:
+    if not spec.rate_check:
         return
-    part_name, whole_name, rate_name = RATE_TRIPLES[dataset]
+    part_name, whole_name, rate_name = spec.rate_check
     part, whole = frame[part_name], frame[whole_name]
     over = (part > whole).fillna(False).to_numpy(dtype=bool)
     if over.any():
@@ -560,8 +432,8 @@ def _check_rate_triple(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None
         _null_out(frame, off_mask, [rate_name])
 
 
-def _check_keys(frame: pd.DataFrame, ctx: _Context, dataset: str) -> None:
-    keys = list(KEYS[dataset])
+def _check_keys(frame: pd.DataFrame, ctx: _Context, spec: registry.DatasetSpec) -> None:
+    keys = list(spec.ids)
     missing = frame[keys[0]].isna().to_numpy(dtype=bool)
     ctx.report(np.flatnonzero(missing), keys[0], lambda row: None, "missing id")
     present = frame.loc[~missing, keys]
@@ -578,19 +450,21 @@ def columns(dataset: str) -> list[str]:
     return list(empty_frame(dataset).columns)
 
 
-def _schema(dataset: str) -> tuple[Col, ...]:
-    if dataset not in SCHEMAS:
-        known = ", ".join((*DATASET_NAMES, *TREND_BASES))
-        raise ValueError(f"Unknown dataset {dataset!r}: expected one of {known}.")
-    return SCHEMAS[dataset]
+def _spec(dataset: str) -> registry.DatasetSpec:
+    """The registry spec of a dataset whose records become a frame (not a trend)."""
+    spec = registry.get(dataset)
+    if spec.is_trend:
+        raise ValueError(f"{dataset!r} is a trend: build it with trend_frame.")
+    return spec
 
 
 def empty_frame(dataset: str) -> pd.DataFrame:
     """A frame with no rows and the dataset's columns and dtypes."""
-    if dataset in TREND_BASES:
-        base = empty_frame(TREND_BASES[dataset])
+    spec = registry.get(dataset)
+    if spec.is_trend:
+        base = empty_frame(spec.trend_base)
         return _prepend_window_columns(base, [], [], [], [])
-    return pd.DataFrame({col.name: _empty_series(col) for col in _schema(dataset)})
+    return pd.DataFrame({col.name: _empty_series(col) for col in spec.columns})
 
 
 def to_frame(dataset: str, records: Iterable[Any] | None) -> FrameResult:
@@ -598,14 +472,15 @@ def to_frame(dataset: str, records: Iterable[Any] | None) -> FrameResult:
 
     Never raises on bad records: see the module docstring for what happens to them.
     """
-    schema = _schema(dataset)
+    spec = _spec(dataset)
+    schema = spec.columns
     items = list(records or [])
     dicts = [r for r in items if isinstance(r, dict)]
     dropped = [r for r in items if not isinstance(r, dict)]
-    if dataset == "popular-flows":
+    if spec.ranked:
         dicts = [_with_rank(r, position) for position, r in enumerate(dicts, start=1)]
     key_columns = [
-        [r.get(col.source) for r in dicts] for col in schema if col.name in KEYS[dataset]
+        [r.get(col.source) for r in dicts] for col in schema if col.name in spec.ids
     ]
     ctx = _Context(dataset, key_columns)
     for value in dropped:
@@ -617,21 +492,21 @@ def to_frame(dataset: str, records: Iterable[Any] | None) -> FrameResult:
         for col in schema
     }
     frame = pd.DataFrame(data)
-    _clean_texts(frame, schema, dataset)
+    _clean_texts(frame, spec)
     _check_non_negative(frame, ctx)
     _check_rate_range(frame, ctx)
-    _check_rate_triple(frame, ctx, dataset)
-    _check_keys(frame, ctx, dataset)
+    _check_rate_triple(frame, ctx, spec)
+    _check_keys(frame, ctx, spec)
     return FrameResult(frame, ctx.finish())
 
 
-def _clean_texts(frame: pd.DataFrame, schema: tuple[Col, ...], dataset: str) -> None:
+def _clean_texts(frame: pd.DataFrame, spec: registry.DatasetSpec) -> None:
     """Clean every text column but the ids (in place); fill missing names with their id."""
-    for col in schema:
-        if col.kind == "string" and col.name not in KEYS[dataset]:
+    for col in spec.columns:
+        if col.kind == "string" and col.name not in spec.ids:
             frame[col.name] = _clean_series(frame[col.name])
-    if dataset in NAME_FALLBACKS:
-        name, key = NAME_FALLBACKS[dataset]
+    if spec.name_fallback:
+        name, key = spec.name_fallback
         names = frame[name]
         blank = names.isna() | (names.str.strip() == "").fillna(True)
         if blank.any():
@@ -639,10 +514,10 @@ def _clean_texts(frame: pd.DataFrame, schema: tuple[Col, ...], dataset: str) -> 
 
 
 def _with_rank(record: dict[str, Any], position: int) -> dict[str, Any]:
-    """Popular-flow records are ranked by their order in the report (the spec has no rank field)."""
-    if "rank" in record:
+    """A ranked report's records are ranked by their order in it (the spec has no rank field)."""
+    if registry.RANK in record:
         return record
-    return {**record, "rank": position}
+    return {**record, registry.RANK: position}
 
 
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
@@ -686,7 +561,8 @@ def trend_frame(
     of an empty result.
     """
     pairs = [(w, f.frame if isinstance(f, FrameResult) else f) for w, f in windows_with_frames]
-    base_name = TREND_BASES.get(dataset or "", dataset)
+    spec = registry.get(dataset) if dataset else None
+    base_name = spec.trend_base if spec is not None and spec.is_trend else dataset
     non_empty = [(w, f) for w, f in pairs if not f.empty]
     if not non_empty:
         base = empty_frame(base_name) if base_name else pd.DataFrame()

@@ -1,39 +1,31 @@
-"""Which numbers a segment can limit: the one registry of per-user and account-wide datasets.
+"""Which numbers a segment can limit: per-user and account-wide datasets, in words.
 
 The Whatfix API reports some datasets per user (engagement, task completion, the end-user list)
 and others only per flow, item or period (flows, self help, content, the popular-flows report).
-A segment is a set of users, so it can limit the first kind only. Pages, KPI cards and the review
-pack read :func:`is_per_user` and :func:`scope_label` from here, so they all say the same.
+A segment is a set of users, so it can limit the first kind only. Which kind a dataset is, and
+why an account-wide one stays so, is its `whatfix_data.registry` spec (``per_user``,
+``scope_reason``). Pages, KPI cards and the review pack read :func:`is_per_user` and
+:func:`scope_label` from here, so they all say the same.
 """
 
 from __future__ import annotations
 
-# Datasets with one row per user (or per user and task list): a segment filters their rows.
-PER_USER_DATASETS: frozenset[str] = frozenset(
-    {"engagement", "task-completion", "end-users", "engagement-user-trend"}
-)
-# Datasets the API does not break down by user, with the reason in words.
-ACCOUNT_WIDE_REASONS: dict[str, str] = {
-    "flows": "the API reports flow views per flow, not per user",
-    "flow-trend": "the API reports flow views per flow, not per user",
-    "popular-flows": "the API reports flow views per flow, not per user",
-    "self-help": "the API reports self-help views per item, not per user",
-    "self-help-trend": "the API reports self-help views per item, not per user",
-    "content": "content belongs to the account, not to users",
-    "engagement-trend": "without a segment the active-users count per period is the API's total",
-}
+from whatfix_data import registry
+
 ALL_USERS = "All users"
 GENERIC_REASON = "the API has no per-user data for it"
 
 
 def is_per_user(dataset: str) -> bool:
     """True when a segment can limit the dataset's rows (they are per user)."""
-    return dataset in PER_USER_DATASETS
+    spec = registry.find(dataset)
+    return spec is not None and spec.per_user
 
 
 def reason(dataset: str) -> str:
     """Why a dataset stays account-wide ("the API reports flow views per flow, not per user")."""
-    return ACCOUNT_WIDE_REASONS.get(dataset, GENERIC_REASON)
+    spec = registry.find(dataset)
+    return (spec.scope_reason if spec is not None else "") or GENERIC_REASON
 
 
 def scope_label(dataset: str, segment_name: str | None) -> str:

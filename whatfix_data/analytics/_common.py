@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from whatfix_data import frames
+from whatfix_data import frames, registry
 
-WINDOW_COLUMNS: tuple[str, ...] = frames.TREND_PREFIX
+WINDOW_COLUMNS: tuple[str, ...] = registry.WINDOW_COLUMNS
 PERCENT = 100.0
 RATE_DECIMALS = 1
 
@@ -26,7 +26,7 @@ def frame_of(source: Any, dataset: str | None = None) -> pd.DataFrame:
     if source is not None and not isinstance(source, pd.DataFrame):
         source = getattr(source, "frame", None)
     if source is None:
-        if dataset is None or dataset not in (*frames.SCHEMAS, *frames.TREND_BASES):
+        if dataset is None or registry.find(dataset) is None:
             return pd.DataFrame()
         return frames.empty_frame(dataset)
     return source

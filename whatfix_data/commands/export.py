@@ -1,10 +1,11 @@
 """`python -m whatfix_data export DATASET --start --end [--granularity] --format --out`.
 
 Same configuration as the app (Streamlit secrets file, then WHATFIX_* variables; demo mode when
-no credentials). `all` writes one file per dataset into the `--out` folder (`flows.csv`,
-`flow-trend.csv`, ...). CSV goes through `whatfix_data.exports.write_csv`, the project's one CSV
-writer. Any failure ends with exit code 1 (2 for bad arguments) and one line on stderr; files
-appear only when every dataset loaded (each is written as soon as it arrives, as `*.part`).
+no credentials). The datasets are the exported ones of `whatfix_data.registry`; `all` writes
+one file per dataset into the `--out` folder (`flows.csv`, `flow-trend.csv`, ...). CSV goes
+through `whatfix_data.exports.write_csv`, the project's one CSV writer. Any failure ends with
+exit code 1 (2 for bad arguments) and one line on stderr; files appear only
+when every dataset loaded (each is written as soon as it arrives, as `*.part`).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from tqdm import tqdm
 
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import load_settings, read_secrets_file
-from whatfix_data.datasets import DATASETS, Dataset, load_dataset
+from whatfix_data.datasets import Dataset, load_dataset
 from whatfix_data.exports import private_folder, write_csv, write_private_bytes
 from whatfix_data.pacing import carry_scope
+from whatfix_data.registry import EXPORTED
 from whatfix_data.windows import DateRange, default_granularity
 
 ALL = "all"
@@ -45,8 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Export Whatfix data for a date range. With no credentials configured, the "
         "built-in demo account is used.",
     )
-    parser.add_argument("dataset", choices=(*DATASETS, ALL), metavar="DATASET",
-                        help=f"one of: {', '.join(DATASETS)}, or {ALL} (then --out is a folder)")
+    parser.add_argument("dataset", choices=(*EXPORTED, ALL), metavar="DATASET",
+                        help=f"one of: {', '.join(EXPORTED)}, or {ALL} (then --out is a folder)")
     parser.add_argument("--start", required=True, help="first day, YYYY-MM-DD (inclusive)")
     parser.add_argument("--end", required=True, help="last day, YYYY-MM-DD (inclusive)")
     parser.add_argument("--granularity", choices=GRANULARITIES, default=None,
@@ -142,7 +144,7 @@ def _targets(args: argparse.Namespace) -> list[tuple[str, Path]]:
     if args.dataset != ALL:
         return [(args.dataset, args.out)]
     private_folder(args.out)  # created 0700 when missing
-    return [(name, args.out / f"{name}.{args.fmt}") for name in DATASETS]
+    return [(name, args.out / f"{name}.{args.fmt}") for name in EXPORTED]
 
 
 def _export(args: argparse.Namespace) -> int:
