@@ -119,7 +119,6 @@ def test_every_exported_name_is_a_choice_of_the_export_command() -> None:
 def test_the_dashboard_tables_agree() -> None:
     assert set(registry.COMPARED) <= set(registry.DASHBOARD)  # a delta needs its current value
     assert not registry.LISTS & set(registry.COMPARED)  # a list has no period to compare
-    assert set(registry.EXPORTED) <= set(registry.DASHBOARD)  # `warm` prepares every export
     assert set(frames.NON_NEGATIVE) == {
         c.name for s in SPECS for c in s.columns if c.non_negative}
     assert len(registry.NAMES) == len(SPECS)  # no name twice
