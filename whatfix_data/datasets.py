@@ -96,8 +96,9 @@ def fetch(client: WhatfixClient, name: str, date_range: DateRange | None = None,
     if spec.is_trend:
         return load_trend(client, spec.trend_key, date_range, granularity, progress)
     if spec.kind == registry.LIST:
-        result = client.get_all_pages(spec.path, kind=KIND_LIST, id_field=spec.id_field,
-                                      refresh=refresh, name=name, progress=progress)
+        result = client.get_all_pages(spec.path, dict(spec.params) or None, kind=KIND_LIST,
+                                      id_field=spec.id_field, refresh=refresh, name=name,
+                                      progress=progress)
         return _listed(client, name, result.records, result.meta, refresh)
     params = {**date_range.params(), **dict(spec.params)}
     if spec.paginated:
