@@ -210,7 +210,7 @@ def measure_faults(base_url: str, data: bytes, valid_rows: int) -> None:
         total = plan.total_rows
         started = time.perf_counter()
         recorder = user_sync.OutcomeRecorder()
-        result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder,
+        result = user_sync.apply_plan(plan, user_sync.end_user_writer(client), recorder=recorder,
                                       concurrency=FAULT_CONCURRENCY)
         elapsed = time.perf_counter() - started
         frame = recorder.frame()
@@ -223,8 +223,8 @@ def measure_faults(base_url: str, data: bytes, valid_rows: int) -> None:
             retry_data = user_sync.failed_rows_csv(table, recorder.frame())
             table, _, plan = plan_for(client, retry_data, "failed.csv")
             recorder = user_sync.OutcomeRecorder()
-            result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder,
-                                          concurrency=FAULT_CONCURRENCY)
+            result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
+                                          recorder=recorder, concurrency=FAULT_CONCURRENCY)
             print(f"  retry round {rounds}: {result.counts}")
         _, _, final = plan_for(client, data)
         summary = final.summary()
@@ -245,7 +245,7 @@ def measure_throughput(users: int) -> None:
                 _, _, plan = plan_for(client, data)
                 to_send = len(plan.to_send)
                 started = time.perf_counter()
-                result = user_sync.apply_plan(plan, client.put_end_user,
+                result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
                                               concurrency=concurrency)
                 elapsed = time.perf_counter() - started
             ideal = to_send / concurrency * LATENCY_MS / 1000

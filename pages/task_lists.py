@@ -152,7 +152,8 @@ def run_outreach(plan: user_sync.Plan, selection: pd.DataFrame, request: tuple) 
         f"tag-{request[1]}-{request[2]}"))
     audit = user_sync.AuditLog(user_sync.default_audit_path())
     try:
-        result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder, audit=audit,
+        result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
+                                      recorder=recorder, audit=audit,
                                       concurrency=client.settings.max_concurrency, progress=show)
     finally:
         recorder.close()
@@ -161,7 +162,6 @@ def run_outreach(plan: user_sync.Plan, selection: pd.DataFrame, request: tuple) 
         user_sync.refresh_cache(client)
     except WhatfixError:  # the tagging is done and recorded; other pages refresh later
         st.toast("The end users could not be read again: other pages may show older data.")
-    ui.clear_caches()
     return {"result": result, "stem": f"outreach {request[1]} {request[2]} outcomes",
             "outcomes": outreach.outcomes_with_users(recorder.frame(), selection)}
 

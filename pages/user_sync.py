@@ -206,7 +206,8 @@ def run_apply(table: user_sync.SourceTable, plan: user_sync.Plan) -> dict[str, A
     recorder = user_sync.OutcomeRecorder(outcomes_path)
     audit = user_sync.AuditLog(user_sync.default_audit_path())
     try:
-        result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder, audit=audit,
+        result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
+                                      recorder=recorder, audit=audit,
                                       concurrency=client.settings.max_concurrency, progress=show)
     finally:
         recorder.close()
@@ -215,8 +216,7 @@ def run_apply(table: user_sync.SourceTable, plan: user_sync.Plan) -> dict[str, A
     try:
         user_sync.refresh_cache(client)
     except WhatfixError as exc:  # the sync itself is done and recorded: say so, go on
-        refresh_problem = exc.user_message
-    ui.clear_caches()  # every page shows the synced users and segment counts
+        refresh_problem = exc.user_message  # the page caches were cleared all the same
     outcomes = recorder.frame()
     return {
         "refresh_problem": refresh_problem,

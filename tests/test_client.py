@@ -28,6 +28,7 @@ from whatfix_data.errors import (
     WhatfixError,
 )
 from whatfix_data.simulator import SimulatorConfig, start_background
+from whatfix_data.user_sync import put_end_user
 
 TODAY = date(2026, 11, 27)
 PAST = {"startDate": "2026-10-01", "endDate": "2026-10-31"}
@@ -215,10 +216,10 @@ def test_revoked_key_gets_its_401_for_past_windows_and_keeps_getting_it(
 
 def test_upsert_creates_updates_and_reports_rejections(own_server, make_settings) -> None:
     with WhatfixClient(make_settings(server=own_server)) as client:
-        created, body = client.put_end_user("new-user-1", {"email": "n1@acme.example",
+        created, body = put_end_user(client, "new-user-1", {"email": "n1@acme.example",
                                                            "attributes": {"role": "PM"}})
-        updated, _ = client.put_end_user("new-user-1", {"attributes": {"role": "Admin"}})
-        rejected, error = client.put_end_user("new-user-2", {"attributes": "not an object"})
+        updated, _ = put_end_user(client, "new-user-1", {"attributes": {"role": "Admin"}})
+        rejected, error = put_end_user(client, "new-user-2", {"attributes": "not an object"})
     assert (created, updated, rejected) == (201, 200, 400)
     assert body["userId"] == "new-user-1"
     assert error.get("message")
@@ -245,26 +246,27 @@ def test_pages_run_concurrently_within_the_bound(make_sim_server, make_settings)
 
 
 def test_completeness_check_catches_lost_and_doubled_rows() -> None:
-    from whatfix_data.client import PAGE_SIZE, FetchMeta, _completeness_problem, _Page
+    from whatfix_data.pagination import PAGE_SIZE, Page, completeness_problem
+    from whatfix_data.results import FetchMeta
 
     meta = FetchMeta.combine([])
     rows = [{"userId": f"u{i}"} for i in range(PAGE_SIZE + 3)]
     full, rest = rows[:PAGE_SIZE], rows[PAGE_SIZE:]
     total = len(rows)
-    assert _completeness_problem([_Page(full, total, meta, 1), _Page(rest, total, meta, 2)],
-                                 ("userId",)) == ("", True)
+    assert completeness_problem([Page(full, total, meta, 1), Page(rest, total, meta, 2)],
+                                ("userId",)) == ("", True)
     # the data ended early: a short page, not worth fetching again
-    problem, retry = _completeness_problem([_Page(full, total, meta, 1),
-                                            _Page(rest[:2], total, meta, 2)], ("userId",))
+    problem, retry = completeness_problem([Page(full, total, meta, 1),
+                                           Page(rest[:2], total, meta, 2)], ("userId",))
     assert "page 2 held 2 of the 3 rows" in problem and not retry
-    doubled = [_Page(full, total, meta, 1), _Page([full[5], *rest[:2]], total, meta, 2)]
-    problem, retry = _completeness_problem(doubled, ("userId",))
+    doubled = [Page(full, total, meta, 1), Page([full[5], *rest[:2]], total, meta, 2)]
+    problem, retry = completeness_problem(doubled, ("userId",))
     assert "duplicate id 'u5'" in problem and retry
-    moved = [_Page(full, total, meta, 1), _Page(rest, total + 1, meta, 2)]
-    problem, retry = _completeness_problem(moved, ("userId",))
+    moved = [Page(full, total, meta, 1), Page(rest, total + 1, meta, 2)]
+    problem, retry = completeness_problem(moved, ("userId",))
     assert "total count changed" in problem and retry
     pairs = [{"userId": "u1", "taskListId": "t1"}, {"userId": "u1", "taskListId": "t2"}]
-    assert _completeness_problem([_Page(pairs, 2, meta)], ("userId", "taskListId")) == ("", True)
+    assert completeness_problem([Page(pairs, 2, meta)], ("userId", "taskListId")) == ("", True)
 
 
 def test_bodies_cut_mid_transfer_are_fetched_again(make_sim_server, make_settings) -> None:
@@ -273,7 +275,7 @@ def test_bodies_cut_mid_transfer_are_fetched_again(make_sim_server, make_setting
     settings = make_settings(server=cutting, retries=8)
     with WhatfixClient(settings) as client:  # the credential check survives cuts too
         users = client.get_all_pages("/end-users", kind="list", id_field="userId")
-        status, _ = client.put_end_user("cut-user", {"email": "cut@acme.example"})
+        status, _ = put_end_user(client, "cut-user", {"email": "cut@acme.example"})
     assert len(users.records) == users.meta.total_count == 300
     assert status in (200, 201)
     assert cutting.stats()["faults"].get("dropped", 0) > 0
@@ -295,7 +297,7 @@ CUT_PATHS = {
                                      {**PAST, "format": "csv"}),
     "get_bytes": lambda c: c.get_bytes("/reports/summary/mostPopularFlows",
                                        {**PAST, "format": "csv"}),
-    "put_end_user": lambda c: c.put_end_user("cut-user", {"email": "cut@acme.example"}),
+    "put_end_user": lambda c: put_end_user(c, "cut-user", {"email": "cut@acme.example"}),
 }
 
 
@@ -472,7 +474,8 @@ _ids = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["a", "b", "1"])
 def test_duplicate_ids_are_found_exactly_like_a_plain_walk(records, id_fields) -> None:
     import json
 
-    from whatfix_data.client import FetchMeta, _first_duplicate, _Page
+    from whatfix_data.pagination import Page, first_duplicate
+    from whatfix_data.results import FetchMeta
 
     def plain(value):
         return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
@@ -489,5 +492,5 @@ def test_duplicate_ids_are_found_exactly_like_a_plain_walk(records, id_fields) -
             expected = key
             break
         seen.add(comparable)
-    page = _Page(records, len(records), FetchMeta.combine([]))
-    assert _first_duplicate([page], id_fields) == expected
+    page = Page(records, len(records), FetchMeta.combine([]))
+    assert first_duplicate([page], id_fields) == expected

@@ -32,6 +32,7 @@ from whatfix_data.datasets import (
 )
 from whatfix_data.errors import AuthenticationError, BadResponseError
 from whatfix_data.simulator import SimulatorConfig, start_background
+from whatfix_data.user_sync import account_changed, put_end_user
 from whatfix_data.windows import DateRange, split_range
 
 TODAY = date(2026, 11, 27)
@@ -225,13 +226,14 @@ def test_ranges_with_today_and_disabled_cache_are_not_kept_forever(make_settings
         assert load_dataset(client, "flows", SHORT).meta.network_requests == 1
 
 
-def test_an_upsert_drops_the_memoized_user_list(make_sim_server, make_settings) -> None:
+def test_a_user_sync_drops_the_memoized_user_list(make_sim_server, make_settings) -> None:
     server = make_sim_server()
     with WhatfixClient(make_settings(server=server)) as client:
         before = load_dataset(client, "end-users", None)
         assert load_dataset(client, "end-users", None).meta.network_requests == 0
-        status, _ = client.put_end_user("brand-new-user", {"email": "new@acme.example"})
+        status, _ = put_end_user(client, "brand-new-user", {"email": "new@acme.example"})
         assert status == 201
+        account_changed(client)  # what user_sync.refresh_cache does first, once per sync
         client.get_all_pages("/end-users", kind="list", id_field="userId", refresh=True)
         after = load_dataset(client, "end-users", None)
     assert len(after.frame) == len(before.frame) + 1

@@ -295,12 +295,13 @@ def test_hostile_names_from_the_api_are_neutralised_in_csv_and_xlsx(
     from whatfix_data.client import WhatfixClient
     from whatfix_data.datasets import load_end_users
     from whatfix_data.frames import clean_text
+    from whatfix_data.user_sync import put_end_user
 
     server = make_sim_server(users=20)
     with WhatfixClient(make_settings(server=server)) as client:
         for index, name in enumerate(HOSTILE_NAMES):
-            status, _ = client.put_end_user(
-                f"hostile-{index}",
+            status, _ = put_end_user(
+                client, f"hostile-{index}",
                 {"email": f"hostile{index}@acme.example", "name": name,
                  "attributes": {"department": name}},
             )

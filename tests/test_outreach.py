@@ -118,8 +118,8 @@ def test_preview_apply_under_faults_then_rerun_sends_nothing(make_sim_server, tm
         assert "nudge_onboarding" in rule["name"]
         recorder = user_sync.OutcomeRecorder(tmp_path / "outcomes.csv")
         audit = user_sync.AuditLog(tmp_path / "audit.jsonl")
-        result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder, audit=audit,
-                                      concurrency=8)
+        result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
+                                      recorder=recorder, audit=audit, concurrency=8)
         recorder.close()
         audit.close()
         outcomes = recorder.frame()
@@ -134,7 +134,8 @@ def test_preview_apply_under_faults_then_rerun_sends_nothing(make_sim_server, tm
                 break
             assert len(rerun.to_send) <= int((outcomes["outcome"] == "failed").sum())
             recorder = user_sync.OutcomeRecorder()
-            user_sync.apply_plan(rerun, client.put_end_user, recorder=recorder, concurrency=8)
+            user_sync.apply_plan(rerun, user_sync.end_user_writer(client), recorder=recorder,
+                                 concurrency=8)
             outcomes = recorder.frame()
         sent = []
         final = outreach.build_plan(selection, tag, current)

@@ -112,8 +112,8 @@ def test_apply_gives_every_row_one_outcome_and_matches_the_preview(
     audit_path = tmp_path / "audit.jsonl"
     recorder = user_sync.OutcomeRecorder(outcomes_path)
     audit = user_sync.AuditLog(audit_path)
-    result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder, audit=audit,
-                                  concurrency=4)
+    result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
+                                  recorder=recorder, audit=audit, concurrency=4)
     recorder.close()
     audit.close()
     assert result.counts == {"created": 1, "updated": 2, "unchanged": 1, "invalid": 2,
@@ -140,7 +140,7 @@ def test_audit_log_has_names_but_no_values_or_credentials(
         client, sample, sync_settings, tmp_path) -> None:
     _, plan = _plan(client, sample)
     audit = user_sync.AuditLog(tmp_path / "audit.jsonl")
-    user_sync.apply_plan(plan, client.put_end_user, audit=audit)
+    user_sync.apply_plan(plan, user_sync.end_user_writer(client), audit=audit)
     audit.close()
     entries = user_sync.read_audit_log(tmp_path / "audit.jsonl")
     assert len(entries) == 3  # one per row sent
@@ -173,7 +173,7 @@ def test_api_refusal_is_a_failed_row_with_the_api_message(client) -> None:
     plan = user_sync.build_plan(validation, pd.DataFrame(), None)
     plan.actions.at[0, "body"] = {"userId": "u-1", "email": "no-at-sign"}  # what the API refuses
     recorder = user_sync.OutcomeRecorder()
-    result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder)
+    result = user_sync.apply_plan(plan, user_sync.end_user_writer(client), recorder=recorder)
     assert result.counts["failed"] == 1
     message = recorder.frame().loc[0, "message"]
     assert "(400)" in message and "email must be a valid email address" in message
@@ -191,7 +191,7 @@ def test_interrupted_apply_accounts_for_every_row_and_resumes(client, tmp_path) 
     def put(user_id: str, body: dict):
         if recorder.counts["created"] >= 10:
             stop.set()
-        return client.put_end_user(user_id, body)
+        return user_sync.put_end_user(client, user_id, body)
 
     result = user_sync.apply_plan(plan, put, recorder=recorder, concurrency=2, stop=stop)
     recorder.close()
@@ -226,7 +226,7 @@ def test_fault_mode_every_row_accounted_and_retry_converges(tmp_path) -> None:
             text = "\n".join(lines) + "\n"
             table, plan = _load_with_retries(api, text)
             recorder = user_sync.OutcomeRecorder()
-            result = user_sync.apply_plan(plan, api.put_end_user, recorder=recorder,
+            result = user_sync.apply_plan(plan, user_sync.end_user_writer(api), recorder=recorder,
                                           concurrency=8)
             assert sum(result.counts.values()) == 81 and result.counts["invalid"] == 1
             assert recorder.frame()["row"].is_unique
@@ -236,8 +236,8 @@ def test_fault_mode_every_row_accounted_and_retry_converges(tmp_path) -> None:
                 retry_text = user_sync.failed_rows_csv(table, recorder.frame()).decode()
                 table, plan = _load_with_retries(api, retry_text)
                 recorder = user_sync.OutcomeRecorder()
-                result = user_sync.apply_plan(plan, api.put_end_user, recorder=recorder,
-                                              concurrency=8)
+                result = user_sync.apply_plan(plan, user_sync.end_user_writer(api),
+                                              recorder=recorder, concurrency=8)
             assert result.counts["failed"] == 0
             _, final = _load_with_retries(api, text)
             assert final.summary()["unchanged"] == 80  # the API now equals the valid rows
@@ -267,7 +267,7 @@ def test_outcomes_file_is_streamed_while_applying(client, tmp_path) -> None:
 
     def put(user_id: str, body: dict):
         seen.append(len(path.read_text().splitlines()))
-        return client.put_end_user(user_id, body)
+        return user_sync.put_end_user(client, user_id, body)
 
     user_sync.apply_plan(plan, put, recorder=recorder, concurrency=1)
     # No close(): an interruption would leave the file as it is now, and it is complete.

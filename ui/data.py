@@ -28,6 +28,7 @@ from whatfix_data.commands import warm as warm_command
 from whatfix_data.config import Settings
 from whatfix_data.datasets import Dataset
 from whatfix_data.errors import WhatfixError
+from whatfix_data.user_sync import on_account_change
 
 # st.cache_data entries expire after this; the client's HTTP cache then decides what is fresh.
 DATA_TTL_S = 300
@@ -331,6 +332,15 @@ def clear_caches() -> None:
     _cached_membership.clear()
     with contextlib.suppress(Exception):  # outside a script run there is no session state
         st.session_state.pop(K_FAILURES, None)  # a refresh asks the API again at once
+
+
+def _after_user_sync(cache_scope: str) -> None:
+    """A user sync changed an account's users: the page caches go (every scope: they are
+    rebuilt cheaply from the datasets memo, which drops only that account's lists)."""
+    clear_caches()
+
+
+on_account_change(_after_user_sync)  # called by user_sync.refresh_cache, once per sync
 
 
 # --------------------------------------------------------------------------------- data health

@@ -32,7 +32,6 @@ from whatfix_data.client import (
     KIND_WINDOW,
     FetchMeta,
     WhatfixClient,
-    on_account_change,
     total_count,
 )
 from whatfix_data.config import CACHE_OFF
@@ -295,14 +294,13 @@ def clear_account(client: WhatfixClient) -> int:
     return deleted
 
 
-def _forget_lists(cache_scope: str) -> None:
-    """After an upsert: the memoized user list and segment counts of that account are outdated."""
+def forget_lists(cache_scope: str) -> None:
+    """After a user sync: the memoized user list and segment counts of that account are outdated.
+
+    Registered by `user_sync.remote` (its `on_account_change`), which calls it once per sync."""
     with _memo_lock:
         for key in [k for k in _memo if k[0] == cache_scope and k[1] in LIST_DATASETS]:
             del _memo[key]
-
-
-on_account_change(_forget_lists)
 
 
 def _memo_lifetime(client: WhatfixClient, name: str, date_range: DateRange | None) -> float | None:

@@ -8,7 +8,7 @@ targets exactly those users. The flow reuses User Sync end to end::
     tag = parse_attribute("nudge_onboarding=2026-12")              # which attribute
     current = user_sync.load_current(client)                       # end users + segments, fresh
     plan = build_plan(selection, tag, current)                     # user_sync.preview: the diff
-    user_sync.apply_plan(plan, client.put_end_user, ...)           # bounded, resumable, audited
+    user_sync.apply_plan(plan, user_sync.end_user_writer(client), ...)   # bounded, resumable
 
 Each selected user is one "row": updated (the attribute is set, every other attribute kept),
 unchanged (already tagged: nothing sent, so a re-run sends nothing), invalid (not an end user in

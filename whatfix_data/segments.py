@@ -37,6 +37,8 @@ from typing import Any
 
 import pandas as pd
 
+from whatfix_data.json_keys import json_key
+
 OPERATORS: tuple[str, ...] = (
     "equals",
     "notEquals",
@@ -251,26 +253,12 @@ def matches(
 # --------------------------------------------------------------------------- vectorised membership
 
 
-def _hashable(value: Any) -> Any:
-    """A hashable key for caching a rule result per distinct attribute value."""
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return ("__list__", type(value).__name__, tuple(_hashable(v) for v in value))
-    if isinstance(value, dict):
-        return ("__dict__", tuple(sorted((str(k), _hashable(v)) for k, v in value.items())))
-    try:
-        hash(value)
-    except TypeError:
-        return ("__repr__", repr(value))
-    # bool/int/float collide as dict keys (True == 1 == 1.0) but differ in our rules.
-    return (type(value).__name__, value)
-
-
 def _rule_mask(attribute_column: list[Any], rule: Rule) -> list[bool]:
     """Evaluate one rule over a column of attribute values, once per distinct value."""
     cache: dict[Any, bool] = {}
     result: list[bool] = []
     for value in attribute_column:
-        key = _hashable(value)
+        key = json_key(value)  # one key per distinct JSON value (1, 1.0 and True differ)
         hit = cache.get(key)
         if hit is None:
             hit = value_matches(rule.operator, value, rule.value)

@@ -131,8 +131,9 @@ def _apply(args: argparse.Namespace, plan: user_sync.Plan, client: WhatfixClient
 
     try:
         with _sigterm_as_interrupt():
-            result = user_sync.apply_plan(plan, client.put_end_user, recorder=recorder,
-                                          audit=audit, concurrency=concurrency, progress=show)
+            result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
+                                          recorder=recorder, audit=audit,
+                                          concurrency=concurrency, progress=show)
     finally:
         bar.close()
         recorder.close()

@@ -7,9 +7,9 @@ The flow, shared by the page (pages/user_sync.py) and the CLI (``sync-users``)::
     validation = validate(table, mapping)            # validation: every problem with its row
     current = load_current(client)                   # remote: end users + segments, fresh
     plan = build_plan(validation, current.end_users, current.segments)   # preview: the diff
-    result = apply_plan(plan, client.put_end_user, recorder=OutcomeRecorder(path),
+    result = apply_plan(plan, end_user_writer(client), recorder=OutcomeRecorder(path),
                         audit=AuditLog(default_audit_path()))            # apply: one outcome/row
-    refresh_cache(client)
+    refresh_cache(client)          # the one place a sync invalidates caches, then re-fetches
 
 Every input row ends in exactly one outcome: created, updated, unchanged, invalid or failed.
 """
@@ -41,7 +41,15 @@ from whatfix_data.user_sync.outcomes import (
 )
 from whatfix_data.user_sync.preview import Plan, build_plan, value_changes
 from whatfix_data.user_sync.reading import SourceTable, SyncFileError, read_path, read_upload
-from whatfix_data.user_sync.remote import CurrentState, load_current, refresh_cache
+from whatfix_data.user_sync.remote import (
+    CurrentState,
+    account_changed,
+    end_user_writer,
+    load_current,
+    on_account_change,
+    put_end_user,
+    refresh_cache,
+)
 from whatfix_data.user_sync.validation import MAX_ATTRIBUTES, Validation, validate
 
 SYNC_DIR_ENV = "WHATFIX_SYNC_DIR"
@@ -95,19 +103,23 @@ __all__ = [
     "SourceTable",
     "SyncFileError",
     "Validation",
+    "account_changed",
     "apply_plan",
     "audit_run_jsonl",
     "build_plan",
     "default_audit_path",
+    "end_user_writer",
     "failed_rows_csv",
     "failed_rows_frame",
     "guess_mapping",
     "load_current",
     "new_outcomes_path",
+    "on_account_change",
     "outcome_summary",
     "outcomes_csv",
     "parse_mapping_options",
     "private_sync_dir",
+    "put_end_user",
     "read_audit_log",
     "read_path",
     "read_upload",

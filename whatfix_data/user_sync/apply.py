@@ -2,7 +2,7 @@
 
 Invalid rows (never sent) and unchanged rows (no request) get their outcome first; then worker
 threads send the rest in file order. Retries and backoff on 429/5xx happen inside the client
-(``WhatfixClient.put_end_user``); what is still an error afterwards is the row's ``failed``
+(``user_sync.remote.put_end_user``); what is still an error afterwards is the row's ``failed``
 message. Interrupting (Ctrl-C, SIGTERM, a closed browser tab) stops new requests, records the
 replies in flight, and marks every row not sent as ``failed`` ("not sent"), so the outcomes
 still add up and the failed-rows file holds everything left to do.
@@ -194,7 +194,7 @@ def apply_plan(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> ApplyResult:
-    """Send the plan's rows with ``put`` (normally ``WhatfixClient.put_end_user``).
+    """Send the plan's rows with ``put`` (normally ``user_sync.end_user_writer(client)``).
 
     Returns when every row has its outcome. Ctrl-C (KeyboardInterrupt) and ``stop`` end the run
     early and are reported as ``interrupted``; any other exception raised by ``progress`` (such as
