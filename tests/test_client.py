@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whatfix_data.client import PAGE_SIZE, WhatfixClient, total_count
+from whatfix_data.client import PAGE_SIZE, WhatfixClient
 from whatfix_data.errors import (
     ApiUnavailableError,
     AuthenticationError,
@@ -349,29 +349,6 @@ SCENARIO_MESSAGE_S = 5  # "a clear message within seconds" on a loopback server
 
 def _served(server) -> int:
     return server.stats()["requests"]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.one_of(st.integers(min_value=-10**40, max_value=10**40),
-                 st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=60),
-                 st.booleans(), st.none(), st.lists(st.integers(), max_size=3)),
-       st.integers(min_value=0, max_value=10**9))
-def test_total_count_is_a_whole_number_within_max_rows_or_one_clear_error(raw, max_rows):
-    payload = {"data": [], "pagination": {"totalCount": raw}}
-    whole = (not isinstance(raw, bool) and (isinstance(raw, int) or (
-        isinstance(raw, float) and raw.is_integer()) or (
-        isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit()
-        and len(raw.strip()) <= 30)))
-    if not whole or int(raw) < 0:
-        with pytest.raises(BadResponseError, match="task-completion") as caught:
-            total_count(payload, "task-completion", max_rows)
-        assert "totalCount" in str(caught.value)
-    elif int(raw) > max_rows:
-        with pytest.raises(TooLargeError, match="WHATFIX_MAX_ROWS") as caught:
-            total_count(payload, "task-completion", max_rows)
-        assert "task-completion" in str(caught.value)
-    else:
-        assert total_count(payload, "task-completion", max_rows) == int(raw)
 
 
 @pytest.mark.parametrize(("scenario", "error", "words"), [

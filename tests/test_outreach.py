@@ -163,7 +163,7 @@ def test_other_attributes_are_kept_and_unknown_users_skipped(make_sim_server):
         plan = outreach.build_plan(selection, tag, before)
         assert plan.summary()["invalid"] == 1
         assert plan.invalid["message"].tolist() == [outreach.NOT_AN_END_USER]
-        user_sync.apply_plan(plan, client.put_end_user)
+        user_sync.apply_plan(plan, user_sync.end_user_writer(client))
         after = user_sync.load_current(client).end_users.set_index("user_id")["attributes"]
     old = before.end_users.set_index("user_id")["attributes"]
     for uid in selection["user_id"][:-1]:

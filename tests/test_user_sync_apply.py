@@ -158,10 +158,10 @@ def test_audit_log_has_names_but_no_values_or_credentials(
 def test_running_the_same_file_twice_sends_nothing_the_second_time(
         client, sample, sync_server) -> None:
     _, plan = _plan(client, sample)
-    user_sync.apply_plan(plan, client.put_end_user)
+    user_sync.apply_plan(plan, user_sync.end_user_writer(client))
     before = sync_server.stats()["byOperation"].get("upsertEndUser", 0)
     _, again = _plan(client, sample)
-    result = user_sync.apply_plan(again, client.put_end_user)
+    result = user_sync.apply_plan(again, user_sync.end_user_writer(client))
     assert again.summary()["unchanged"] == 4
     assert result.sent == 0
     assert sync_server.stats()["byOperation"].get("upsertEndUser", 0) == before

@@ -59,10 +59,19 @@ def end_user_writer(client: WhatfixClient) -> Put:
     return partial(put_end_user, client)
 
 
-def on_account_change(listener: AccountListener) -> None:
-    """Register `listener(cache_scope)`, called once by `refresh_cache` after a sync."""
+def on_account_change(listener: AccountListener) -> Callable[[], None]:
+    """Register `listener(cache_scope)`, called once by `refresh_cache` after a sync.
+
+    Returns a function that unregisters it (registering twice keeps one entry).
+    """
     if listener not in _account_listeners:
         _account_listeners.append(listener)
+
+    def unregister() -> None:
+        if listener in _account_listeners:
+            _account_listeners.remove(listener)
+
+    return unregister
 
 
 def account_changed(client: WhatfixClient) -> None:
