@@ -153,12 +153,10 @@ def run_outreach(plan: user_sync.Plan, selection: pd.DataFrame, request: tuple) 
 def outreach_result(stored: dict[str, Any]) -> None:
     """The last tagging run: counts per outcome, the outcomes download, what failed."""
     result = stored["result"]
-    if result.interrupted:
-        st.warning("The tagging was interrupted: run it again to tag the users still missing "
-                   "(users already tagged are not sent again).", icon=":material/pause:")
-    else:
-        st.success(f"Tagging finished: each of the {result.total:,} users has an outcome.",
-                   icon=":material/check_circle:")
+    apply_ui.run_banner(
+        result, interrupted="The tagging was interrupted: run it again to tag the users still "
+        "missing (users already tagged are not sent again).",
+        finished=f"Tagging finished: each of the {result.total:,} users has an outcome.")
     apply_ui.outcome_counts(result)
     st.download_button("Download outcomes CSV", data=exports.to_csv_bytes(stored["outcomes"]),
                        file_name=ui.stem_file_name(stored["stem"], "csv"), mime="text/csv",

@@ -213,12 +213,10 @@ def run_apply(table: user_sync.SourceTable, plan: user_sync.Plan) -> dict[str, A
 def result_section(stored: dict[str, Any]) -> None:
     """Counts per outcome, where the files are, and the downloads."""
     result = stored["result"]
-    if result.interrupted:
-        st.warning("The sync was interrupted. Rows not sent are marked failed: upload the "
-                   "failed rows (or the whole file) again to finish.", icon=":material/pause:")
-    else:
-        st.success(f"Sync finished: every one of the {result.total:,} rows has an outcome.",
-                   icon=":material/check_circle:")
+    apply_ui.run_banner(
+        result, interrupted="The sync was interrupted. Rows not sent are marked failed: upload "
+        "the failed rows (or the whole file) again to finish.",
+        finished=f"Sync finished: every one of the {result.total:,} rows has an outcome.")
     if stored.get("refresh_problem"):
         st.warning("The end users could not be read again after the sync, so other pages may "
                    f"show older data for a while: {ui.md_escape(stored['refresh_problem'])}")

@@ -67,3 +67,11 @@ def outcome_counts(result: ApplyResult) -> None:
     cells = st.columns(len(OUTCOMES))
     for cell, name in zip(cells, OUTCOMES, strict=True):
         cell.metric(name.capitalize(), f"{result.counts.get(name, 0):,}")
+
+
+def run_banner(result: ApplyResult, *, interrupted: str, finished: str) -> None:
+    """A warning when the run was interrupted (``interrupted``), else a success (``finished``)."""
+    if result.interrupted:
+        st.warning(interrupted, icon=":material/pause:")
+    else:
+        st.success(finished, icon=":material/check_circle:")
