@@ -20,8 +20,6 @@ sequential / (export - start-up) >= 6. Usage: `python bench/bench_cli_export.py 
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import resource
 import subprocess
@@ -34,8 +32,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench_fetch import recorded_urls, sequential, sim_stats  # noqa: E402
-from sim_process import demo_settings, server_process  # noqa: E402
+import support  # noqa: E402
 
 from whatfix_data.client import WhatfixClient  # noqa: E402
 from whatfix_data.datasets import DATASETS, load_dataset  # noqa: E402
@@ -92,27 +89,27 @@ def library_load(settings, date_range: DateRange) -> tuple[float, int]:
 def run(users: int, latency_ms: int, concurrency: int) -> dict:
     end = today_utc()
     start = end - timedelta(days=DAYS - 1)
-    with server_process(users, latency_ms) as base_url, \
+    with support.server_process(users, latency_ms) as base_url, \
             tempfile.TemporaryDirectory(prefix="whatfix-bench-cli-") as folder:
         cache = str(Path(folder) / "http_cache.sqlite")
-        settings = demo_settings(base_url, cache, concurrency)
+        settings = support.demo_settings(base_url, cache, concurrency)
         env = cli_env(settings, cache)
         cli = [sys.executable, "-m", "whatfix_data"]
         startup_s = min(timed([*cli, "export", "--help"], env, Path(folder))
                         for _ in range(STARTUP_RUNS))
-        before = sim_stats(base_url)["requests"]
+        before = support.sim_stats(base_url)["requests"]
         cpu_before = children_cpu_s()
         export_s = timed([*cli, "export", "all", "--start", start.isoformat(), "--end",
                           end.isoformat(), "--out", str(Path(folder) / "out"), "--quiet"],
                          env, Path(folder))
         export_cpu_s = children_cpu_s() - cpu_before
-        after = sim_stats(base_url)
+        after = support.sim_stats(base_url)
         requests_made = after["requests"] - before
-        urls = recorded_urls(settings)
+        urls = support.recorded_urls(settings)
         library_s, library_requests = library_load(
-            demo_settings(base_url, str(Path(folder) / "library.sqlite"), concurrency),
+            support.demo_settings(base_url, str(Path(folder) / "library.sqlite"), concurrency),
             DateRange(start, end))
-        sequential_s = sequential(settings, urls)
+        sequential_s = support.sequential(settings, urls)
     limit_s = requests_made / concurrency * latency_ms / 1000
     work_s = export_s - startup_s
     return {
@@ -132,21 +129,14 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=DEFAULT_USERS)
-    parser.add_argument("--latency-ms", type=int, default=DEFAULT_LATENCY_MS)
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
-    args = parser.parse_args()
+    args = support.server_arguments(__doc__, DEFAULT_USERS, DEFAULT_LATENCY_MS, DEFAULT_CONCURRENCY)
     figures = run(args.users, args.latency_ms, args.concurrency)
-    print(json.dumps(figures, indent=2))
     verdicts = {
         f"export - start-up <= {TARGET_RATIO} x limit": figures["ratio_to_limit"] <= TARGET_RATIO,
         f"sequential / export >= {TARGET_SPEEDUP}":
             figures["speedup_vs_sequential"] >= TARGET_SPEEDUP,
     }
-    for target, met in verdicts.items():
-        print(f"{'MET ' if met else 'MISS'}  {target}")
-    return 0 if all(verdicts.values()) else 1
+    return support.report(figures, verdicts)
 
 
 if __name__ == "__main__":

@@ -15,24 +15,28 @@ memory of this process. Usage: `python bench/bench_fetch.py [--users N] [--laten
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from sim_process import demo_settings, server_process  # noqa: E402
+from support import (  # noqa: E402
+    demo_settings,
+    peak_rss_mib,
+    recorded_urls,
+    report,
+    sequential,
+    server_arguments,
+    server_process,
+    sim_stats,
+)
 
-from whatfix_data.cache import INTEGRATION_KEY_HEADER, USER_HEADER  # noqa: E402
 from whatfix_data.client import WhatfixClient  # noqa: E402
 from whatfix_data.config import Settings  # noqa: E402
 from whatfix_data.datasets import load_dashboard  # noqa: E402
@@ -47,7 +51,6 @@ TARGET_COLD_RATIO = 1.3
 TARGET_SPEEDUP = 6.0
 TARGET_WARM_S = 1.0
 SERVER_START_TIMEOUT_S = 120
-CREDENTIAL_PROBE = "/segments?page=1&pageSize=1"
 # Warm start of a new process: only the HTTP cache file is warm (imports are not timed).
 NEW_PROCESS_WARM = """
 import json, sys, time
@@ -65,12 +68,6 @@ with WhatfixClient(settings) as client:
 """
 
 
-def sim_stats(base_url: str) -> dict:
-    """Requests served so far, from the server's /__sim__/stats."""
-    root = base_url.rsplit("/api/v1", 1)[0]
-    return requests.get(f"{root}/__sim__/stats", timeout=10).json()
-
-
 def timed_load(settings: Settings) -> tuple[float, int, object, float]:
     """(seconds, network requests, data, slot-seconds on the wire) of one dashboard load."""
     started = time.perf_counter()
@@ -82,25 +79,6 @@ def timed_load(settings: Settings) -> tuple[float, int, object, float]:
     return time.perf_counter() - started, requests_made, data, busy_s
 
 
-def recorded_urls(settings: Settings) -> list[str]:
-    """Every URL the cold load stored (all data requests), plus the live credential check."""
-    with WhatfixClient(settings, verify=False) as client:
-        urls = [response.url for response in client.cache.responses.values()]
-    return [f"{settings.base_url}/{settings.account_id}{CREDENTIAL_PROBE}", *urls]
-
-
-def sequential(settings: Settings, urls: list[str]) -> float:
-    """The same requests one at a time through a plain requests.Session (bodies parsed)."""
-    headers = {INTEGRATION_KEY_HEADER: settings.integration_key, USER_HEADER: settings.user}
-    started = time.perf_counter()
-    with requests.Session() as session:
-        for url in urls:
-            response = session.get(url, headers=headers, timeout=30)
-            response.raise_for_status()
-            response.json()
-    return time.perf_counter() - started
-
-
 def warm_new_process(settings: Settings) -> dict:
     """The warm load in a fresh interpreter: HTTP cache file only, no in-memory memo."""
     fields = {name: getattr(settings, name) for name in settings.__dataclass_fields__}
@@ -110,11 +88,6 @@ def warm_new_process(settings: Settings) -> dict:
         capture_output=True, text=True, check=True, timeout=600,
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(users: int, latency_ms: int, concurrency: int) -> dict:
@@ -166,13 +139,8 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=DEFAULT_USERS)
-    parser.add_argument("--latency-ms", type=int, default=DEFAULT_LATENCY_MS)
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
-    args = parser.parse_args()
+    args = server_arguments(__doc__, DEFAULT_USERS, DEFAULT_LATENCY_MS, DEFAULT_CONCURRENCY)
     figures = run(args.users, args.latency_ms, args.concurrency)
-    print(json.dumps(figures, indent=2))
     verdicts = {
         f"cold <= {TARGET_COLD_RATIO} x ideal": figures["cold_over_ideal"] <= TARGET_COLD_RATIO,
         f"sequential / cold >= {TARGET_SPEEDUP}":
@@ -180,9 +148,7 @@ def main() -> int:
         f"warm < {TARGET_WARM_S} s": figures["warm_s"] < TARGET_WARM_S,
         "warm: no data request": figures["warm_requests"] <= 1,  # 1 = the live credential check
     }
-    for target, met in verdicts.items():
-        print(f"{'MET ' if met else 'MISS'}  {target}")
-    return 0 if all(verdicts.values()) else 1
+    return report(figures, verdicts)
 
 
 if __name__ == "__main__":

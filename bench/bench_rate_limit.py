@@ -14,7 +14,6 @@ the window at the end. Usage: `python bench/bench_rate_limit.py [--rate-limit R]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
@@ -23,8 +22,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench_fetch import sim_stats  # noqa: E402
-from sim_process import demo_settings, server_process  # noqa: E402
+from support import demo_settings, report, server_process, sim_stats  # noqa: E402
 
 from whatfix_data.client import WhatfixClient  # noqa: E402
 from whatfix_data.errors import WhatfixError  # noqa: E402
@@ -96,13 +94,10 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=DEFAULT_USERS)
     args = parser.parse_args()
     figures = run(args.rate_limit, args.seconds, args.users)
-    print(json.dumps(figures, indent=2))
     verdicts = {f"{name}: throughput >= {TARGET_SHARE:.0%} of the limit":
                 part["share_of_limit"] >= TARGET_SHARE
                 for name, part in figures.items() if isinstance(part, dict)}
-    for target, met in verdicts.items():
-        print(f"{'MET ' if met else 'MISS'}  {target}")
-    return 0 if all(verdicts.values()) else 1
+    return report(figures, verdicts)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from sim_process import demo_settings, server_process  # noqa: E402
+from support import demo_settings, server_process  # noqa: E402
 
 from whatfix_data import images  # noqa: E402
 from whatfix_data.client import WhatfixClient  # noqa: E402

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim_process import demo_settings, server_process
+from support import demo_settings, server_process
 
 from whatfix_data import datasets
 from whatfix_data.client import WhatfixClient

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import pandas as pd  # noqa: E402
-from sim_process import demo_settings, server_process  # noqa: E402
+from support import demo_settings, server_process  # noqa: E402
 
 from whatfix_data import user_sync  # noqa: E402
 from whatfix_data.client import WhatfixClient  # noqa: E402

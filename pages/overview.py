@@ -61,37 +61,31 @@ def trends(current: ui.Filters) -> None:
     """
     common = {"previous_label": current.comparison_legend,
               "granularity": current.granularity, "subtitle": current.caption}
-    tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
-                    "Self-help views"])
     targets = target_ui.chart_targets()
-
-    def drawn(fig, metric: str):  # the KPI's target as a line, where its unit fits the chart
-        return target_ui.with_target_lines(fig, targets, metric, current.granularity)
-
-    with tabs[0], ui.section():
-        aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
-        ui.chart(drawn(charts.flow_activity_trend(aligned, **common), "flow_views"),
-                 key="ov_flow_trend", data=aligned, notes=True)
-        _scope_caption("flow-trend", current)
-    with tabs[1], ui.section():
-        aligned = ui.trend_windows("flow-trend", flow_stats.totals_by_window)
-        ui.chart(drawn(charts.completion_rate_trend(aligned, **common), "completion_rate"),
-                 key="ov_rate_trend",
-                 data=aligned, notes=True)
-        _scope_caption("flow-trend", current)
-    with tabs[2], ui.section():
-        aligned = ui.active_users_windows()
-        ui.chart(drawn(charts.active_users_trend(aligned, **common), "active_users"),
-                 key="ov_active_trend",
-                 data=aligned, notes=True)
-        _scope_caption("engagement-user-trend" if current.segment_id else "engagement-trend",
-                       current)
-    with tabs[3], ui.section():
-        aligned = ui.trend_windows("self-help-trend", self_help_stats.totals_by_window)
-        ui.chart(drawn(charts.self_help_views_trend(aligned, **common), "self_help_views"),
-                 key="ov_sh_trend",
-                 data=aligned, notes=True)
-        _scope_caption("self-help-trend", current)
+    active_dataset = "engagement-user-trend" if current.segment_id else "engagement-trend"
+    # (tab, the per-window frame, chart, the KPI whose target is drawn, chart key, the dataset
+    # the caption names)
+    tabs = [
+        ("Flow views and completions",
+         lambda: ui.trend_windows("flow-trend", flow_stats.totals_by_window),
+         charts.flow_activity_trend, "flow_views", "ov_flow_trend", "flow-trend"),
+        ("Completion rate", lambda: ui.trend_windows("flow-trend", flow_stats.totals_by_window),
+         charts.completion_rate_trend, "completion_rate", "ov_rate_trend", "flow-trend"),
+        ("Active users", ui.active_users_windows, charts.active_users_trend, "active_users",
+         "ov_active_trend", active_dataset),
+        ("Self-help views",
+         lambda: ui.trend_windows("self-help-trend", self_help_stats.totals_by_window),
+         charts.self_help_views_trend, "self_help_views", "ov_sh_trend", "self-help-trend"),
+    ]
+    for tab, (_, windows, make_chart, metric, key, dataset) in zip(
+            st.tabs([t[0] for t in tabs]), tabs, strict=True):
+        with tab, ui.section():
+            aligned = windows()
+            # the KPI's target as a line, where its unit fits the chart
+            fig = target_ui.with_target_lines(make_chart(aligned, **common), targets, metric,
+                                              current.granularity)
+            ui.chart(fig, key=key, data=aligned, notes=True)
+            _scope_caption(dataset, current)
 
 
 def best_and_worst(current: ui.Filters) -> None:

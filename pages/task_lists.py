@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from ui import apply as apply_ui
 from whatfix_data import charts, exports, outreach, user_sync
 from whatfix_data.analytics import tasks as task_stats
 from whatfix_data.errors import WhatfixError
-from whatfix_data.user_sync.apply import ApplyProgress
-from whatfix_data.user_sync.outcomes import FAILED, OUTCOMES
+from whatfix_data.user_sync.outcomes import FAILED
 
 K_OUTREACH_PLAN = "to_plan"  # (request, selection, Plan)
 K_OUTREACH_RESULT = "to_result"
@@ -141,43 +141,23 @@ def outreach_section(tasks: pd.DataFrame) -> None:
 
 def run_outreach(plan: user_sync.Plan, selection: pd.DataFrame, request: tuple) -> dict[str, Any]:
     """User Sync's apply with a progress bar; outcomes to a file and to the session."""
-    client = ui.client()
-    bar = st.progress(0.0, text="Starting")
-
-    def show(progress: ApplyProgress) -> None:
-        share = progress.sent / progress.to_send if progress.to_send else 1.0
-        bar.progress(min(share, 1.0), text=f"Tagged {progress.sent:,} of {progress.to_send:,}")
-
-    recorder = user_sync.OutcomeRecorder(user_sync.new_outcomes_path(
-        f"tag-{request[1]}-{request[2]}"))
-    audit = user_sync.AuditLog(user_sync.default_audit_path())
-    try:
-        result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
-                                      recorder=recorder, audit=audit,
-                                      concurrency=client.settings.max_concurrency, progress=show)
-    finally:
-        recorder.close()
-        audit.close()
-    try:
-        user_sync.refresh_cache(client)
-    except WhatfixError:  # the tagging is done and recorded; other pages refresh later
+    run = apply_ui.run_apply(
+        plan, user_sync.new_outcomes_path(f"tag-{request[1]}-{request[2]}"),
+        lambda progress: f"Tagged {progress.sent:,} of {progress.to_send:,}")
+    if run.refresh_problem:  # the tagging is done and recorded; other pages refresh later
         st.toast("The end users could not be read again: other pages may show older data.")
-    return {"result": result, "stem": f"outreach {request[1]} {request[2]} outcomes",
-            "outcomes": outreach.outcomes_with_users(recorder.frame(), selection)}
+    return {"result": run.result, "stem": f"outreach {request[1]} {request[2]} outcomes",
+            "outcomes": outreach.outcomes_with_users(run.outcomes, selection)}
 
 
 def outreach_result(stored: dict[str, Any]) -> None:
     """The last tagging run: counts per outcome, the outcomes download, what failed."""
     result = stored["result"]
-    if result.interrupted:
-        st.warning("The tagging was interrupted: run it again to tag the users still missing "
-                   "(users already tagged are not sent again).", icon=":material/pause:")
-    else:
-        st.success(f"Tagging finished: each of the {result.total:,} users has an outcome.",
-                   icon=":material/check_circle:")
-    cells = st.columns(len(OUTCOMES))
-    for cell, name in zip(cells, OUTCOMES, strict=True):
-        cell.metric(name.capitalize(), f"{result.counts.get(name, 0):,}")
+    apply_ui.run_banner(
+        result, interrupted="The tagging was interrupted: run it again to tag the users still "
+        "missing (users already tagged are not sent again).",
+        finished=f"Tagging finished: each of the {result.total:,} users has an outcome.")
+    apply_ui.outcome_counts(result)
     st.download_button("Download outcomes CSV", data=exports.to_csv_bytes(stored["outcomes"]),
                        file_name=ui.stem_file_name(stored["stem"], "csv"), mime="text/csv",
                        key="to_dl_outcomes", icon=":material/download:", on_click="ignore")

@@ -18,11 +18,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from ui import apply as apply_ui
 from whatfix_data import user_sync
 from whatfix_data.config import upload_limits
-from whatfix_data.errors import WhatfixError
 from whatfix_data.user_sync.apply import ApplyProgress
-from whatfix_data.user_sync.outcomes import FAILED, OUTCOMES
+from whatfix_data.user_sync.outcomes import FAILED
 
 UPLOAD_TYPES = ["csv", "xlsx", "txt", "tsv"]
 K_UPLOAD = "us_upload"
@@ -193,39 +193,19 @@ def apply_section(table: user_sync.SourceTable, plan: user_sync.Plan) -> None:
 
 def run_apply(table: user_sync.SourceTable, plan: user_sync.Plan) -> dict[str, Any]:
     """Apply with a live progress bar; the outcomes stream to a file under the sync folder."""
-    client = ui.client()
-    bar = st.progress(0.0, text="Starting")
-
-    def show(progress: ApplyProgress) -> None:
-        share = progress.sent / progress.to_send if progress.to_send else 1.0
+    def progress_text(progress: ApplyProgress) -> str:
         counts = ", ".join(f"{name} {count:,}" for name, count in progress.counts.items())
-        bar.progress(min(share, 1.0), text=f"Sent {progress.sent:,} of {progress.to_send:,} "
-                                           f"rows: {counts}")
+        return f"Sent {progress.sent:,} of {progress.to_send:,} rows: {counts}"
 
-    outcomes_path = user_sync.new_outcomes_path(table.file_name)
-    recorder = user_sync.OutcomeRecorder(outcomes_path)
-    audit = user_sync.AuditLog(user_sync.default_audit_path())
-    try:
-        result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
-                                      recorder=recorder, audit=audit,
-                                      concurrency=client.settings.max_concurrency, progress=show)
-    finally:
-        recorder.close()
-        audit.close()
-    refresh_problem = ""
-    try:
-        user_sync.refresh_cache(client)
-    except WhatfixError as exc:  # the sync itself is done and recorded: say so, go on
-        refresh_problem = exc.user_message  # the page caches were cleared all the same
-    outcomes = recorder.frame()
+    run = apply_ui.run_apply(plan, user_sync.new_outcomes_path(table.file_name), progress_text)
     return {
-        "refresh_problem": refresh_problem,
-        "result": result,
-        "outcomes": outcomes,
-        "failed_csv": user_sync.failed_rows_csv(table, outcomes),
-        "outcomes_path": str(outcomes_path),
-        "audit_path": str(audit.path),
-        "audit_run": audit.run_id,
+        "refresh_problem": run.refresh_problem,
+        "result": run.result,
+        "outcomes": run.outcomes,
+        "failed_csv": user_sync.failed_rows_csv(table, run.outcomes),
+        "outcomes_path": str(run.outcomes_path),
+        "audit_path": str(run.audit_path),
+        "audit_run": run.audit_run,
         "file_name": table.file_name,
     }
 
@@ -233,18 +213,14 @@ def run_apply(table: user_sync.SourceTable, plan: user_sync.Plan) -> dict[str, A
 def result_section(stored: dict[str, Any]) -> None:
     """Counts per outcome, where the files are, and the downloads."""
     result = stored["result"]
-    if result.interrupted:
-        st.warning("The sync was interrupted. Rows not sent are marked failed: upload the "
-                   "failed rows (or the whole file) again to finish.", icon=":material/pause:")
-    else:
-        st.success(f"Sync finished: every one of the {result.total:,} rows has an outcome.",
-                   icon=":material/check_circle:")
+    apply_ui.run_banner(
+        result, interrupted="The sync was interrupted. Rows not sent are marked failed: upload "
+        "the failed rows (or the whole file) again to finish.",
+        finished=f"Sync finished: every one of the {result.total:,} rows has an outcome.")
     if stored.get("refresh_problem"):
         st.warning("The end users could not be read again after the sync, so other pages may "
                    f"show older data for a while: {ui.md_escape(stored['refresh_problem'])}")
-    cells = st.columns(len(OUTCOMES))
-    for cell, name in zip(cells, OUTCOMES, strict=True):
-        cell.metric(name.capitalize(), f"{result.counts.get(name, 0):,}")
+    apply_ui.outcome_counts(result)
     st.caption("Download the outcomes (one line per row of the file) and this run's audit "
                "entries below; the server also keeps both in its user-sync folder.")
     source = stored["file_name"]

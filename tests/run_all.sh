@@ -40,6 +40,8 @@ export WHATFIX_TEST_REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
 ruff check .
 # Browser tests one at a time (each starts app servers and Chromium), then the rest on three
 # workers (pytest-xdist): most tests wait on HTTP, subprocesses or a browser, not on a core.
+# --dist loadgroup: a module marked xdist_group (costly module fixtures: servers, loaded data,
+# built packs) runs on one worker, so those fixtures are made once; other tests spread freely.
 pytest_run=(python3 -m pytest -c tests/pytest.ini --rootdir tests -p no:cacheprovider)
 "${pytest_run[@]}" tests/e2e "$@"
-"${pytest_run[@]}" -n "${WHATFIX_TEST_WORKERS:-3}" tests --ignore=tests/e2e "$@"
+"${pytest_run[@]}" -n "${WHATFIX_TEST_WORKERS:-3}" --dist loadgroup tests --ignore=tests/e2e "$@"

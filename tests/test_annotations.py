@@ -189,3 +189,18 @@ def test_imported_timestamps_must_be_timestamps(store):
     (note,) = store.list_notes()
     assert note.created_at != "<script>x</script>" and note.created_at.startswith("20")
     assert note.updated_at == "2026-11-20T10:00:00+00:00"
+
+
+def test_a_notes_file_from_before_the_record_store_keeps_its_notes(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    note = annotations.new_note(FIXED_TODAY, "Released v4.1 (written by the old store)",
+                                today=FIXED_TODAY)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (account TEXT NOT NULL, note_id TEXT NOT NULL, "
+                   "body TEXT NOT NULL, PRIMARY KEY (account, note_id))")
+        db.execute("INSERT INTO notes VALUES (?, ?, ?)", ("acme", note.note_id, note.to_json()))
+    assert annotations.SQLiteNoteStore(path, "acme").list_notes() == [note]
+    assert annotations.SQLiteNoteStore(path, "acme").list_notes() == [note]  # adopted once
+    assert annotations.SQLiteNoteStore(path, "other").list_notes() == []

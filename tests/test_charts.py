@@ -17,6 +17,10 @@ from hypothesis import strategies as st
 from whatfix_data import charts
 from whatfix_data.charts import style
 
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_charts")
+
 HOSTILE = "<b>x</b> & <script>alert(1)</script>"
 LONG_NAME = "Create a purchase order and route it for two-level approval in the ERP"
 

@@ -30,6 +30,10 @@ from whatfix_data.errors import (
 from whatfix_data.simulator import SimulatorConfig, start_background
 from whatfix_data.user_sync import put_end_user
 
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_client")
+
 TODAY = date(2026, 11, 27)
 PAST = {"startDate": "2026-10-01", "endDate": "2026-10-31"}
 WITH_TODAY = {"startDate": "2026-11-20", "endDate": "2026-11-27"}

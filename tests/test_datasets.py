@@ -35,6 +35,10 @@ from whatfix_data.simulator import SimulatorConfig, start_background
 from whatfix_data.user_sync import account_changed, put_end_user
 from whatfix_data.windows import DateRange, split_range
 
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_datasets")
+
 TODAY = date(2026, 11, 27)
 RANGE = DateRange(date(2026, 9, 1), date(2026, 11, 26))
 SHORT = DateRange(date(2026, 10, 5), date(2026, 10, 25))

@@ -30,6 +30,10 @@ from whatfix_data.review_pack.model import (
     format_cell,
 )
 
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_review_pack")
+
 HOSTILE = '=HYPERLINK("http://x","y")'
 # Standard deviation of grey levels above which a rendered slide region is "not blank".
 MIN_CHART_STDDEV = 12.0

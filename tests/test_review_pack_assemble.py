@@ -22,7 +22,9 @@ from whatfix_data import glossary
 from whatfix_data.review_pack.model import DEFINITIONS, ReviewContent, format_cell
 from whatfix_data.windows import DateRange, format_day
 
-pytestmark = pytest.mark.slow
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_review_pack_assemble")]
 
 # Quoted names: an opening quote after a space or "(" (so "members' average" is no name).
 QUOTED = re.compile(r"(?:^|(?<=[\s(]))'(.+?)'(?=[\s),.;:]|$)")

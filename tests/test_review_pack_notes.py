@@ -17,7 +17,9 @@ from whatfix_data.review_pack.assemble import collect_content
 from whatfix_data.review_pack.notes import NOTES_TITLE, add_notes
 from whatfix_data.windows import DateRange
 
-pytestmark = pytest.mark.slow
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_review_pack_notes")]
 
 RANGE = DateRange(FIXED_TODAY - timedelta(days=13), FIXED_TODAY)
 FORMULA = "=HYPERLINK(\"http://evil.example\")"

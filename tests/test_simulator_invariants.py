@@ -19,6 +19,10 @@ from support import sim_headers
 from whatfix_data import segments as segment_rules
 from whatfix_data.simulator import SimServer, SimulatorConfig, start_background
 
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_simulator_invariants")
+
 TODAY = date(2026, 11, 27)
 SEEDS = (3, 7, 19)
 USERS = 180

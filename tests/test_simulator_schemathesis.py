@@ -19,6 +19,10 @@ from schemathesis.config import SchemathesisConfig
 
 from whatfix_data.simulator import SimServer, SimulatorConfig, start_background
 
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_simulator_schemathesis")
+
 SPEC = Path(__file__).resolve().parents[1] / "whatfix_data" / "openapi.yml"
 MAX_EXAMPLES = 40  # per operation: the nine operations take a few seconds
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

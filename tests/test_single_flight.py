@@ -26,6 +26,10 @@ from whatfix_data.client import WhatfixClient
 from whatfix_data.simulator import SimulatorConfig, start_background
 from whatfix_data.windows import DateRange
 
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_single_flight")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PAST = DateRange.from_iso("2026-08-01", "2026-10-29")  # 90 days, all before FIXED_TODAY
 KEY = ("scope-of-test", "engagement", PAST, None)

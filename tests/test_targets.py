@@ -16,6 +16,10 @@ from whatfix_data import targets as T
 from whatfix_data.client import WhatfixClient
 from whatfix_data.windows import DateRange
 
+# One worker runs this module: its module-scoped fixtures (servers, loaded data, built packs)
+# are then made once, not once per xdist worker (tests/run_all.sh: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_targets")
+
 RANGE = DateRange.from_iso("2026-11-01", "2026-11-26")
 
 

@@ -10,7 +10,8 @@ pure functions of ``whatfix_data``, and render with :func:`table`, :func:`chart`
 - ``ui.data``: datasets through Streamlit's caches keyed by scope, segment filtering, data health;
 - ``ui.render``: sections that fail on their own, tables and charts with downloads, KPI cards;
 - ``ui.review``: the review-pack button;
-- ``ui.annotations``: the notes editor and the notes drawn on every trend.
+- ``ui.annotations``: the notes editor and the notes drawn on every trend;
+- ``ui.apply``: User Sync's apply with a progress bar (User Sync and Task Lists pages).
 """
 
 from ui.annotations import annotate, flow_names_of, notes_editor

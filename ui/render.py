@@ -190,6 +190,13 @@ def _image_export_problem() -> str | None:
     return None
 
 
+# Each chart's image downloads: label (also the extension and key prefix), maker, MIME type, what.
+_IMAGE_DOWNLOADS = (
+    ("PNG", images.figure_to_png, "image/png", "a PNG image (2x scale)"),
+    ("SVG", images.figure_to_svg, "image/svg+xml", "an SVG vector image"),
+)
+
+
 def chart(fig: Any, *, key: str, data: pd.DataFrame | None = None, notes: bool = False,
           flow_id: str | None = None) -> None:
     """A plotly chart with its modebar file name, lazy PNG/SVG downloads and its raw data.
@@ -204,28 +211,18 @@ def chart(fig: Any, *, key: str, data: pd.DataFrame | None = None, notes: bool =
     st.plotly_chart(fig, config=config, key=f"chart_{key}")
     problem = _image_export_problem()
     row = st.container(horizontal=True)
-    row.download_button(
-        "PNG",
-        data=lambda: images.figure_to_png(fig),
-        file_name=file_name(title, "png"),
-        mime="image/png",
-        key=f"png_{key}",
-        icon=":material/image:",
-        on_click="ignore",
-        disabled=problem is not None,
-        help=problem or "The chart as a PNG image (2x scale).",
-    )
-    row.download_button(
-        "SVG",
-        data=lambda: images.figure_to_svg(fig),
-        file_name=file_name(title, "svg"),
-        mime="image/svg+xml",
-        key=f"svg_{key}",
-        icon=":material/image:",
-        on_click="ignore",
-        disabled=problem is not None,
-        help=problem or "The chart as an SVG vector image.",
-    )
+    for label, make, mime, what in _IMAGE_DOWNLOADS:
+        row.download_button(
+            label,
+            data=lambda make=make: make(fig),
+            file_name=file_name(title, label.lower()),
+            mime=mime,
+            key=f"{label.lower()}_{key}",
+            icon=":material/image:",
+            on_click="ignore",
+            disabled=problem is not None,
+            help=problem or f"The chart as {what}.",
+        )
     if data is not None:
         with st.expander("Raw data"):
             table(data, key=f"raw_{key}", title=f"{title} data")

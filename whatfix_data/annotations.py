@@ -4,7 +4,9 @@ Notes explain a jump on a trend; they are drawn beside the content-edit markers
 (:func:`whatfix_data.charts.add_annotations`), listed in the review pack, and exported/imported
 as CSV through the project's one CSV writer (:mod:`whatfix_data.exports`, formula-guarded).
 
-Storage, per account (base URL + account id; the key is never part of it):
+Storage: the project's one per-account record store (:mod:`whatfix_data.store`, kind
+``notes``, one record per note), per account (``Settings.store_scope``: base URL + account id;
+the key is never part of it), at the notes' own place:
 
 * a SQLite file by default: ``$WHATFIX_ANNOTATIONS_FILE``, else
   ``$XDG_DATA_HOME/whatfix-dashboard/annotations.sqlite`` (``~/.local/share``), a 0600 file in a
@@ -18,7 +20,6 @@ shown (charts, markdown) and guarded where it is exported (CSV), never altered i
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -28,14 +29,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
-from whatfix_data.cache import _private_sqlite_file
+from whatfix_data.cache import SQLITE_BUSY_TIMEOUT_MS
 from whatfix_data.config import Settings
 from whatfix_data.errors import WhatfixError
 from whatfix_data.exports import to_csv_bytes
+from whatfix_data.store import RecordStore, is_redis_spec
 from whatfix_data.windows import DateRange, from_iso, today_utc
 
 MAX_TEXT_CHARS = 500
@@ -50,9 +52,7 @@ EARLIEST_NOTE_DATE = date(2015, 1, 1)
 ANNOTATIONS_FILE_ENV = "WHATFIX_ANNOTATIONS_FILE"
 DATA_DIR_NAME = "whatfix-dashboard"
 ANNOTATIONS_FILE_NAME = "annotations.sqlite"
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-REDIS_KEY_PREFIX = "whatfix:annotations:"
-SQLITE_TIMEOUT_S = 5.0
+NOTES_KIND = "notes"  # the notes' kind in the record store
 # Control characters other than newline and tab: invisible, and some viewers choke on them.
 _FORBIDDEN_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\n\t"} | {"\x7f"}
 
@@ -82,13 +82,16 @@ class Note:
     created_at: str = ""
     updated_at: str = ""
 
-    def to_json(self) -> str:
-        return json.dumps({**asdict(self), "day": self.day.isoformat()}, ensure_ascii=False)
+    def to_record(self) -> dict[str, Any]:
+        """The note as a store record (JSON types)."""
+        return {**asdict(self), "day": self.day.isoformat()}
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Note:
-        values = json.loads(text)
+    def from_record(cls, values: Mapping[str, Any]) -> Note:
         return cls(**{**values, "day": date.fromisoformat(values["day"])})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_record(), ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------------- validation
@@ -165,116 +168,81 @@ def edited(note: Note, *, day: Any, text: Any, flow_id: Any, today: date | None 
 # --------------------------------------------------------------------------------- the stores
 
 
-class NoteStore(Protocol):
-    """Where one account's notes live."""
-
-    def list_notes(self) -> list[Note]: ...
-
-    def save(self, note: Note) -> None: ...
-
-    def delete(self, note_id: str) -> bool: ...
-
-
-def account_key(settings: Settings) -> str:
-    """Notes belong to an account (base URL + account id), whichever key reads it."""
-    return f"{settings.base_url.rstrip('/')}|{settings.account_id}"
-
-
 def sorted_notes(notes: Iterable[Note]) -> list[Note]:
     """Newest date first, then by creation (a stable order for lists and tables)."""
     return sorted(notes, key=lambda n: (n.day, n.created_at, n.note_id), reverse=True)
 
 
-def _check_room(count: int, is_new: bool) -> None:
-    """AnnotationError when a new note would pass MAX_NOTES_PER_ACCOUNT."""
-    if is_new and count >= MAX_NOTES_PER_ACCOUNT:
-        raise AnnotationError(f"This account already has {MAX_NOTES_PER_ACCOUNT:,} notes, the "
-                              "most the dashboard keeps; delete old ones first.")
+class NoteStore:
+    """One account's notes in the record store (kind ``notes``, key the note id)."""
+
+    def __init__(self, records: RecordStore) -> None:
+        self.records = records
+
+    def list_notes(self) -> list[Note]:
+        notes = []
+        for value in self.records.records(NOTES_KIND).values():
+            try:
+                notes.append(Note.from_record(value))
+            except (KeyError, TypeError, ValueError):  # a record this version cannot read
+                continue
+        return sorted_notes(notes)
+
+    def save(self, note: Note) -> None:
+        """Insert or replace a note; AnnotationError when a new one would pass
+        MAX_NOTES_PER_ACCOUNT."""
+        ids = self.records.raw(NOTES_KIND)
+        if note.note_id not in ids and len(ids) >= MAX_NOTES_PER_ACCOUNT:
+            raise AnnotationError(f"This account already has {MAX_NOTES_PER_ACCOUNT:,} notes, "
+                                  "the most the dashboard keeps; delete old ones first.")
+        self.records.put(NOTES_KIND, note.note_id, note.to_record())
+
+    def delete(self, note_id: str) -> bool:
+        return self.records.delete(NOTES_KIND, note_id)
 
 
-class SQLiteNoteStore:
-    """Notes in a local SQLite file (one table, every account in it, keyed by account)."""
+def _file_problem(spec: str, exc: Exception, opening: bool) -> AnnotationStoreError:
+    reason = getattr(exc, "strerror", None) or type(exc).__name__
+    return AnnotationStoreError(
+        f"The notes file {spec} cannot be used ({reason}). Set {ANNOTATIONS_FILE_ENV} "
+        "to a writable path; nothing was changed.")
+
+
+def _redis_problem(spec: str, exc: Exception, opening: bool) -> AnnotationStoreError:
+    return AnnotationStoreError(
+        "The shared notes store (Redis, from the cache setting) did not answer; try "
+        "again in a moment. Nothing was changed.")
+
+
+def _adopt_old_notes_table(path: Path) -> None:
+    """Move the notes of a file written before the record store (table ``notes``: account,
+    note_id, body) into the store's table, once, so an upgrade loses no note."""
+    try:
+        with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000) as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'"
+                          ).fetchone() is None:
+                return
+            db.execute("INSERT OR IGNORE INTO records SELECT account, ?, note_id, body "
+                       "FROM notes", (NOTES_KIND,))
+            db.execute("DROP TABLE notes")
+    except sqlite3.Error as exc:
+        raise _file_problem(str(path), exc, False) from None
+
+
+class SQLiteNoteStore(NoteStore):
+    """Notes in a local SQLite file (the record store's table, every account in it)."""
 
     def __init__(self, path: Path, account: str) -> None:
         self.path = Path(path)
-        self.account = account
-        try:
-            _private_sqlite_file(self.path)
-            with self._connect() as db:
-                db.execute("CREATE TABLE IF NOT EXISTS notes (account TEXT NOT NULL, "
-                           "note_id TEXT NOT NULL, body TEXT NOT NULL, "
-                           "PRIMARY KEY (account, note_id))")
-        except (OSError, sqlite3.Error) as exc:
-            raise self._error(exc) from None
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=SQLITE_TIMEOUT_S)
-
-    def _error(self, exc: Exception) -> AnnotationStoreError:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        return AnnotationStoreError(
-            f"The notes file {self.path} cannot be used ({reason}). Set {ANNOTATIONS_FILE_ENV} "
-            "to a writable path; nothing was changed.")
-
-    def list_notes(self) -> list[Note]:
-        try:
-            with self._connect() as db:
-                rows = db.execute("SELECT body FROM notes WHERE account = ?",
-                                  (self.account,)).fetchall()
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        return sorted_notes(Note.from_json(body) for (body,) in rows)
-
-    def save(self, note: Note) -> None:
-        ids = {n.note_id for n in self.list_notes()}
-        _check_room(len(ids), note.note_id not in ids)
-        try:
-            with self._connect() as db:
-                db.execute("INSERT OR REPLACE INTO notes (account, note_id, body) VALUES (?,?,?)",
-                           (self.account, note.note_id, note.to_json()))
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-
-    def delete(self, note_id: str) -> bool:
-        try:
-            with self._connect() as db:
-                cursor = db.execute("DELETE FROM notes WHERE account = ? AND note_id = ?",
-                                    (self.account, note_id))
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        return cursor.rowcount > 0
+        super().__init__(RecordStore.at(str(self.path), account, _file_problem))
+        _adopt_old_notes_table(self.path)
 
 
-class RedisNoteStore:
-    """Notes in the shared Redis: one hash per account (field note_id, value the note's JSON)."""
+class RedisNoteStore(NoteStore):
+    """Notes in the shared Redis (the record store's hash per account and kind)."""
 
     def __init__(self, url: str, account: str) -> None:
-        from redis import Redis  # imported here: only Redis users need the package
-
-        self._redis = Redis.from_url(url, socket_timeout=SQLITE_TIMEOUT_S,
-                                     socket_connect_timeout=SQLITE_TIMEOUT_S)
-        digest = hashlib.sha256(account.encode("utf-8")).hexdigest()[:32]
-        self.key = REDIS_KEY_PREFIX + digest
-
-    def _call(self, method: str, *args: Any) -> Any:
-        from redis.exceptions import RedisError
-
-        try:
-            return getattr(self._redis, method)(self.key, *args)
-        except RedisError:
-            raise AnnotationStoreError(
-                "The shared notes store (Redis, from the cache setting) did not answer; try "
-                "again in a moment. Nothing was changed.") from None
-
-    def list_notes(self) -> list[Note]:
-        return sorted_notes(Note.from_json(body) for body in self._call("hvals"))
-
-    def save(self, note: Note) -> None:
-        _check_room(int(self._call("hlen")), not self._call("hexists", note.note_id))
-        self._call("hset", note.note_id, note.to_json())
-
-    def delete(self, note_id: str) -> bool:
-        return bool(self._call("hdel", note_id))
+        super().__init__(RecordStore.at(url, account, _redis_problem))
 
 
 def default_annotations_path(env: Mapping[str, str] | None = None) -> Path:
@@ -289,10 +257,9 @@ def default_annotations_path(env: Mapping[str, str] | None = None) -> Path:
 
 def open_store(settings: Settings, env: Mapping[str, str] | None = None) -> NoteStore:
     """The notes store of the settings' account: Redis when the cache is a redis:// URL."""
-    spec = settings.cache.strip()
-    if spec.startswith(REDIS_SCHEMES):
-        return RedisNoteStore(spec, account_key(settings))
-    return SQLiteNoteStore(default_annotations_path(env), account_key(settings))
+    if is_redis_spec(settings.cache):
+        return RedisNoteStore(settings.cache.strip(), settings.store_scope)
+    return SQLiteNoteStore(default_annotations_path(env), settings.store_scope)
 
 
 # ------------------------------------------------------------------------------ reading notes

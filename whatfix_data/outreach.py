@@ -125,8 +125,8 @@ def select_users(tasks: pd.DataFrame | None, task_list_id: str, bucket: str = ON
                             f"range; task lists: {listed}.")
     rows = rows[rows["task_list_id"].astype(str) == str(task_list_id)]
     wanted = BUCKETS[bucket]
-    keep = (rows["tasks_left"] == 1) if wanted is None else (rows["bucket"] == wanted)
-    chosen = rows[keep.fillna(False).to_numpy(dtype=bool) & rows["user_id"].notna().to_numpy()]
+    keep = task_stats.one_left(rows) if wanted is None else (rows["bucket"] == wanted).fillna(False)
+    chosen = rows[keep.to_numpy(dtype=bool) & rows["user_id"].notna().to_numpy()]
     chosen = chosen.sort_values(["last_activity_at", "user_id"], ascending=[False, True],
                                 na_position="last").drop_duplicates("user_id")
     return chosen[list(SELECTION_COLUMNS)].reset_index(drop=True)

@@ -502,7 +502,7 @@ def _tasks_by_segment(member_frame: pd.DataFrame, tasks: pd.DataFrame | None) ->
             }
         )
     rows = tasks[["user_id"]].copy()
-    rows["completion_rate_pct"] = _task_progress_pct(tasks)
+    rows["completion_rate_pct"] = task_progress_pct(tasks)
     joined = member_frame.merge(rows, on="user_id", how="inner")
     joined["done"] = (joined["completion_rate_pct"] >= PERCENT).fillna(False).astype(bool)
     grouped = joined.groupby("segment_id", observed=True).agg(
@@ -513,8 +513,9 @@ def _tasks_by_segment(member_frame: pd.DataFrame, tasks: pd.DataFrame | None) ->
     return grouped.reset_index()
 
 
-def _task_progress_pct(tasks: pd.DataFrame) -> pd.Series:
-    """Progress of each task row: completed / total tasks, else the API's completion rate."""
+def task_progress_pct(tasks: pd.DataFrame) -> pd.Series:
+    """Progress (%) of each task-completion row: completed / total tasks, else the API's
+    completion rate. The one rule for task progress (analytics.tasks.progress reads it too)."""
     rate = tasks["completion_rate_pct"].astype("Float64")
     if "completed_tasks" not in tasks or "total_tasks" not in tasks:
         return rate

@@ -1,11 +1,12 @@
-"""A small per-account record store for what PMs set in the dashboard (targets, the alert
-sent-log): JSON records by kind and key, in a SQLite file by default, in Redis when the cache is
-shared there, or in memory (tests).
+"""The one per-account record store for what PMs set in the dashboard (targets, the alert
+sent-log, the chart notes of whatfix_data.annotations): JSON records by kind and key, in a SQLite
+file by default, in Redis when the cache is shared there, or in memory (tests).
 
 Where: ``Settings.store_spec`` (the ``WHATFIX_STORE`` setting, else the cache's Redis, else
-``whatfix_store.sqlite`` beside the cache file). Whose: every record is under
-``Settings.store_scope`` (base URL and account id), so two accounts never see each other's
-records, also in a shared Redis. The SQLite file is private (0600) like the cache.
+``whatfix_store.sqlite`` beside the cache file); the notes keep their own place
+(:func:`whatfix_data.annotations.open_store`) through :meth:`RecordStore.at`. Whose: every record
+is under ``Settings.store_scope`` (base URL and account id), so two accounts never see each
+other's records, also in a shared Redis. The SQLite file is private (0600) like the cache.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,6 +28,7 @@ STORE_MEMORY = "memory"
 # Bounds: a store is for a PM's settings, not bulk data; a runaway caller fails clearly.
 MAX_RECORDS_PER_KIND = 10_000
 MAX_RECORD_BYTES = 64_000
+REDIS_TIMEOUT_S = 5.0  # a Redis that does not answer fails the call, it does not hang it
 
 
 class StoreError(WhatfixError):
@@ -98,7 +101,8 @@ class _RedisBackend:
     def __init__(self, url: str) -> None:
         from redis import Redis  # only Redis users need the server
 
-        self.redis = Redis.from_url(url, decode_responses=True)
+        self.redis = Redis.from_url(url, decode_responses=True, socket_timeout=REDIS_TIMEOUT_S,
+                                    socket_connect_timeout=REDIS_TIMEOUT_S)
 
     @staticmethod
     def _name(scope: str, kind: str) -> str:
@@ -119,28 +123,59 @@ _MEMORY_BACKENDS: dict[str, _MemoryBackend] = {}
 _MEMORY_LOCK = threading.Lock()
 
 
-def _backend(spec: str) -> _Backend:
+def _store_problem(spec: str, exc: Exception, opening: bool) -> WhatfixError:
+    """The message of a store that cannot be opened or used (targets, alert log)."""
+    if opening:
+        return ConfigurationError(
+            f"The store file {spec} cannot be opened ({type(exc).__name__}). Set WHATFIX_STORE "
+            "to a writable path, a redis:// URL or 'memory'.")
+    return StoreError(
+        f"The dashboard's store could not be used ({type(exc).__name__}). Check "
+        "WHATFIX_STORE (a writable SQLite path, a redis:// URL or 'memory')."
+    )
+
+
+# (spec, the exception, whether it happened while opening) -> the error to raise
+Problem = Callable[[str, Exception, bool], WhatfixError]
+
+
+def is_redis_spec(spec: str) -> bool:
+    """Whether a store or cache setting names a Redis server."""
+    return spec.strip().startswith(("redis://", "rediss://", "unix://"))
+
+
+def _backend(spec: str, problem: Problem) -> _Backend:
     spec = spec.strip()
     if spec == STORE_MEMORY:
         with _MEMORY_LOCK:  # one memory store per process, like a file would be
             return _MEMORY_BACKENDS.setdefault(spec, _MemoryBackend())
-    if spec.startswith(("redis://", "rediss://", "unix://")):
+    if is_redis_spec(spec):
         return _RedisBackend(spec)
     try:
         return _SqliteBackend(_private_sqlite_file(Path(spec)))
     except (OSError, sqlite3.Error) as exc:
-        raise ConfigurationError(
-            f"The store file {spec} cannot be opened ({type(exc).__name__}). Set WHATFIX_STORE "
-            "to a writable path, a redis:// URL or 'memory'."
-        ) from None
+        raise problem(spec, exc, True) from None
 
 
 class RecordStore:
-    """JSON records of one account by kind ("targets", "alerts-sent") and key."""
+    """JSON records of one account by kind ("targets", "alerts-sent", "notes") and key."""
 
     def __init__(self, settings: Settings) -> None:
-        self.scope = settings.store_scope
-        self._backend = _backend(settings.store_spec)
+        self._init(settings.store_spec, settings.store_scope, _store_problem)
+
+    @classmethod
+    def at(cls, spec: str, scope: str, problem: Problem = _store_problem) -> RecordStore:
+        """The store at ``spec`` (a SQLite path, redis:// URL or 'memory') for ``scope``, its
+        failures worded by ``problem`` (e.g. naming the setting that says where it is)."""
+        store = cls.__new__(cls)
+        store._init(spec, scope, problem)
+        return store
+
+    def _init(self, spec: str, scope: str, problem: Problem) -> None:
+        self.spec = spec
+        self.scope = scope
+        self._problem = problem
+        self._backend = _backend(spec, problem)
 
     def _call(self, method: str, *args: Any) -> Any:
         try:
@@ -148,15 +183,16 @@ class RecordStore:
         except WhatfixError:
             raise
         except Exception as exc:  # sqlite3 / redis errors: one message, no traceback
-            raise StoreError(
-                f"The dashboard's store could not be used ({type(exc).__name__}). Check "
-                "WHATFIX_STORE (a writable SQLite path, a redis:// URL or 'memory')."
-            ) from exc
+            raise self._problem(self.spec, exc, False) from exc
+
+    def raw(self, kind: str) -> dict[str, str]:
+        """Every record of a kind as stored, key -> JSON text."""
+        return self._call("all", kind)
 
     def records(self, kind: str) -> dict[str, Any]:
         """Every record of a kind, key -> decoded value (unreadable records are skipped)."""
         out: dict[str, Any] = {}
-        for key, text in self._call("all", kind).items():
+        for key, text in self.raw(kind).items():
             try:
                 out[key] = json.loads(text)
             except (TypeError, ValueError):

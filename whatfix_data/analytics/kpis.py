@@ -123,18 +123,28 @@ def active_users(engagement: pd.DataFrame) -> int:
     return int(engagement.loc[active.to_numpy(dtype=bool), "user_id"].nunique())
 
 
+def flow_sample(flows: pd.DataFrame) -> tuple[int, int]:
+    """(completions, views) over the flows where both are known."""
+    known = flows[flows["views"].notna() & flows["completions"].notna()]
+    return total(known["completions"]), total(known["views"])
+
+
+def task_list_sample(tasks: pd.DataFrame) -> tuple[int, int]:
+    """(rows with every task completed, rows) over the (user, task list) rows whose task
+    counts are known and not zero."""
+    known = tasks[tasks["completed_tasks"].notna() & tasks["total_tasks"].notna()]
+    known = known[known["total_tasks"] > 0]
+    return int((known["completed_tasks"] >= known["total_tasks"]).sum()), len(known)
+
+
 def flow_completion_rate(flows: pd.DataFrame) -> float | None:
     """Weighted completion rate: completions / views over flows where both are known."""
-    known = flows[flows["views"].notna() & flows["completions"].notna()]
-    return rate_pct(total(known["completions"]), total(known["views"]))
+    return rate_pct(*flow_sample(flows))
 
 
 def task_list_completion(tasks: pd.DataFrame) -> float | None:
     """Share (%) of (user, task list) rows with every task completed."""
-    known = tasks[tasks["completed_tasks"].notna() & tasks["total_tasks"].notna()]
-    known = known[known["total_tasks"] > 0]
-    done = int((known["completed_tasks"] >= known["total_tasks"]).sum())
-    return rate_pct(done, len(known))
+    return rate_pct(*task_list_sample(tasks))
 
 
 def _values(data: Mapping[str, Any] | None) -> dict[str, float | None]:
@@ -183,16 +193,11 @@ _COUNT_NOUNS = {"flow_views": "views", "flow_completions": "completions",
 def _samples(data: Mapping[str, Any] | None) -> dict[str, tuple[int, int] | None]:
     """(completions, views) and (completed rows, rows) behind the two rate KPIs."""
     data = data or {}
-    flows = frame_of(data, "flows")
-    tasks = frame_of(data, "task-completion")
-    known = flows[flows["views"].notna() & flows["completions"].notna()]
-    rows = tasks[tasks["completed_tasks"].notna() & tasks["total_tasks"].notna()]
-    rows = rows[rows["total_tasks"] > 0]
     return {
-        "completion_rate": (total(known["completions"]), total(known["views"]))
+        "completion_rate": flow_sample(frame_of(data, "flows"))
         if data.get("flows") is not None else None,
-        "task_list_completion": (int((rows["completed_tasks"] >= rows["total_tasks"]).sum()),
-                                 len(rows)) if data.get("task-completion") is not None else None,
+        "task_list_completion": task_list_sample(frame_of(data, "task-completion"))
+        if data.get("task-completion") is not None else None,
     }
 
 

@@ -22,8 +22,7 @@ def progress(tasks: pd.DataFrame | None) -> pd.DataFrame:
     (ordered categorical over BUCKETS). Sorted by task list, then progress (highest first)."""
     frame = frame_of(tasks, "task-completion").copy()
     frame["task_list_name"] = name_or_id(frame["task_list_name"], frame["task_list_id"])
-    from_counts = rate_series(frame["completed_tasks"], frame["total_tasks"])
-    frame["progress_pct"] = from_counts.fillna(frame["completion_rate_pct"]).round(1)
+    frame["progress_pct"] = segment_rules.task_progress_pct(frame).round(1)
     frame["tasks_left"] = (frame["total_tasks"] - frame["completed_tasks"]).clip(lower=0)
     frame["tasks_left"] = frame["tasks_left"].astype("Int64")
     frame["bucket"] = bucket_of(frame["progress_pct"])
@@ -32,6 +31,11 @@ def progress(tasks: pd.DataFrame | None) -> pd.DataFrame:
         ascending=[True, False, True],
         na_position="last",
     ).reset_index(drop=True)
+
+
+def one_left(rows: pd.DataFrame) -> pd.Series:
+    """Of :func:`progress` rows, those with exactly one task left (False where unknown)."""
+    return (rows["tasks_left"] == 1).fillna(False).astype(bool)
 
 
 def bucket_of(progress_pct: pd.Series) -> pd.Categorical:
@@ -81,7 +85,7 @@ def summary(tasks: pd.DataFrame | None) -> pd.DataFrame:
     avg_progress_pct, one_task_left; most users first."""
     rows = progress(tasks)
     rows = rows.assign(
-        done=rows["bucket"] == "100%", one_left=(rows["tasks_left"] == 1).fillna(False)
+        done=rows["bucket"] == "100%", one_left=one_left(rows)
     )
     grouped = rows.groupby("task_list_id", dropna=True).agg(
         task_list_name=("task_list_name", "first"),
@@ -116,7 +120,7 @@ def one_task_left(tasks: pd.DataFrame | None) -> pd.DataFrame:
     task_list_id, task_list_name, completed_tasks, total_tasks, last_activity_at; most recently
     active first."""
     rows = progress(tasks)
-    rows = rows[(rows["tasks_left"] == 1).fillna(False)]
+    rows = rows[one_left(rows)]
     columns = [
         "user_id",
         "user_email",

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from whatfix_data.charts import style
-from whatfix_data.charts.builders import Measure
+from whatfix_data.charts.builders import Measure, ValueKind
 from whatfix_data.charts.timeline import trend_lines
 
 VIEWS = Measure("views", "Flow views", style.OKABE_ITO["blue"])
@@ -22,65 +22,41 @@ ACTIVE = Measure("active_users", "Active users", style.OKABE_ITO["reddish_purple
 SELF_HELP = Measure("views", "Self-help views", style.OKABE_ITO["sky_blue"])
 
 
-def flow_activity_trend(
-    windows: pd.DataFrame,
-    *,
-    previous_label: str | None = None,
-    granularity: str | None = None,
-    subtitle: str | None = None,
-) -> go.Figure:
-    """Flow views and completions per window. Columns: views, completions."""
-    return trend_lines(
-        windows, measures=[VIEWS, COMPLETIONS], title="Flow views and completions over time",
-        value_title="Views / completions (count)", previous_label=previous_label,
-        granularity=granularity, subtitle=subtitle,
-        empty_message="No flow views in this date range",
-    )
+class TrendChart:
+    """One KPI trend chart: its measures, titles and empty-state message; called with the
+    per-window frame (and the comparison's legend label, granularity and subtitle)."""
+
+    def __init__(self, measures: list[Measure], title: str, value_title: str,
+                 empty_message: str, *, kind: ValueKind = "count", doc: str = "") -> None:
+        self.measures = measures
+        self.title = title
+        self.value_title = value_title
+        self.empty_message = empty_message
+        self.kind = kind
+        self.__doc__ = doc
+
+    def __call__(self, windows: pd.DataFrame, *, previous_label: str | None = None,
+                 granularity: str | None = None, subtitle: str | None = None) -> go.Figure:
+        return trend_lines(
+            windows, measures=self.measures, title=self.title, value_title=self.value_title,
+            kind=self.kind, previous_label=previous_label, granularity=granularity,
+            subtitle=subtitle, empty_message=self.empty_message,
+        )
 
 
-def completion_rate_trend(
-    windows: pd.DataFrame,
-    *,
-    previous_label: str | None = None,
-    granularity: str | None = None,
-    subtitle: str | None = None,
-) -> go.Figure:
-    """Flow completion rate (0..100 %) per window. Column: completion_rate_pct."""
-    return trend_lines(
-        windows, measures=[RATE], title="Flow completion rate over time",
-        value_title="Completion rate (%)", kind="percent", previous_label=previous_label,
-        granularity=granularity, subtitle=subtitle,
-        empty_message="No flow views in this date range",
-    )
-
-
-def active_users_trend(
-    windows: pd.DataFrame,
-    *,
-    previous_label: str | None = None,
-    granularity: str | None = None,
-    subtitle: str | None = None,
-) -> go.Figure:
-    """Distinct active users per window. Column: active_users."""
-    return trend_lines(
-        windows, measures=[ACTIVE], title="Active users over time",
-        value_title="Active users (count)", previous_label=previous_label,
-        granularity=granularity, subtitle=subtitle,
-        empty_message="No active users in this date range",
-    )
-
-
-def self_help_views_trend(
-    windows: pd.DataFrame,
-    *,
-    previous_label: str | None = None,
-    granularity: str | None = None,
-    subtitle: str | None = None,
-) -> go.Figure:
-    """Self-help views per window. Column: views."""
-    return trend_lines(
-        windows, measures=[SELF_HELP], title="Self-help views over time",
-        value_title="Views (count)", previous_label=previous_label,
-        granularity=granularity, subtitle=subtitle,
-        empty_message="No self-help views in this date range",
-    )
+flow_activity_trend = TrendChart(
+    [VIEWS, COMPLETIONS], "Flow views and completions over time",
+    "Views / completions (count)", "No flow views in this date range",
+    doc="Flow views and completions per window. Columns: views, completions.")
+completion_rate_trend = TrendChart(
+    [RATE], "Flow completion rate over time", "Completion rate (%)",
+    "No flow views in this date range", kind="percent",
+    doc="Flow completion rate (0..100 %) per window. Column: completion_rate_pct.")
+active_users_trend = TrendChart(
+    [ACTIVE], "Active users over time", "Active users (count)",
+    "No active users in this date range",
+    doc="Distinct active users per window. Column: active_users.")
+self_help_views_trend = TrendChart(
+    [SELF_HELP], "Self-help views over time", "Views (count)",
+    "No self-help views in this date range",
+    doc="Self-help views per window. Column: views.")

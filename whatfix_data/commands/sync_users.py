@@ -15,28 +15,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
-
-from tqdm import tqdm
 
 from whatfix_data import user_sync
 from whatfix_data.client import WhatfixClient
+from whatfix_data.commands import apply_run
+from whatfix_data.commands.apply_run import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from whatfix_data.config import load_settings, read_secrets_file, upload_limits
 from whatfix_data.errors import WhatfixError
 from whatfix_data.exports import write_csv
-from whatfix_data.user_sync.apply import ApplyProgress, ApplyResult
-from whatfix_data.user_sync.outcomes import FAILED, INVALID
+from whatfix_data.user_sync.apply import ApplyResult
+from whatfix_data.user_sync.outcomes import FAILED
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_PARTIAL = 3
-EXIT_INTERRUPTED = 130
 MAX_PROBLEMS_SHOWN = 20
 OUTCOMES_SUFFIX = "-outcomes.csv"
 FAILED_SUFFIX = "-failed.csv"
@@ -70,9 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "name=COLUMN, ATTRIBUTE=COLUMN, COLUMN:text (no typing); repeatable")
     parser.add_argument("--ignore", action="append", default=[], metavar="COLUMN",
                         help="a column not to send; repeatable")
-    parser.add_argument("--concurrency", type=int, default=None, metavar="N",
-                        help="requests in flight (default: WHATFIX_MAX_CONCURRENCY)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    apply_run.add_apply_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -98,8 +87,7 @@ def _sibling(file: Path, suffix: str) -> Path:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    if args.concurrency is not None and args.concurrency < 1:
-        print("--concurrency must be at least 1.", file=sys.stderr)
+    if apply_run.concurrency_problem(args):
         return EXIT_USAGE
     # The page's limits (WHATFIX_MAX_UPLOAD_*): checked before the file is parsed.
     table = user_sync.read_path(args.file, upload_limits(read_secrets_file(), os.environ))
@@ -107,16 +95,14 @@ def _sync(args: argparse.Namespace) -> int:
     mapping = user_sync.parse_mapping_options(options, user_sync.guess_mapping(table.columns))
     validation = user_sync.validate(table, mapping)
     _print_validation(table, mapping, validation)
-    settings = load_settings(read_secrets_file(), os.environ)
-    if args.concurrency is not None:
-        settings = settings.with_changes(max_concurrency=args.concurrency)
+    settings = apply_run.with_concurrency(load_settings(read_secrets_file(), os.environ), args)
     if settings.demo:
         print("No Whatfix credentials configured: syncing the built-in demo account.",
               file=sys.stderr)
     with WhatfixClient(settings) as client:
         current = user_sync.load_current(client)
         plan = user_sync.build_plan(validation, current.end_users, current.segments)
-        _print_plan(plan)
+        apply_run.print_plan(plan)
         if args.preview is not None:
             write_csv(_preview_frame(plan), args.preview)
         if args.dry_run:
@@ -130,48 +116,12 @@ def _sync(args: argparse.Namespace) -> int:
 
 def _apply(args: argparse.Namespace, plan: user_sync.Plan, client: WhatfixClient,
            concurrency: int) -> tuple[ApplyResult, user_sync.OutcomeRecorder]:
-    outcomes_path = args.outcomes or _sibling(args.file, OUTCOMES_SUFFIX)
-    recorder = user_sync.OutcomeRecorder(outcomes_path)
     if args.audit_log is None:
         user_sync.private_sync_dir()  # the default log's folder: 0700, even if made before
-    audit = user_sync.AuditLog(args.audit_log or user_sync.default_audit_path())
-    to_send = len(plan.to_send)
-    bar = tqdm(total=to_send, unit="row", desc="Sending", file=sys.stderr,
-               disable=args.quiet or to_send == 0)
-
-    def show(progress: ApplyProgress) -> None:
-        bar.n = progress.sent
-        bar.set_postfix({k: v for k, v in progress.counts.items() if v}, refresh=False)
-        bar.refresh()
-
-    try:
-        with _sigterm_as_interrupt():
-            result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
-                                          recorder=recorder, audit=audit,
-                                          concurrency=concurrency, progress=show)
-    finally:
-        bar.close()
-        recorder.close()
-        audit.close()
-    print(f"Outcomes: {outcomes_path}")
-    return result, recorder
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C during the apply, so a killed run still writes its outcomes."""
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return apply_run.apply_with_progress(
+        plan, client, outcomes_path=args.outcomes or _sibling(args.file, OUTCOMES_SUFFIX),
+        audit_path=args.audit_log or user_sync.default_audit_path(), concurrency=concurrency,
+        quiet=args.quiet, unit="row", desc="Sending")
 
 
 def _report(args: argparse.Namespace, table: user_sync.SourceTable, result: ApplyResult,
@@ -181,11 +131,7 @@ def _report(args: argparse.Namespace, table: user_sync.SourceTable, result: Appl
         failed_path = args.failed or _sibling(args.file, FAILED_SUFFIX)
         write_csv(user_sync.failed_rows_frame(table, recorder.frame()), failed_path)
         print(f"Failed rows ({result.counts[FAILED]}), to upload again as is: {failed_path}")
-    if result.interrupted:
-        print("Interrupted: run the same file again to send what is still different.",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return EXIT_PARTIAL if result.counts.get(FAILED) or result.counts.get(INVALID) else EXIT_OK
+    return apply_run.exit_code(result, "run the same file again to send what is still different.")
 
 
 def _print_validation(table: user_sync.SourceTable, mapping: user_sync.ColumnMapping,
@@ -207,16 +153,6 @@ def _print_validation(table: user_sync.SourceTable, mapping: user_sync.ColumnMap
     if len(problems) > MAX_PROBLEMS_SHOWN:
         print(f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN} more (see the outcomes file)",
               file=sys.stderr)
-
-
-def _print_plan(plan: user_sync.Plan) -> None:
-    counts = plan.summary()
-    print("Preview: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    moved = plan.segment_changes
-    moved = moved[(moved["joining"] > 0) | (moved["leaving"] > 0)]
-    for name, joining, leaving in moved[["name", "joining", "leaving"]].itertuples(
-            index=False, name=None):
-        print(f"  segment {name}: +{joining} joining, -{leaving} leaving")
 
 
 def _preview_frame(plan: user_sync.Plan):

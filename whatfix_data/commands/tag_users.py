@@ -19,21 +19,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from tqdm import tqdm
-
 from whatfix_data import outreach, user_sync
 from whatfix_data.client import WhatfixClient
-from whatfix_data.commands.sync_users import _print_plan, _sigterm_as_interrupt
+from whatfix_data.commands import apply_run
+from whatfix_data.commands.apply_run import EXIT_OK, EXIT_USAGE
 from whatfix_data.config import load_settings, read_secrets_file
 from whatfix_data.datasets import load_task_completion
-from whatfix_data.user_sync.apply import ApplyProgress
-from whatfix_data.user_sync.outcomes import FAILED, INVALID
 from whatfix_data.windows import DateRange, from_iso
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_PARTIAL = 3
-EXIT_INTERRUPTED = 130
 DEFAULT_DAYS = 30
 
 
@@ -62,9 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="outcomes CSV (default: a new file under the user-sync folder)")
     parser.add_argument("--audit-log", type=Path, default=None, metavar="PATH",
                         help=f"JSON-lines audit log (default: {user_sync.default_audit_path()})")
-    parser.add_argument("--concurrency", type=int, default=None, metavar="N",
-                        help="requests in flight (default: WHATFIX_MAX_CONCURRENCY)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    apply_run.add_apply_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -77,17 +68,14 @@ def _date_range(args: argparse.Namespace, today) -> DateRange:
 
 def run(args: argparse.Namespace) -> int:
     """Preview, then apply unless --dry-run (failures: one line via whatfix_data.cli)."""
-    if args.concurrency is not None and args.concurrency < 1:
-        print("--concurrency must be at least 1.", file=sys.stderr)
+    if apply_run.concurrency_problem(args):
         return EXIT_USAGE
     try:
         tag = outreach.parse_attribute(args.attribute)
     except outreach.OutreachError as exc:
         print(f"Error: {exc.user_message}", file=sys.stderr)
         return EXIT_USAGE
-    settings = load_settings(read_secrets_file(), os.environ)
-    if args.concurrency is not None:
-        settings = settings.with_changes(max_concurrency=args.concurrency)
+    settings = apply_run.with_concurrency(load_settings(read_secrets_file(), os.environ), args)
     if settings.demo:
         print("No Whatfix credentials configured: tagging users of the built-in demo account.",
               file=sys.stderr)
@@ -100,43 +88,17 @@ def run(args: argparse.Namespace) -> int:
         current = user_sync.load_current(client)
         plan = outreach.build_plan(selection, tag, current)
         print(outreach.preview_sentence(plan, tag))
-        _print_plan(plan)
+        apply_run.print_plan(plan)
         if args.dry_run:
             print("Dry run: nothing was sent.")
             return EXIT_OK
-        result = _apply(args, plan, client, settings.max_concurrency)
+        result, _ = apply_run.apply_with_progress(
+            plan, client, outcomes_path=args.outcomes or user_sync.new_outcomes_path(
+                f"tag-{args.task_list}-{args.bucket}"),
+            audit_path=args.audit_log or user_sync.default_audit_path(),
+            concurrency=settings.max_concurrency, quiet=args.quiet, unit="user", desc="Tagging")
         if not result.interrupted:
             user_sync.refresh_cache(client)
     print(user_sync.outcome_summary(result))
-    if result.interrupted:
-        print("Interrupted: run the same command again to tag the users still missing.",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return EXIT_PARTIAL if result.counts.get(FAILED) or result.counts.get(INVALID) else EXIT_OK
+    return apply_run.exit_code(result, "run the same command again to tag the users still missing.")
 
-
-def _apply(args: argparse.Namespace, plan: user_sync.Plan, client: WhatfixClient,
-           concurrency: int) -> user_sync.ApplyResult:
-    outcomes_path = args.outcomes or user_sync.new_outcomes_path(
-        f"tag-{args.task_list}-{args.bucket}")
-    recorder = user_sync.OutcomeRecorder(outcomes_path)
-    audit = user_sync.AuditLog(args.audit_log or user_sync.default_audit_path())
-    to_send = len(plan.to_send)
-    bar = tqdm(total=to_send, unit="user", desc="Tagging", file=sys.stderr,
-               disable=args.quiet or to_send == 0)
-
-    def show(progress: ApplyProgress) -> None:
-        bar.n = progress.sent
-        bar.refresh()
-
-    try:
-        with _sigterm_as_interrupt():
-            result = user_sync.apply_plan(plan, user_sync.end_user_writer(client),
-                                          recorder=recorder, audit=audit,
-                                          concurrency=concurrency, progress=show)
-    finally:
-        bar.close()
-        recorder.close()
-        audit.close()
-    print(f"Outcomes: {outcomes_path}")
-    return result

@@ -19,24 +19,8 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
 from whatfix_data.exports import xml_safe
-from whatfix_data.review_pack.model import (
-    ACCENT,
-    BAD,
-    CARD,
-    GOOD,
-    INK,
-    MUTED,
-    RULE,
-    ChartItem,
-    KpiItem,
-    ReviewContent,
-    TableItem,
-    column_weights,
-    headline_size,
-    kpi_columns,
-    numeric_columns,
-    table_cells,
-)
+from whatfix_data.review_pack import model
+from whatfix_data.review_pack.model import ChartItem, KpiItem, ReviewContent, TableItem
 
 SLIDE_W = Inches(13.333)
 SLIDE_H = Inches(7.5)
@@ -78,7 +62,7 @@ def _text(
     text: str,
     *,
     size: int,
-    colour: str = INK,
+    colour: str = model.INK,
     bold: bool = False,
     align: PP_ALIGN = PP_ALIGN.LEFT,
     anchor: MSO_ANCHOR = MSO_ANCHOR.TOP,
@@ -102,36 +86,36 @@ def _frame(slide: Slide, content: ReviewContent, section: str, headline: str, pa
            audience: str | None = None) -> None:
     """Section label, headline and footer shared by every content slide."""
     _text(slide, (MARGIN, SECTION_TOP, CONTENT_W, Inches(0.3)), section.upper(), size=12,
-          colour=ACCENT, bold=True)
+          colour=model.ACCENT, bold=True)
     _text(slide, (MARGIN, HEADLINE_TOP, CONTENT_W, HEADLINE_H), headline,
-          size=headline_size(headline), bold=True)
+          size=model.headline_size(headline), bold=True)
     line = _unstyled(
         slide.shapes.add_connector(1, MARGIN, FOOTER_TOP, SLIDE_W - MARGIN, FOOTER_TOP)
     )
-    line.line.color.rgb = _rgb(RULE)
+    line.line.color.rgb = _rgb(model.RULE)
     line.line.width = Pt(0.75)
     _text(slide, (MARGIN, FOOTER_TOP + Inches(0.05), CONTENT_W - Inches(1), Inches(0.3)),
-          content.footer(audience), size=10, colour=MUTED)
+          content.footer(audience), size=10, colour=model.MUTED)
     _text(slide, (SLIDE_W - MARGIN - Inches(1), FOOTER_TOP + Inches(0.05), Inches(1), Inches(0.3)),
-          str(page), size=10, colour=MUTED, align=PP_ALIGN.RIGHT)
+          str(page), size=10, colour=model.MUTED, align=PP_ALIGN.RIGHT)
 
 
 def _title_slide(slide: Slide, content: ReviewContent) -> None:
     band = _unstyled(slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, Inches(0.35), SLIDE_H))
     band.fill.solid()
-    band.fill.fore_color.rgb = _rgb(ACCENT)
+    band.fill.fore_color.rgb = _rgb(model.ACCENT)
     band.line.fill.background()
     left, width = Inches(1.0), SLIDE_W - Inches(2.0)
     _text(slide, (left, Inches(2.0), width, Inches(0.5)), "WHATFIX REVIEW", size=16,
-          colour=ACCENT, bold=True)
+          colour=model.ACCENT, bold=True)
     _text(slide, (left, Inches(2.5), width, Inches(1.2)), content.account, size=44, bold=True)
     _text(slide, (left, Inches(3.9), width, Inches(0.5)), content.period_label, size=24)
     _text(slide, (left, Inches(4.5), width, Inches(0.5)), content.comparison_label, size=18,
-          colour=MUTED)
+          colour=model.MUTED)
     if content.segment_label:
         _text(slide, (left, Inches(5.1), width, Inches(0.5)), content.segment_label, size=18)
     _text(slide, (left, Inches(6.3), width, Inches(0.4)), content.generated_label, size=12,
-          colour=MUTED)
+          colour=model.MUTED)
 
 
 def _kpi_card(slide: Slide, left: int, top: int, width: int, kpi: KpiItem) -> None:
@@ -140,25 +124,25 @@ def _kpi_card(slide: Slide, left: int, top: int, width: int, kpi: KpiItem) -> No
     )
     card.adjustments[0] = 0.06
     card.fill.solid()
-    card.fill.fore_color.rgb = _rgb(CARD)
+    card.fill.fore_color.rgb = _rgb(model.CARD)
     card.line.fill.background()
     inner_l, inner_w = left + Inches(0.2), width - Inches(0.4)
     _text(slide, (inner_l, top + Inches(0.15), inner_w, Inches(0.4)), kpi.label, size=14,
-          colour=MUTED)
+          colour=model.MUTED)
     _text(slide, (inner_l, top + Inches(0.55), inner_w, Inches(0.8)), kpi.value, size=32,
           bold=True)
     if kpi.delta:
-        colour = MUTED if kpi.good is None else (GOOD if kpi.good else BAD)
+        colour = model.MUTED if kpi.good is None else (model.GOOD if kpi.good else model.BAD)
         _text(slide, (inner_l, top + Inches(1.35), inner_w, Inches(0.4)), kpi.delta, size=14,
               colour=colour, bold=True)
     if kpi.note:
         _text(slide, (inner_l, top + Inches(1.75), inner_w, Inches(0.5)), kpi.note, size=10,
-              colour=MUTED)
+              colour=model.MUTED)
 
 
 def _kpi_slide(slide: Slide, content: ReviewContent, page: int) -> None:
     _frame(slide, content, "Overview", content.kpi_headline, page)
-    columns = kpi_columns(len(content.kpis))
+    columns = model.kpi_columns(len(content.kpis))
     card_w = (CONTENT_W - KPI_GAP * (columns - 1)) // columns
     for index, kpi in enumerate(content.kpis):
         row, col = divmod(index, columns)
@@ -190,7 +174,7 @@ def _chart_slide(
 
 def _column_widths(cells: list[list[str]], total: int) -> list[int]:
     """Widths proportional to each column's longest text, within bounds, summing to total."""
-    chars = column_weights(cells)
+    chars = model.column_weights(cells)
     widths = [total * c // sum(chars) for c in chars]
     widths[-1] += total - sum(widths)
     return widths
@@ -198,11 +182,11 @@ def _column_widths(cells: list[list[str]], total: int) -> list[int]:
 
 def _table_slide(slide: Slide, content: ReviewContent, table: TableItem, page: int) -> None:
     _frame(slide, content, table.section, table.takeaway or table.title, page, table.audience)
-    cells = table_cells(table)
+    cells = model.table_cells(table)
     top = BODY_TOP
     if table.takeaway:  # the headline is the takeaway: name the table above it
-        _text(slide, (MARGIN, top, CONTENT_W, Inches(0.35)), table.title, size=14, colour=MUTED,
-              bold=True)
+        _text(slide, (MARGIN, top, CONTENT_W, Inches(0.35)), table.title, size=14,
+              colour=model.MUTED, bold=True)
         top += Inches(0.4)
     shape = slide.shapes.add_table(
         len(cells), len(cells[0]), MARGIN, top, CONTENT_W, TABLE_ROW_H * len(cells)
@@ -210,7 +194,7 @@ def _table_slide(slide: Slide, content: ReviewContent, table: TableItem, page: i
     grid = shape.table
     for index, width in enumerate(_column_widths(cells, CONTENT_W)):
         grid.columns[index].width = width
-    right = numeric_columns(table.frame)
+    right = model.numeric_columns(table.frame)
     for r, row in enumerate(cells):
         grid.rows[r].height = TABLE_ROW_H
         for c, value in enumerate(row):
@@ -218,7 +202,7 @@ def _table_slide(slide: Slide, content: ReviewContent, table: TableItem, page: i
     note = table.cut_note()
     if note:
         note_top = top + TABLE_ROW_H * len(cells) + Inches(0.1)
-        _text(slide, (MARGIN, note_top, CONTENT_W, Inches(0.3)), note, size=10, colour=MUTED)
+        _text(slide, (MARGIN, note_top, CONTENT_W, Inches(0.3)), note, size=10, colour=model.MUTED)
 
 
 def _table_cell(cell, value: str, *, header: bool, right: bool) -> None:
@@ -231,9 +215,9 @@ def _table_cell(cell, value: str, *, header: bool, right: bool) -> None:
     run.text = xml_safe(value)
     run.font.size = Pt(TABLE_FONT_PT)
     run.font.bold = header
-    run.font.color.rgb = _rgb("FFFFFF" if header else INK)
+    run.font.color.rgb = _rgb("FFFFFF" if header else model.INK)
     cell.fill.solid()
-    cell.fill.fore_color.rgb = _rgb(INK if header else "FFFFFF")
+    cell.fill.fore_color.rgb = _rgb(model.INK if header else "FFFFFF")
 
 
 def _notes_slide(slide: Slide, content: ReviewContent, page: int) -> None:

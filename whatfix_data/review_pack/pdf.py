@@ -22,25 +22,9 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from whatfix_data.exports import xml_safe
+from whatfix_data.review_pack import model
 from whatfix_data.review_pack.deck import png_size
-from whatfix_data.review_pack.model import (
-    ACCENT,
-    BAD,
-    CARD,
-    GOOD,
-    INK,
-    MUTED,
-    RULE,
-    ChartItem,
-    KpiItem,
-    ReviewContent,
-    TableItem,
-    column_weights,
-    headline_size,
-    kpi_columns,
-    numeric_columns,
-    table_cells,
-)
+from whatfix_data.review_pack.model import ChartItem, KpiItem, ReviewContent, TableItem
 
 PAGE_W, PAGE_H = 13.333 * inch, 7.5 * inch
 MARGIN = 0.5 * inch
@@ -99,7 +83,7 @@ class _Pdf:
 
     def paragraph(
         self, text: str, left: float, top: float, width: float, *, size: float,
-        colour: str = INK, bold: bool = False, max_height: float | None = None,
+        colour: str = model.INK, bold: bool = False, max_height: float | None = None,
     ) -> float:
         """Draw wrapped text with its top at ``top`` (from the page top); return its height."""
         style = ParagraphStyle(
@@ -112,17 +96,17 @@ class _Pdf:
         return height
 
     def frame(self, section: str, headline: str, audience: str | None = None) -> None:
-        self.paragraph(section.upper(), MARGIN, SECTION_TOP, CONTENT_W, size=12, colour=ACCENT,
-                       bold=True)
-        self.paragraph(headline, MARGIN, HEADLINE_TOP, CONTENT_W, size=headline_size(headline),
-                       bold=True)
+        self.paragraph(section.upper(), MARGIN, SECTION_TOP, CONTENT_W, size=12,
+                       colour=model.ACCENT, bold=True)
+        self.paragraph(headline, MARGIN, HEADLINE_TOP, CONTENT_W,
+                       size=model.headline_size(headline), bold=True)
         canvas = self.canvas
-        canvas.setStrokeColor(_colour(RULE))
+        canvas.setStrokeColor(_colour(model.RULE))
         canvas.setLineWidth(0.75)
         canvas.line(MARGIN, _y(FOOTER_TOP), PAGE_W - MARGIN, _y(FOOTER_TOP))
         footer = self.content.footer(audience)
         canvas.setFont(self.regular, 10)
-        canvas.setFillColor(_colour(MUTED))
+        canvas.setFillColor(_colour(model.MUTED))
         canvas.drawString(MARGIN, _y(FOOTER_TOP + 0.25 * inch), footer)
         canvas.drawRightString(PAGE_W - MARGIN, _y(FOOTER_TOP + 0.25 * inch), str(self.page))
 
@@ -137,36 +121,37 @@ class _Pdf:
 
 def _title_page(pdf: _Pdf) -> None:
     content, canvas = pdf.content, pdf.canvas
-    canvas.setFillColor(_colour(ACCENT))
+    canvas.setFillColor(_colour(model.ACCENT))
     canvas.rect(0, 0, 0.35 * inch, PAGE_H, stroke=0, fill=1)
     left, width = 1.0 * inch, PAGE_W - 2.0 * inch
-    pdf.paragraph("WHATFIX REVIEW", left, 2.0 * inch, width, size=16, colour=ACCENT, bold=True)
+    pdf.paragraph("WHATFIX REVIEW", left, 2.0 * inch, width, size=16, colour=model.ACCENT,
+                  bold=True)
     pdf.paragraph(content.account, left, 2.5 * inch, width, size=44, bold=True)
     pdf.paragraph(content.period_label, left, 3.9 * inch, width, size=24)
-    pdf.paragraph(content.comparison_label, left, 4.5 * inch, width, size=18, colour=MUTED)
+    pdf.paragraph(content.comparison_label, left, 4.5 * inch, width, size=18, colour=model.MUTED)
     if content.segment_label:
         pdf.paragraph(content.segment_label, left, 5.1 * inch, width, size=18)
-    pdf.paragraph(content.generated_label, left, 6.3 * inch, width, size=12, colour=MUTED)
+    pdf.paragraph(content.generated_label, left, 6.3 * inch, width, size=12, colour=model.MUTED)
 
 
 def _kpi_card(pdf: _Pdf, left: float, top: float, width: float, kpi: KpiItem) -> None:
     canvas = pdf.canvas
-    canvas.setFillColor(_colour(CARD))
+    canvas.setFillColor(_colour(model.CARD))
     canvas.roundRect(left, _y(top + KPI_CARD_H), width, KPI_CARD_H, 8, stroke=0, fill=1)
     inner_l, inner_w = left + 0.2 * inch, width - 0.4 * inch
-    pdf.paragraph(kpi.label, inner_l, top + 0.15 * inch, inner_w, size=14, colour=MUTED)
+    pdf.paragraph(kpi.label, inner_l, top + 0.15 * inch, inner_w, size=14, colour=model.MUTED)
     pdf.paragraph(kpi.value, inner_l, top + 0.55 * inch, inner_w, size=32, bold=True)
     if kpi.delta:
-        colour = MUTED if kpi.good is None else (GOOD if kpi.good else BAD)
+        colour = model.MUTED if kpi.good is None else (model.GOOD if kpi.good else model.BAD)
         pdf.paragraph(kpi.delta, inner_l, top + 1.35 * inch, inner_w, size=14, colour=colour,
                       bold=True)
     if kpi.note:
-        pdf.paragraph(kpi.note, inner_l, top + 1.75 * inch, inner_w, size=10, colour=MUTED)
+        pdf.paragraph(kpi.note, inner_l, top + 1.75 * inch, inner_w, size=10, colour=model.MUTED)
 
 
 def _kpi_page(pdf: _Pdf) -> None:
     pdf.frame("Overview", pdf.content.kpi_headline)
-    columns = kpi_columns(len(pdf.content.kpis))
+    columns = model.kpi_columns(len(pdf.content.kpis))
     card_w = (CONTENT_W - KPI_GAP * (columns - 1)) / columns
     for index, kpi in enumerate(pdf.content.kpis):
         row, col = divmod(index, columns)
@@ -188,15 +173,15 @@ def _table_page(pdf: _Pdf, table: TableItem) -> None:
     pdf.frame(table.section, table.takeaway or table.title, table.audience)
     top = BODY_TOP
     if table.takeaway:
-        top += pdf.paragraph(table.title, MARGIN, top, CONTENT_W, size=14, colour=MUTED,
+        top += pdf.paragraph(table.title, MARGIN, top, CONTENT_W, size=14, colour=model.MUTED,
                              bold=True) + 0.1 * inch
-    cells = table_cells(table)
-    right = numeric_columns(table.frame)
+    cells = model.table_cells(table)
+    right = model.numeric_columns(table.frame)
     styles = {
         (align, header): ParagraphStyle(
             f"cell-{align}-{header}", fontName=pdf.bold if header else pdf.regular,
             fontSize=TABLE_FONT_PT, leading=TABLE_FONT_PT * 1.2, alignment=align,
-            textColor=colors.white if header else _colour(INK),
+            textColor=colors.white if header else _colour(model.INK),
         )
         for align in (TA_LEFT, TA_RIGHT)
         for header in (True, False)
@@ -206,21 +191,22 @@ def _table_page(pdf: _Pdf, table: TableItem) -> None:
          for c, v in enumerate(row)]
         for r, row in enumerate(cells)
     ]
-    weights = column_weights(cells)
+    weights = model.column_weights(cells)
     widths = [CONTENT_W * w / sum(weights) for w in weights]
     # The header row grows when a long header wraps; body rows keep the deck's height.
     grid = Table(rows, colWidths=widths, rowHeights=[None] + [TABLE_ROW_H] * (len(rows) - 1))
     commands = [
-        ("BACKGROUND", (0, 0), (-1, 0), _colour(INK)),
+        ("BACKGROUND", (0, 0), (-1, 0), _colour(model.INK)),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.5, _colour(RULE)),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.5, _colour(model.RULE)),
     ]
     grid.setStyle(TableStyle(commands))
     _, height = grid.wrap(CONTENT_W, PAGE_H)
     grid.drawOn(pdf.canvas, MARGIN, _y(top) - height)
     note = table.cut_note()
     if note:
-        pdf.paragraph(note, MARGIN, top + height + 0.1 * inch, CONTENT_W, size=10, colour=MUTED)
+        pdf.paragraph(note, MARGIN, top + height + 0.1 * inch, CONTENT_W, size=10,
+                      colour=model.MUTED)
 
 
 def _notes_page(pdf: _Pdf) -> None:
