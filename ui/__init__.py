@@ -6,13 +6,16 @@ pure functions of ``whatfix_data``, and render with :func:`table`, :func:`chart`
 
 - ``ui.session``: which account this browser session reads; the shared client per cache scope;
   the demo banner and the connection form;
-- ``ui.filters``: the sidebar filters, mirrored in the URL;
+- ``ui.filters``: the sidebar filters, bound to the URL (``ui.view`` holds what they resolved to);
+- ``ui.shell``: app.py's frame around the page (and a page run without it);
+- ``ui.runtime``: the only Streamlit internals used (drawing from worker threads);
 - ``ui.data``: datasets through Streamlit's caches keyed by scope, segment filtering, data health;
 - ``ui.render``: sections that fail on their own, tables and charts with downloads, KPI cards;
 - ``ui.review``: the review-pack button;
 - ``ui.annotations``: the notes editor and the notes drawn on every trend.
 """
 
+from ui import shell
 from ui.annotations import annotate, flow_names_of, notes_editor
 from ui.data import (
     DATASET_LABELS,
@@ -33,7 +36,7 @@ from ui.data import (
     stale_warning,
     trend_windows,
 )
-from ui.filters import Filters, filters, leave_legacy_pages_mode, sidebar_filters, today
+from ui.filters import Filters, filters, sidebar_filters, today
 from ui.render import (
     _column_label,
     _delta_colour,
@@ -75,7 +78,6 @@ __all__ = [
     "health_table",
     "iso_range_label",
     "kpi_row",
-    "leave_legacy_pages_mode",
     "load",
     "md_escape",
     "membership",
@@ -87,6 +89,7 @@ __all__ = [
     "section",
     "segment_note",
     "settings",
+    "shell",
     "sidebar_filters",
     "stale_warning",
     "stem_file_name",
