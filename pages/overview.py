@@ -62,7 +62,7 @@ def trends(current: ui.Filters) -> None:
     common = {"previous_label": current.comparison_legend,
               "granularity": current.granularity, "subtitle": current.caption}
     tabs = st.tabs(["Flow views and completions", "Completion rate", "Active users",
-                    "Self-help views"])
+                    "Self-help views"], key="trend", bind="query-params")
     targets = target_ui.chart_targets()
 
     def drawn(fig, metric: str):  # the KPI's target as a line, where its unit fits the chart

@@ -48,7 +48,7 @@ def _pack_caption(at) -> str:
 def test_the_review_pack_caption_names_the_chosen_segment(app_env, open_page):
     at = open_page()
     assert "It covers all users." in _pack_caption(at)
-    segment = at.selectbox(key="f_segment")
+    segment = at.selectbox(key="segment")
     name = segment.options[1]
     segment.select_index(1).run()
     assert_clean(at)
@@ -81,7 +81,7 @@ def test_last_quarter_monthly_pairs_july_with_april(app_env, open_page):
         assert [c[0] for c in trace["customdata"]] == ["2026-04", "2026-05", "2026-06"]
     assert "Previous quarter (1 Apr – 30 Jun 2026)" in compared[0]["name"]
     # Same period last year: July faces July of 2025.
-    at.selectbox(key="f_compare").set_value("year").run()
+    at.selectbox(key="compare").set_value("year").run()
     assert_clean(at)
     fig = _trend(at, "Flow views and completions over time")
     compared = [t for t in fig["data"] if (t.get("meta") or {}).get("comparison")]
@@ -126,9 +126,9 @@ def test_one_day_ranks_consistently_and_says_daily(app_env, open_page):
     # Nothing ranked, and the message agrees with the KPI card instead of "No flow views".
     assert f"{views} flow views in this range" in message, message
     # The caption under Automatic follows the range: 7 days after one day.
-    at.selectbox(key="f_preset").set_value("last_7_days").run()
+    at.selectbox(key="range").set_value("last_7_days").run()
     assert "Automatic: daily for 7 days." in [c.value for c in at.sidebar.caption]
-    at.selectbox(key="f_preset").set_value("last_90_days").run()
+    at.selectbox(key="range").set_value("last_90_days").run()
     assert "Automatic: weekly for 90 days." in [c.value for c in at.sidebar.caption]
 
 

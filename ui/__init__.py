@@ -52,6 +52,7 @@ from ui.render import (
 )
 from ui.review import review_pack_button
 from ui.session import client, connection_form, demo_banner, md_escape, scope, settings
+from ui.view import option_labels
 from whatfix_data.errors import WhatfixError
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "md_escape",
     "membership",
     "names_first",
+    "option_labels",
     "popular_flows_csv",
     "refresh_all",
     "review_pack_button",

@@ -8,7 +8,6 @@ widget's default is left out, and a shared link seeds the widgets of a fresh ses
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from datetime import date
 
 import pandas as pd
@@ -145,21 +144,15 @@ def _segment_input() -> tuple[str | None, str | None]:
         options,
         key=K_SEGMENT,
         bind=BOUND,
-        format_func=labels.get,
+        format_func=lambda sid: labels.get(sid, sid),
         help="Applies to per-user data: engagement and task completion.",
     )
     return (None, None) if choice == ALL_USERS else (choice, names[choice])
 
 
 def _segment_labels(names: dict[str, str]) -> dict[str, str]:
-    """The label of each option: the segment's name, with its id where names repeat (each
-    label must be unique: it is the option's value in the URL)."""
-    counts = Counter(names.values())
-    labels = {ALL_USERS: ALL_USERS_LABEL}
-    for sid, name in names.items():
-        clash = counts[name] > 1 or name == ALL_USERS_LABEL
-        labels[sid] = f"{name} ({sid})" if clash else name
-    return labels
+    """The label of each option (its value in the URL): "All users", then the segment names."""
+    return {ALL_USERS: ALL_USERS_LABEL, **view.option_labels(names, reserved={ALL_USERS_LABEL})}
 
 
 def sidebar_filters() -> Filters:

@@ -71,7 +71,7 @@ def review_pack_button(current: Filters) -> None:
         f"{_audience(current)}"
     )
     fmt = st.radio("Format", list(PACK_FORMATS), format_func=lambda f: PACK_FORMATS[f][0],
-                   horizontal=True, key="pack_format")
+                   horizontal=True, key="pack_format", bind="query-params")
     request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
                current.granularity, fmt, current.segment_id, current.preset,
                _targets_key(), notes_version())

@@ -1,4 +1,5 @@
-"""The view that this script run shows: the sidebar's filters, once drawn (read by ui modules).
+"""The view that this script run shows: the sidebar's filters, once drawn (read by ui modules),
+and the labels of URL-bound choices.
 
 A module of its own so that the data helpers can read the filters without importing the sidebar
 widgets (which load the segment list through them).
@@ -6,6 +7,8 @@ widgets (which load the segment list through them).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import streamlit as st
@@ -75,3 +78,11 @@ def current_filters() -> Filters:
     if current is None:
         raise LookupError("The sidebar filters are not drawn yet: call ui.filters() first.")
     return current
+
+
+def option_labels(names: Mapping[str, str], reserved: Collection[str] = ()) -> dict[str, str]:
+    """A unique label per option id: its name, with the id where names repeat (or clash with a
+    ``reserved`` label). A URL-bound widget stores the label, so each must name one option."""
+    counts = Counter(names.values())
+    return {oid: f"{name} ({oid})" if counts[name] > 1 or name in reserved else name
+            for oid, name in names.items()}
