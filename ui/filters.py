@@ -195,4 +195,4 @@ def filters() -> Filters:
     if shell.in_app():
         return view.current_filters()
     shell.run_through_app()
-    return sidebar_filters()
+    return view.drawn_this_run() or sidebar_filters()

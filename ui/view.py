@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ui import runtime
 from whatfix_data import windows
 
 K_FILTERS = "_filters"
+K_FILTERS_RUN = "_filters_run"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,15 @@ class Filters:
 def store(current: Filters) -> None:
     """Remember the filters that the sidebar drew in this run (ui.filters.sidebar_filters)."""
     st.session_state[K_FILTERS] = current
+    st.session_state[K_FILTERS_RUN] = runtime.run_token()
+
+
+def drawn_this_run() -> Filters | None:
+    """The filters if the sidebar drew them in this very run, else None."""
+    token = runtime.run_token()
+    if token is None or st.session_state.get(K_FILTERS_RUN) is not token:
+        return None
+    return st.session_state.get(K_FILTERS)
 
 
 def current_filters() -> Filters:
