@@ -231,7 +231,7 @@ def test_with_a_segment_the_page_says_it_covers_all_users(app_env, open_page):
 def test_the_completion_rate_tab_keeps_the_worst_flows_and_states_the_cut(app_env, open_page):
     from support import captions
 
-    at = open_page("pages/flows.py", query={"range": "custom", "start": "2026-07-01",
+    at = open_page("pages/flows.py", query={"range": "Custom range", "start": "2026-07-01",
                                             "end": "2026-09-30"})
     assert_clean(at)
     rate = next(f for f in figures(at) if f["layout"]["title"]["text"] == "Completion rate by flow")

@@ -84,18 +84,3 @@ def test_a_copied_link_restores_the_page_choices(page, app_url, wait_idle, brows
         assert _view(other) == chosen
     finally:
         fresh.close()
-
-
-def test_defaults_stay_out_of_the_link_and_a_page_switch_drops_the_pages_choices(
-        page, app_url, wait_idle):
-    page.goto(f"{app_url}/flows?range=Last+90+days&trend_metric=Completion+rate+(%25)")
-    wait_idle(page)
-    assert _trend_radio(page).get_by_role("radio", name="Completion rate (%)").is_checked()
-    _trend_radio(page).get_by_text("Views and completions", exact=True).click()  # the default
-    wait_idle(page)
-    assert "trend_metric" not in parse_qs(urlparse(page.url).query)
-    page.locator('[data-testid="stSidebarNav"]').get_by_role(
-        "link", name="Overview", exact=True).click()
-    wait_idle(page)
-    params = parse_qs(urlparse(page.url).query)
-    assert params == {"range": ["Last 90 days"]}, params  # the sidebar's filter goes along
