@@ -10,10 +10,6 @@ from pathlib import Path
 
 import streamlit as st
 
-import ui
-from ui.data import start_background_warm
-from whatfix_data.errors import WhatfixError
-
 APP_DIR = Path(__file__).parent
 PAGE_TITLE = "Whatfix analytics"
 
@@ -55,19 +51,26 @@ def build_navigation() -> dict[str, list[st.Page]]:
 def main() -> None:
     """Set up the page, draw the shared sidebar, then run the selected page."""
     st.set_page_config(page_title=PAGE_TITLE, page_icon=":material/insights:", layout="wide")
-    ui.leave_legacy_pages_mode()
+    # .streamlit/config.toml hides the legacy `pages/` file list; this navigation shows (ui.shell).
+    st.set_option("client.showSidebarNavigation", True)
     page = st.navigation(build_navigation(), position="sidebar")
-    try:
-        current = ui.settings()
-    except WhatfixError as exc:  # e.g. only some WHATFIX_* variables set: nothing can load
-        st.error(ui.md_escape(exc.user_message), icon=":material/error:")
-        st.stop()
-    ui.demo_banner(current)
-    start_background_warm(current)  # once per process: the default views, for the first visitor
-    ui.sidebar_filters()
-    with ui.section():
-        ui.connection_form(current)
-    page.run()
+    with st.spinner("Opening the dashboard…"):
+        # Imported after the navigation is drawn: the first run of a process shows it and this
+        # spinner, not a blank page, while the analytics modules load (seconds).
+        import ui
+        from ui.data import start_background_warm
+    with ui.shell.app_run():
+        try:
+            current = ui.settings()
+        except ui.WhatfixError as exc:  # e.g. only some WHATFIX_* variables set: nothing loads
+            st.error(ui.md_escape(exc.user_message), icon=":material/error:")
+            st.stop()
+        ui.demo_banner(current)
+        start_background_warm(current)  # once per process: the default views, for the first visitor
+        ui.sidebar_filters()
+        with ui.section():
+            ui.connection_form(current)
+        page.run()
 
 
 main()

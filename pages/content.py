@@ -30,19 +30,24 @@ def hygiene(current: ui.Filters) -> None:
         draft_age_days=DRAFT_AGE_DAYS, stale_days=STALE_DAYS,
     )
     unviewed, drafts, untouched = lists.unviewed, lists.old_drafts, lists.not_modified
+    # Tab labels without counts: a URL-bound tab is named by its label, which must not change
+    # with the data (the counts are written inside each tab).
     unviewed_tab, drafts_tab, stale_tab = st.tabs([
-        f"Published, no views ({len(unviewed)})",
-        f"Drafts older than {DRAFT_AGE_DAYS} days ({len(drafts)})",
-        f"Not modified in {STALE_DAYS} days ({len(untouched)})",
-    ])
+        "Published, no views",
+        f"Drafts older than {DRAFT_AGE_DAYS} days",
+        f"Not modified in {STALE_DAYS} days",
+    ], key="hygiene", bind="query-params")
     with unviewed_tab:
-        st.caption(f"Published items with no view between {current.range_label}.")
+        st.caption(f"{len(unviewed):,} published items with no view between "
+                   f"{current.range_label}.")
         ui.table(unviewed, key="unviewed", title="Published items with no views",
                  empty="Every published item had views in this range.")
     with drafts_tab:
+        st.caption(f"{len(drafts):,} drafts older than {DRAFT_AGE_DAYS} days.")
         ui.table(drafts, key="old_drafts", title="Old drafts",
                  empty=f"No draft is older than {DRAFT_AGE_DAYS} days.")
     with stale_tab:
+        st.caption(f"{len(untouched):,} items not modified in {STALE_DAYS} days.")
         ui.table(untouched, key="not_modified", title="Items not modified",
                  empty=f"Every item was modified in the last {STALE_DAYS} days.")
 

@@ -30,7 +30,8 @@ def distributions(current: ui.Filters) -> None:
     engagement = ui.for_segment(ui.load("engagement").frame)
     subtitle = current.range_label
     viewed_tab, completed_tab, top_tab = st.tabs(
-        ["Content viewed", "Flows completed", f"Top {TOP_USERS} users"]
+        ["Content viewed", "Flows completed", f"Top {TOP_USERS} users"],
+        key="per_user", bind="query-params",
     )
     with viewed_tab:
         ui.chart(charts.content_viewed_histogram(engagement, subtitle=subtitle), key="viewed_hist")
@@ -47,7 +48,7 @@ def dormant(current: ui.Filters) -> None:
     """Users last active more than N days ago (from the end-user list), for re-engagement."""
     days = st.number_input(
         "Last active more than this many days ago", min_value=1, max_value=3650,
-        value=DEFAULT_DORMANT_DAYS, step=1, key="dormant_days", width=320,
+        value=DEFAULT_DORMANT_DAYS, step=1, key="dormant_days", width=320, bind="query-params",
     )
     users = ui.for_segment(ui.load("end-users").frame)
     engagement = ui.for_segment(ui.load("engagement").frame)

@@ -18,7 +18,8 @@ def flow_performance(current: ui.Filters, flows: pd.DataFrame) -> None:
     subtitle = current.range_label
     min_views = ui.settings().min_flow_views
     views_tab, rate_tab, time_tab = st.tabs(
-        ["Views and completions", "Completion rate", "Time to complete"]
+        ["Views and completions", "Completion rate", "Time to complete"],
+        key="flow_chart", bind="query-params",
     )
     with views_tab:
         ui.chart(charts.flow_views_completions(flows, subtitle=subtitle), key="flow_views")
@@ -41,14 +42,16 @@ def flow_trend(current: ui.Filters, flows: pd.DataFrame) -> None:
         return
     ranked = flows.sort_values("views", ascending=False)
     names = dict(zip(ranked["flow_id"], ranked["flow_name"], strict=True))
+    # Names are never missing (frames shows a missing name as its id); the URL holds the label.
+    labels = ui.option_labels({str(fid): str(name) for fid, name in names.items()})
     left, right = st.columns([3, 2])
     flow_id = left.selectbox(
-        # Names are never missing (frames shows a missing name as its id).
-        "Flow", list(names), format_func=lambda fid: str(names.get(fid, fid)), key="flow_pick"
+        "Flow", list(names), format_func=lambda fid: labels.get(str(fid), str(fid)), key="flow",
+        bind="query-params",
     )
     metric = right.radio(
         "Show", list(TREND_METRICS), format_func=TREND_METRICS.get, horizontal=True,
-        key="flow_trend_metric",
+        key="trend_metric", bind="query-params",
     )
     trend = ui.load("flow-trend").frame
     aligned = ui.trend_windows("flow-trend",
@@ -84,7 +87,7 @@ def flow_comparison(current: ui.Filters, flows: pd.DataFrame) -> None:
         "Metric", ["views", "completions", "completion_rate_pct"], horizontal=True,
         format_func=lambda m: {"views": "Views", "completions": "Completions",
                                "completion_rate_pct": "Completion rate (%)"}[m],
-        key="flow_compare_metric",
+        key="compare_metric", bind="query-params",
     )
     fig = charts.flow_comparison(
         compared, metric=metric, current_label=current.current_legend,

@@ -78,7 +78,8 @@ def trends(current: ui.Filters) -> None:
          charts.self_help_views_trend, "self_help_views", "ov_sh_trend", "self-help-trend"),
     ]
     for tab, (_, windows, make_chart, metric, key, dataset) in zip(
-            st.tabs([t[0] for t in tabs]), tabs, strict=True):
+            st.tabs([t[0] for t in tabs], key="trend", bind="query-params"), tabs,
+            strict=True):
         with tab, ui.section():
             aligned = windows()
             # the KPI's target as a line, where its unit fits the chart

@@ -43,7 +43,8 @@ def per_segment(current: ui.Filters) -> None:
     if current.segment_id:
         st.caption(SIDE_BY_SIDE)
     engagement_tab, active_tab, tasks_tab = st.tabs(
-        ["Engagement per member", "Active members", "Task completion"]
+        ["Engagement per member", "Active members", "Task completion"],
+        key="segment_chart", bind="query-params",
     )
     with engagement_tab:
         ui.chart(charts.segment_engagement(breakdown, subtitle=current.range_label),

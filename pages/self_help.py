@@ -13,7 +13,8 @@ from whatfix_data.analytics import self_help as self_help_stats
 def views_by_item_and_type(current: ui.Filters) -> pd.DataFrame:
     """Bars of views per item and per content type, and the table behind them."""
     self_help = ui.load("self-help").frame
-    items_tab, types_tab = st.tabs(["By item", "By content type"])
+    items_tab, types_tab = st.tabs(["By item", "By content type"], key="views_by",
+                                   bind="query-params")
     with items_tab:
         ui.chart(charts.self_help_by_item(self_help, subtitle=current.range_label), key="sh_item")
     with types_tab:

@@ -27,7 +27,8 @@ def _request(flag: str) -> None:
 
 def distribution(current: ui.Filters, tasks: pd.DataFrame) -> None:
     """Users per progress bucket for each task list, and a summary per task list."""
-    normalise = st.toggle("Show shares (%) instead of user counts", value=True, key="tl_share")
+    normalise = st.toggle("Show shares (%) instead of user counts", value=True, key="shares",
+                          bind="query-params")
     fig = charts.task_list_distribution(tasks, normalise=normalise, subtitle=current.range_label)
     ui.chart(fig, key="tl_distribution")
     ui.table(task_stats.summary(tasks), key="tl_summary", title="Task list summary",
@@ -72,11 +73,13 @@ def _outreach_request(tasks: pd.DataFrame) -> tuple[tuple, pd.DataFrame, outreac
         return None
     names = dict(zip(summary["task_list_id"].astype(str), summary["task_list_name"].astype(str),
                      strict=True))
+    labels = ui.option_labels(names)  # a URL-bound choice is named by its (unique) label
     left, right = st.columns(2)
-    list_id = left.selectbox("Task list", list(names), format_func=lambda i: names.get(i, i),
-                             key="to_task_list")
+    list_id = left.selectbox("Task list", list(names), format_func=lambda i: labels.get(i, i),
+                             key="to_task_list", bind="query-params")
     bucket = right.selectbox("Users", list(outreach.BUCKETS),
-                             format_func=outreach.BUCKET_LABELS.get, key="to_bucket")
+                             format_func=outreach.BUCKET_LABELS.get, key="to_bucket",
+                             bind="query-params")
     left, right = st.columns(2)
     name = left.text_input("Attribute name", value="nudge_onboarding", key="to_attr_name")
     value = right.text_input("Value", value=f"{ui.today():%Y-%m}", key="to_attr_value")

@@ -128,7 +128,7 @@ SEGMENT_NOT_APPLIED = "All users (segment not applied: the API reports"
 
 def pick_segment(at, index: int = 1) -> str:
     """Pick a segment in the sidebar of an AppTest run; returns its name."""
-    segment = at.selectbox(key="f_segment")
+    segment = at.selectbox(key="segment")
     name = segment.options[index]
     segment.select_index(index).run()
     return name

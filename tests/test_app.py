@@ -67,40 +67,43 @@ def test_every_page_runs_without_error(app_env, open_page):
 
 
 def test_filters_are_mirrored_in_the_url(app_env, open_page):
+    # The browser writes a bound widget's value in the URL (tests/e2e/test_deep_link.py checks
+    # it there); here: every filter is bound, under its own query parameter.
     at = open_page()
-    assert at.query_params["range"] == "last_30_days"
-    assert at.query_params["compare"] == "previous"
-    at.selectbox(key="f_preset").select("last_90_days").run()
-    at.selectbox(key="f_compare").select("year").run()
-    assert at.query_params["range"] == "last_90_days"
-    assert at.query_params["compare"] == "year"
+    assert "range" not in at.query_params and "compare" not in at.query_params  # defaults
+    for key in ("range", "compare", "gran", "segment"):
+        assert at.selectbox(key=key).proto.query_param_key == key
+    at.selectbox(key="range").select("custom").run()
+    assert [at.date_input(key=k).proto.query_param_key for k in ("start", "end")] == [
+        "start", "end"]
+    at.selectbox(key="range").select("last_90_days").run()
+    assert not at.date_input(key="start").proto.query_param_key  # a preset's dates: not in it
 
 
 def test_a_shared_link_restores_the_filters(app_env, open_page):
-    at = open_page(query={"range": "custom", "start": "2026-10-01", "end": "2026-10-31",
-                          "compare": "none", "gran": "week"})
+    at = open_page(query={"range": "Custom range", "start": "2026-10-01", "end": "2026-10-31",
+                          "compare": "No comparison", "gran": "Weekly"})
     assert_clean(at)
-    assert at.selectbox(key="f_preset").value == "custom"
-    assert at.date_input(key="f_start").value == date(2026, 10, 1)
-    assert at.date_input(key="f_end").value == date(2026, 10, 31)
-    assert at.selectbox(key="f_compare").value == "none"
-    assert at.selectbox(key="f_gran").value == "week"
+    assert at.selectbox(key="range").value == "custom"
+    assert at.date_input(key="start").value == date(2026, 10, 1)
+    assert at.date_input(key="end").value == date(2026, 10, 31)
+    assert at.selectbox(key="compare").value == "none"
+    assert at.selectbox(key="gran").value == "week"
 
 
 def test_filters_survive_a_page_switch(app_env, open_page):
     at = open_page()
-    at.selectbox(key="f_preset").select("last_7_days").run()
+    at.selectbox(key="range").select("last_7_days").run()
     at.switch_page("pages/flows.py")
     at.run()
-    assert at.selectbox(key="f_preset").value == "last_7_days"
-    assert at.query_params["range"] == "last_7_days"
+    assert at.selectbox(key="range").value == "last_7_days"
 
 
 def test_a_start_after_the_end_is_refused(app_env, open_page):
     at = open_page()
-    at.selectbox(key="f_preset").select("custom").run()
-    at.date_input(key="f_start").set_value(date(2026, 11, 20))
-    at.date_input(key="f_end").set_value(date(2026, 11, 10)).run()
+    at.selectbox(key="range").select("custom").run()
+    at.date_input(key="start").set_value(date(2026, 11, 20))
+    at.date_input(key="end").set_value(date(2026, 11, 10)).run()
     messages = " ".join(e.value for e in at.sidebar.error)
     assert "after the end date" in messages
     assert not at.exception
@@ -109,7 +112,7 @@ def test_a_start_after_the_end_is_refused(app_env, open_page):
 def test_the_date_range_changes_the_numbers(app_env, open_page):
     at = open_page()
     month = metric_values(at)
-    at.selectbox(key="f_preset").select("last_7_days").run()
+    at.selectbox(key="range").select("last_7_days").run()
     week = metric_values(at)
     assert month.keys() == week.keys()
     assert month["Flow views"] != week["Flow views"]
@@ -118,12 +121,11 @@ def test_the_date_range_changes_the_numbers(app_env, open_page):
 def test_the_segment_filter_limits_per_user_numbers(app_env, open_page):
     at = open_page()
     everyone = metric_values(at)["Active users"]
-    options = at.selectbox(key="f_segment").options
+    options = at.selectbox(key="segment").options
     assert len(options) > 1, "the demo account has segments"
-    at.selectbox(key="f_segment").select_index(1).run()
+    at.selectbox(key="segment").select_index(1).run()
     assert_clean(at)
     assert metric_values(at)["Active users"] != everyone
-    assert at.query_params["segment"]
 
 
 def test_demo_mode_shows_the_banner(monkeypatch, open_page):
@@ -202,11 +204,10 @@ def test_granularity_changes_the_trend_windows(app_env, open_page):
         fig = next(f for f in figures(at) if "over time" in f["layout"]["title"]["text"])
         return len(fig["data"][0]["x"])
 
-    at = open_page(query={"range": "last_90_days", "compare": "none"})
+    at = open_page(query={"range": "Last 90 days", "compare": "No comparison"})
     weekly = points(at)  # automatic for 90 days
-    at.selectbox(key="f_gran").select("day").run()
+    at.selectbox(key="gran").select("day").run()
     assert_clean(at)
-    assert at.query_params["gran"] == "day"
     assert points(at) == 90 and weekly < 20
 
 

@@ -28,7 +28,7 @@ def test_flows_page_has_charts_tables_and_the_report(app_env, open_page):
 
 def test_choosing_another_flow_redraws_its_trend(app_env, open_page):
     at = open_page("pages/flows.py")
-    picker = at.selectbox(key="flow_pick")
+    picker = at.selectbox(key="flow")
     first = [t for t in figure_titles(at) if "trend" in t.lower() or "over time" in t.lower()]
     picker.select_index(1).run()
     assert_clean(at)
@@ -40,7 +40,7 @@ def test_the_report_table_has_the_rows_of_the_apis_csv(app_env, sim_server, demo
                                                        open_page):
     at = open_page("pages/flows.py")
     report = next(d.value for d in at.dataframe if "rank" in d.value.columns)
-    start, end = at.date_input(key="f_start").value, at.date_input(key="f_end").value
+    start, end = at.date_input(key="start").value, at.date_input(key="end").value
     response = requests.get(
         f"{sim_server.base_url}/{demo_account.account_id}/reports/summary/mostPopularFlows",
         params={"format": "csv", "startDate": start.isoformat(), "endDate": end.isoformat()},
@@ -66,7 +66,7 @@ def test_comparison_legends_name_the_periods(app_env, open_page):
     raw = next(d.value for d in at.dataframe if "comparison_window_label" in d.value.columns)
     assert len(raw) == 30 and raw["comparison_window_label"].iloc[0] == "2026-09-24"
     assert {"comparison_views", "comparison_partial"} <= set(raw.columns)
-    at.selectbox(key="f_compare").select("year").run()
+    at.selectbox(key="compare").select("year").run()
     assert_clean(at)
     names = {trace.get("name") for fig in figures(at) for trace in fig["data"]}
     assert "Same period last year, weekday-aligned (30 Oct – 28 Nov 2025)" in names, names
@@ -154,7 +154,7 @@ def test_hostile_names_render_on_the_flows_page(monkeypatch, open_page):
     texts = set(_strings(figures(at)))  # every label, hover text and tick of every chart
     assert NUL_NAME.replace("\x00", "") in texts and RTL_NAME.replace("\u202e", "") in texts
     assert not any("\x00" in text or "\u202e" in text for text in texts)
-    options = at.selectbox(key="flow_pick").options
+    options = at.selectbox(key="flow").options
     assert "flow-null" in options and not any("\x00" in option for option in options)
 
 
@@ -205,7 +205,7 @@ def test_a_redis_that_stops_leaves_the_pages_working_with_a_warning(monkeypatch,
         # asked for every dataset.
         datasets.clear_memo()
         st.cache_data.clear()
-        at.selectbox(key="f_preset").set_value("last_90_days").run()
+        at.selectbox(key="range").set_value("last_90_days").run()
     finally:
         if process.poll() is None:
             process.kill()
@@ -231,7 +231,7 @@ def test_with_a_segment_the_page_says_it_covers_all_users(app_env, open_page):
 def test_the_completion_rate_tab_keeps_the_worst_flows_and_states_the_cut(app_env, open_page):
     from support import captions
 
-    at = open_page("pages/flows.py", query={"range": "custom", "start": "2026-07-01",
+    at = open_page("pages/flows.py", query={"range": "Custom range", "start": "2026-07-01",
                                             "end": "2026-09-30"})
     assert_clean(at)
     rate = next(f for f in figures(at) if f["layout"]["title"]["text"] == "Completion rate by flow")

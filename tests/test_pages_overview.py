@@ -27,7 +27,7 @@ def test_overview_shows_kpis_trends_and_best_flows(app_env, open_page):
 
 
 def test_no_comparison_means_no_deltas(app_env, open_page):
-    at = open_page("pages/overview.py", query={"compare": "none"})
+    at = open_page("pages/overview.py", query={"compare": "No comparison"})
     assert_clean(at)
     assert not any(m.delta for m in at.metric)
 
@@ -48,7 +48,7 @@ def _pack_caption(at) -> str:
 def test_the_review_pack_caption_names_the_chosen_segment(app_env, open_page):
     at = open_page()
     assert "It covers all users." in _pack_caption(at)
-    segment = at.selectbox(key="f_segment")
+    segment = at.selectbox(key="segment")
     name = segment.options[1]
     segment.select_index(1).run()
     assert_clean(at)
@@ -67,7 +67,7 @@ def _caption(at, start: str) -> str:
 
 def test_last_quarter_monthly_pairs_july_with_april(app_env, open_page):
     at = open_page("pages/overview.py",
-                   query={"range": "last_quarter", "gran": "month", "compare": "previous"})
+                   query={"range": "Last quarter", "gran": "Monthly"})
     assert_clean(at)
     assert _caption(at, "Last quarter") == (
         "Last quarter (1 Jul – 30 Sep 2026) vs previous quarter (1 Apr – 30 Jun 2026)")
@@ -81,7 +81,7 @@ def test_last_quarter_monthly_pairs_july_with_april(app_env, open_page):
         assert [c[0] for c in trace["customdata"]] == ["2026-04", "2026-05", "2026-06"]
     assert "Previous quarter (1 Apr – 30 Jun 2026)" in compared[0]["name"]
     # Same period last year: July faces July of 2025.
-    at.selectbox(key="f_compare").set_value("year").run()
+    at.selectbox(key="compare").set_value("year").run()
     assert_clean(at)
     fig = _trend(at, "Flow views and completions over time")
     compared = [t for t in fig["data"] if (t.get("meta") or {}).get("comparison")]
@@ -96,7 +96,7 @@ def test_a_range_before_the_data_says_no_data_yet(app_env, open_page, make_setti
 
     with WhatfixClient(make_settings()) as client:
         begins = data_start(load_content(client).frame)
-    early = {"range": "custom", "start": "2015-02-01", "end": "2015-02-28"}
+    early = {"range": "Custom range", "start": "2015-02-01", "end": "2015-02-28"}
     at = open_page("pages/overview.py", query=early)
     assert_clean(at)
     notes = {m.label: m.delta for m in at.metric}
@@ -105,7 +105,7 @@ def test_a_range_before_the_data_says_no_data_yet(app_env, open_page, make_setti
     assert all(m.help.startswith(sentence) for m in at.metric)
     # A range just after the data begins: its comparison starts before it, so no percentage.
     start, end = begins + timedelta(days=20), begins + timedelta(days=40)
-    at = open_page("pages/overview.py", query={"range": "custom", "start": start.isoformat(),
+    at = open_page("pages/overview.py", query={"range": "Custom range", "start": start.isoformat(),
                                                "end": end.isoformat()})
     assert_clean(at)
     deltas = {m.label: m.delta for m in at.metric}
@@ -115,7 +115,7 @@ def test_a_range_before_the_data_says_no_data_yet(app_env, open_page, make_setti
 
 def test_one_day_ranks_consistently_and_says_daily(app_env, open_page):
     # A quiet Sunday of the demo data: some flow views, no flow with enough of them to rank.
-    day = {"range": "custom", "start": "2026-11-22", "end": "2026-11-22"}
+    day = {"range": "Custom range", "start": "2026-11-22", "end": "2026-11-22"}
     at = open_page("pages/overview.py", query=day)
     assert_clean(at)
     assert "Automatic: daily for 1 day." in [c.value for c in at.sidebar.caption]
@@ -126,9 +126,9 @@ def test_one_day_ranks_consistently_and_says_daily(app_env, open_page):
     # Nothing ranked, and the message agrees with the KPI card instead of "No flow views".
     assert f"{views} flow views in this range" in message, message
     # The caption under Automatic follows the range: 7 days after one day.
-    at.selectbox(key="f_preset").set_value("last_7_days").run()
+    at.selectbox(key="range").set_value("last_7_days").run()
     assert "Automatic: daily for 7 days." in [c.value for c in at.sidebar.caption]
-    at.selectbox(key="f_preset").set_value("last_90_days").run()
+    at.selectbox(key="range").set_value("last_90_days").run()
     assert "Automatic: weekly for 90 days." in [c.value for c in at.sidebar.caption]
 
 
@@ -162,7 +162,7 @@ def test_the_best_and_worst_flows_state_the_minimum_views(app_env, open_page, mo
     from support import captions
 
     monkeypatch.setenv("WHATFIX_MIN_FLOW_VIEWS", "150")
-    at = open_page(query={"range": "custom", "start": "2026-07-01", "end": "2026-09-30"})
+    at = open_page(query={"range": "Custom range", "start": "2026-07-01", "end": "2026-09-30"})
     assert_clean(at)
     assert any(c.startswith("Flows with at least 150 views are ranked") for c in captions(at))
     best_worst = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Best"))

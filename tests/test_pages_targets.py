@@ -73,7 +73,7 @@ def test_a_met_weekly_target_is_listed_as_met(targets_env, open_page):
 
 def test_flow_target_on_the_flows_page(targets_env, open_page):
     at = open_page("pages/flows.py")
-    flow_id = at.selectbox(key="flow_pick").value
+    flow_id = at.selectbox(key="flow").value
     at.selectbox(key="flow_target_metric").set_value("completion_rate")
     at.text_input(key="flow_target_threshold").input("100")
     at.button(key="flow_target_save").click().run()
@@ -83,7 +83,7 @@ def test_flow_target_on_the_flows_page(targets_env, open_page):
     flagged = flows_table.set_index("flow_id").loc[flow_id, "target"]
     assert flagged.startswith("breached: Completion rate at least 100.0 %")
     # The trend of the flow, shown as completion rate, has the line at 100.
-    at.radio(key="flow_trend_metric").set_value("completion_rate_pct").run()
+    at.radio(key="trend_metric").set_value("completion_rate_pct").run()
     trend = [f for f in figures(at) if _target_lines(f)]
     assert trend and _target_lines(trend[0])[0]["y0"] == 100.0
     # The Overview lists the flow's breach too.

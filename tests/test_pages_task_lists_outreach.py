@@ -28,7 +28,7 @@ def test_preview_then_tag_then_nothing_left(make_sim_server, point_app, open_pag
     server = make_sim_server(users=300)
     point_app(server.base_url, server.accounts[0])
     monkeypatch.setenv("WHATFIX_SYNC_DIR", str(tmp_path / "sync"))
-    at = open_page("pages/task_lists.py", query={"range": "last_90_days"})
+    at = open_page("pages/task_lists.py", query={"range": "Last 90 days"})
     assert_clean(at)
     at.selectbox(key="to_bucket").set_value("half-or-more")
     at.text_input(key="to_attr_name").input("nudge_test")

@@ -6,7 +6,9 @@ pure functions of ``whatfix_data``, and render with :func:`table`, :func:`chart`
 
 - ``ui.session``: which account this browser session reads; the shared client per cache scope;
   the demo banner and the connection form;
-- ``ui.filters``: the sidebar filters, mirrored in the URL;
+- ``ui.filters``: the sidebar filters, bound to the URL (``ui.view`` holds what they resolved to);
+- ``ui.shell``: app.py's frame around the page (and a page run without it);
+- ``ui.runtime``: the only Streamlit internals used (drawing from worker threads);
 - ``ui.data``: datasets through Streamlit's caches keyed by scope, segment filtering, data health;
 - ``ui.render``: sections that fail on their own, tables and charts with downloads, KPI cards;
 - ``ui.review``: the review-pack button;
@@ -14,6 +16,7 @@ pure functions of ``whatfix_data``, and render with :func:`table`, :func:`chart`
 - ``ui.apply``: User Sync's apply with a progress bar (User Sync and Task Lists pages).
 """
 
+from ui import shell
 from ui.annotations import annotate, flow_names_of, notes_editor
 from ui.data import (
     DATASET_LABELS,
@@ -34,7 +37,7 @@ from ui.data import (
     stale_warning,
     trend_windows,
 )
-from ui.filters import Filters, filters, leave_legacy_pages_mode, sidebar_filters, today
+from ui.filters import Filters, filters, sidebar_filters, today
 from ui.render import (
     _column_label,
     _delta_colour,
@@ -50,6 +53,7 @@ from ui.render import (
 )
 from ui.review import review_pack_button
 from ui.session import client, connection_form, demo_banner, md_escape, scope, settings
+from ui.view import option_labels
 from whatfix_data.errors import WhatfixError
 
 __all__ = [
@@ -76,11 +80,11 @@ __all__ = [
     "health_table",
     "iso_range_label",
     "kpi_row",
-    "leave_legacy_pages_mode",
     "load",
     "md_escape",
     "membership",
     "names_first",
+    "option_labels",
     "popular_flows_csv",
     "refresh_all",
     "review_pack_button",
@@ -88,6 +92,7 @@ __all__ = [
     "section",
     "segment_note",
     "settings",
+    "shell",
     "sidebar_filters",
     "stale_warning",
     "stem_file_name",

@@ -6,18 +6,16 @@ import contextlib
 import contextvars
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
-from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
 
-from ui.filters import filters
+from ui import runtime
 from ui.session import K_CONNECTION, LOGGER, _client, client, md_escape, scope
+from ui.view import current_filters as filters
 from whatfix_data import datasets, frames, registry, windows
 from whatfix_data import scope as scope_rules
 from whatfix_data import segments as segment_rules
@@ -39,8 +37,9 @@ FAILURE_MEMO_S = 20.0
 K_FAILURES = "_wf_failed_loads"
 K_CACHE_WARNED = "_wf_cache_warned_run"
 BAR_AFTER_S = 2.0  # loads quicker than this show no progress bar (the spinner says enough)
-# Progress callback of the dataset being loaded (set around the cached call, not part of its key).
-_PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
+# Progress callback of the dataset (or pack) being built: set around the cached call by the page
+# run that asked, read inside it (not part of the cache key).
+LOAD_PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
     "whatfix_trend_progress", default=None
 )
 
@@ -60,7 +59,7 @@ def _cached_dataset(
     """One dataset of one scope and window; shared by every session of that scope."""
     date_range = windows.DateRange(start, end) if start and end else None
     return datasets.load_dataset(
-        _client(cache_scope), name, date_range, granularity or "week", progress=_PROGRESS.get()
+        _client(cache_scope), name, date_range, granularity or "week", progress=LOAD_PROGRESS.get()
     )
 
 
@@ -68,20 +67,6 @@ def _cached_dataset(
 def _cached_popular_csv(cache_scope: str, start: date, end: date) -> bytes:
     """The API's own format=csv file of the most popular flows report."""
     return datasets.load_popular_flows_csv(_client(cache_scope), windows.DateRange(start, end))
-
-
-@contextmanager
-def _not_recorded() -> Iterator[None]:
-    """Draw from inside a cached function without the draw being replayed on later cache hits.
-
-    A progress bar updated while a cached loader runs belongs to that run only; Streamlit would
-    otherwise record the update with the cached value and fail to replay it on another page.
-    """
-    token = in_cached_function.set(False)
-    try:
-        yield
-    finally:
-        in_cached_function.reset(token)
 
 
 def progress_text(label: str, done: int, total: int, elapsed_s: float, unit: str) -> str:
@@ -106,20 +91,17 @@ def _progress_bar(label: str, unit: str) -> tuple[Any, Callable[[int, int], None
     that another session or process is fetching reports that fetch's progress.
     """
     bar = st.empty()
-    context = get_script_run_ctx()
     started = time.monotonic()
 
-    def report(done: int, total: int) -> None:
+    def draw(done: int, total: int) -> None:
         elapsed = time.monotonic() - started
         if elapsed < BAR_AFTER_S:
             return
-        # Called from the client's worker threads: attach them to this session to draw.
-        add_script_run_ctx(threading.current_thread(), context)
         fraction = min(1.0, done / total) if total else 1.0
-        with _not_recorded():
-            bar.progress(fraction, text=progress_text(label, done, total, elapsed, unit))
+        bar.progress(fraction, text=progress_text(label, done, total, elapsed, unit))
 
-    return bar, report
+    # Called from the client's worker threads, inside the cached loader.
+    return bar, runtime.drawing_from_worker_threads(draw)
 
 
 def load(
@@ -163,21 +145,20 @@ def _load_cached(cache_scope: str, name: str, start: date | None, end: date | No
     _client(cache_scope).verify_credentials()
     bar, report = _progress_bar(DATASET_LABELS[name].lower(),
                                 "periods" if name in _TRENDS else "rows")
-    token = _PROGRESS.set(report)
+    token = LOAD_PROGRESS.set(report)
     try:
         return _cached_dataset(cache_scope, name, start, end, granularity)
     finally:
-        _PROGRESS.reset(token)
+        LOAD_PROGRESS.reset(token)
         bar.empty()
 
 
 def cache_warning(current: Any) -> None:
     """Say once per page run that the shared cache is down and the data is fetched live."""
     problem = getattr(current, "cache_problem", None)
-    context = get_script_run_ctx()
-    if not problem or context is None:
+    run = runtime.run_token()
+    if not problem or run is None:
         return
-    run = context.parallel_coordinator  # a new object every run of the page
     if st.session_state.get(K_CACHE_WARNED) is run:
         return
     st.session_state[K_CACHE_WARNED] = run

@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ui import shell
 from ui.annotations import annotate
-from ui.filters import filters, leave_legacy_pages_mode
+from ui.filters import filters
 from ui.session import LOGGER, md_escape, settings
 from whatfix_data import charts, exports, glossary, images
 from whatfix_data.analytics.kpis import format_value as format_kpi
@@ -29,7 +30,7 @@ UNEXPECTED_ERROR = (
 @contextmanager
 def section(title: str | None = None) -> Iterator[None]:
     """Render one part of a page; a failure shows an error here and the rest of the page goes on."""
-    leave_legacy_pages_mode()  # any page using sections is safe from Streamlit's legacy mode
+    shell.run_through_app()  # a page run without app.py (legacy pages/ mode) goes through it
     if title:
         st.subheader(title)
     try:

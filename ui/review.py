@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from ui import runtime
 from ui.annotations import notes_version
-from ui.data import _PROGRESS, DATA_TTL_S, _not_recorded
-from ui.filters import Filters
+from ui.data import DATA_TTL_S, LOAD_PROGRESS
 from ui.session import _client, md_escape, scope, settings
+from ui.view import Filters
 from whatfix_data import windows
 
 # --------------------------------------------------------------------------------- review pack
@@ -50,7 +49,7 @@ def _cached_pack(
     from whatfix_data import review_pack  # heavy (pptx, reportlab): imported on first use
 
     return review_pack.build_review_pack(
-        _client(cache_scope), windows.DateRange(start, end), comparison, fmt, _PROGRESS.get(),
+        _client(cache_scope), windows.DateRange(start, end), comparison, fmt, LOAD_PROGRESS.get(),
         granularity=granularity, segment_id=segment_id, preset=preset,
     )
 
@@ -72,7 +71,7 @@ def review_pack_button(current: Filters) -> None:
         f"{_audience(current)}"
     )
     fmt = st.radio("Format", list(PACK_FORMATS), format_func=lambda f: PACK_FORMATS[f][0],
-                   horizontal=True, key="pack_format")
+                   horizontal=True, key="pack_format", bind="query-params")
     request = (scope(), current.date_range.start, current.date_range.end, current.comparison,
                current.granularity, fmt, current.segment_id, current.preset,
                _targets_key(), notes_version())
@@ -81,19 +80,16 @@ def review_pack_button(current: Filters) -> None:
               on_click=_request, args=(K_PACK_REQUESTED,))
     if st.session_state.pop(K_PACK_REQUESTED, False):
         bar = st.progress(0.0, text="Building the review pack")
-        context = get_script_run_ctx()
 
-        def report(done: int, total: int) -> None:
-            add_script_run_ctx(threading.current_thread(), context)
-            with _not_recorded():
-                bar.progress(min(1.0, done / total) if total else 1.0,
-                             text=f"Building the review pack: step {done} of {total}")
+        def draw(done: int, total: int) -> None:
+            bar.progress(min(1.0, done / total) if total else 1.0,
+                         text=f"Building the review pack: step {done} of {total}")
 
-        token = _PROGRESS.set(report)
+        token = LOAD_PROGRESS.set(runtime.drawing_from_worker_threads(draw))
         try:
             st.session_state[K_PACK] = (request, _cached_pack(*request))
         finally:
-            _PROGRESS.reset(token)
+            LOAD_PROGRESS.reset(token)
             bar.empty()
     built = st.session_state.get(K_PACK)
     if built and built[0] == request:

@@ -24,7 +24,7 @@ TRACES_JS = """(el) => el.querySelector('.js-plotly-plot').data.map(t => ({
 
 
 def test_quarter_trend_pairs_months_by_position(page, app_url, wait_idle):
-    page.goto(f"{app_url}/?range=last_quarter&gran=month&compare=previous")
+    page.goto(f"{app_url}/?range=Last+quarter&gran=Monthly")
     wait_idle(page)
     caption = "Last quarter (1 Jul – 30 Sep 2026) vs previous quarter (1 Apr – 30 Jun 2026)"
     assert page.get_by_text(caption, exact=True).count() >= 1
@@ -42,7 +42,7 @@ def test_quarter_trend_pairs_months_by_position(page, app_url, wait_idle):
 
 
 def test_granularity_note_follows_the_range(page, app_url, wait_idle):
-    page.goto(f"{app_url}/?range=last_90_days")
+    page.goto(f"{app_url}/?range=Last+90+days")
     wait_idle(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
     assert sidebar.get_by_text("Automatic: weekly for 90 days.", exact=True).is_visible()
@@ -56,7 +56,7 @@ def test_granularity_note_follows_the_range(page, app_url, wait_idle):
 def test_kpi_cards_say_when_the_comparison_starts_before_the_data(page, app_url, wait_idle):
     # The demo history starts 730 days before its today (28 Nov 2024): the previous period of
     # these three weeks starts before it.
-    page.goto(f"{app_url}/?range=custom&start=2024-12-20&end=2025-01-10&compare=previous")
+    page.goto(f"{app_url}/?range=Custom+range&start=2024-12-20&end=2025-01-10")
     wait_idle(page)
     page.wait_for_selector('[data-testid="stMetric"]')
     cards = page.locator('[data-testid="stMetric"]')

@@ -1,0 +1,77 @@
+"""ui.runtime: the Streamlit internals the dashboard relies on still behave as it expects.
+
+These tests fail when a Streamlit upgrade moves or changes them (add_script_run_ctx,
+get_script_run_ctx, in_cached_function, the per-run parallel_coordinator).
+"""
+
+from __future__ import annotations
+
+import contextvars
+
+from streamlit.testing.v1 import AppTest
+
+from ui import runtime
+
+TIMEOUT_S = 60
+
+
+def test_the_cached_function_flag_is_a_context_variable_cleared_while_attached():
+    from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
+
+    assert isinstance(in_cached_function, contextvars.ContextVar)
+    token = in_cached_function.set(True)
+    try:
+        with runtime.attached_to(None):
+            assert in_cached_function.get() is False
+        assert in_cached_function.get() is True  # restored afterwards
+    finally:
+        in_cached_function.reset(token)
+
+
+def test_outside_a_script_run_there_is_no_run_token():
+    assert runtime.run_token() is None
+
+
+def _worker_thread_app() -> None:
+    """A cached loader whose worker thread reports progress into the page (as the client)."""
+    import contextvars
+    import threading
+
+    import streamlit as st
+
+    from ui import runtime
+
+    bar = st.empty()
+    st.session_state.setdefault("tokens", []).append(runtime.run_token())
+
+    def draw(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"step {done} of {total}")
+
+    report = runtime.drawing_from_worker_threads(draw)
+
+    @st.cache_data(show_spinner=False)
+    def load(n: int) -> int:
+        # The worker runs in a copy of this context, as a pool that propagates context does:
+        # it sees Streamlit's "inside a cached function" flag set.
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(report, n - 1, n))
+        worker.start()
+        worker.join()
+        return n
+
+    st.write(f"loaded {load(4)}")
+
+
+def test_a_worker_thread_draws_into_the_run_and_a_cache_hit_replays_nothing():
+    at = AppTest.from_function(_worker_thread_app, default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["loaded 4"]
+    assert _progress_texts(at) == ["step 3 of 4"]  # drawn from the worker thread
+    at.run()  # a cache hit: the worker's draw was not recorded, so nothing is replayed
+    assert not at.exception
+    assert _progress_texts(at) == []
+    first, second = at.session_state["tokens"]
+    assert first is not None and first is not second, "a new token for every run"
+
+
+def _progress_texts(at: AppTest) -> list[str]:
+    return [node.proto.text for node in at.get("progress")]
