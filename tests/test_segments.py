@@ -210,6 +210,70 @@ def test_membership_equals_row_by_row_matches(users, rules):
     assert list(got.columns) == ["segment_id", "user_id"]
 
 
+# Values that hash alike but differ under the rules (True == 1 == 1.0), NaN, pd.NA, nested
+# mappings and unhashable lists: the vectorised membership groups users by value, so a grouping
+# that merged any two of these would show here.
+TRICKY = st.sampled_from([True, False, 1, 0, 1.0, 0.0, "1", "true", " TRUE", float("nan"),
+                          pd.NA, None, 5, 5.0, "5.0", 1e20, {"a": 1}, {"a": True}])
+MANY_VALUES = st.one_of(SCALARS, TRICKY, st.lists(st.one_of(SCALARS, TRICKY), max_size=3))
+
+
+def _member_pairs(users: list, rules: list) -> tuple[set, set]:
+    """(membership as (segment, user) pairs, the same from `matches` row by row)."""
+    end_users = pd.DataFrame({
+        "user_id": pd.array([f"u{i}" for i in range(len(users))], dtype="string"),
+        "attributes": pd.Series(users, dtype=object),
+    })
+    segments = pd.DataFrame({
+        "segment_id": pd.array([f"s{j}" for j in range(len(rules))], dtype="string"),
+        "rules": pd.Series(rules, dtype=object),
+    })
+    got = seg.membership(end_users, segments)
+    assert list(got.columns) == ["segment_id", "user_id"]
+    assert str(got["segment_id"].dtype) == "string" and str(got["user_id"].dtype) == "string"
+    expected = {(f"s{j}", f"u{i}") for j, segment_rules in enumerate(rules)
+                for i, attrs in enumerate(users) if seg.matches(attrs, segment_rules)}
+    pairs = list(zip(got["segment_id"], got["user_id"], strict=True))
+    assert len(pairs) == len(set(pairs)), "each member once per segment"
+    return set(pairs), expected
+
+
+@settings(deadline=None, max_examples=80)
+@given(
+    # Few distinct values over many users: most users share a value with another one.
+    pool=st.lists(st.dictionaries(st.sampled_from(["plan", "Plan", "PLAN", "tags"]), MANY_VALUES,
+                                  max_size=3), min_size=1, max_size=6),
+    picks=st.lists(st.integers(0, 5), min_size=1, max_size=60),
+    oddities=st.lists(st.one_of(st.none(), st.just("not a mapping"), st.just([1, 2])),
+                      max_size=2),
+    rules=st.lists(st.one_of(
+        st.lists(st.fixed_dictionaries({
+            "attribute": st.sampled_from(["plan", "PLAN", "tags", "absent"]),
+            "operator": st.sampled_from([*seg.OPERATORS, "bogus"]),
+            "value": st.one_of(RULE_VALUES, TRICKY, st.just("1, true, 5")),
+        }), max_size=3),
+        st.just("not a list"), st.just([None]), st.none()),
+        min_size=1, max_size=5),
+)
+def test_vectorised_membership_agrees_with_row_by_row_rules(pool, picks, oddities, rules):
+    users = [pool[i % len(pool)] for i in picks] + list(oddities)
+    got, expected = _member_pairs(users, rules)
+    assert got == expected
+
+
+def test_membership_of_many_users_sharing_few_values_is_exact():
+    # 30,000 users over 6 plans x 3 regions: the grouping must still give every user their own
+    # result (a shifted code would move members between users).
+    plans = ["Free", "Pro", "Team", 1, True, 1.0]
+    users = [{"plan": plans[i % 6], "region": ["EU", "US", None][i % 7 % 3]} for i in range(30_000)]
+    rules = [[rule("plan", "equals", 1)], [rule("plan", "equals", True)],
+             [rule("plan", "in", "free, team"), rule("region", "notEquals", "eu")],
+             [rule("region", "startsWith", "u")]]
+    got, expected = _member_pairs(users, rules)
+    assert got == expected
+    assert len(got) == len(expected) > 20_000
+
+
 # ----------------------------------------------------------------------------- frames
 
 

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from whatfix_data.json_keys import json_key
@@ -253,30 +254,49 @@ def matches(
 # --------------------------------------------------------------------------- vectorised membership
 
 
-def _rule_mask(attribute_column: list[Any], rule: Rule) -> list[bool]:
-    """Evaluate one rule over a column of attribute values, once per distinct value."""
-    cache: dict[Any, bool] = {}
-    result: list[bool] = []
-    for value in attribute_column:
-        key = json_key(value)  # one key per distinct JSON value (1, 1.0 and True differ)
-        hit = cache.get(key)
-        if hit is None:
-            hit = value_matches(rule.operator, value, rule.value)
-            cache[key] = hit
-        result.append(hit)
-    return result
+@dataclass(frozen=True)
+class _ValueColumn:
+    """One attribute over every user, factorized: ``codes[i]`` indexes ``distinct``.
+
+    Rules are evaluated once per distinct value (roles, regions and plans have few) and the
+    results spread to the users with one numpy take, instead of once per user.
+    """
+
+    codes: np.ndarray
+    distinct: list[Any]
+
+    def mask(self, rule: Rule) -> np.ndarray:
+        """Boolean membership of every user for one rule on this attribute."""
+        table = np.fromiter((value_matches(rule.operator, value, rule.value)
+                             for value in self.distinct), dtype=bool, count=len(self.distinct))
+        return table[self.codes]
 
 
-def _segment_mask(attributes: list[Any], rules: Any, columns: dict[str, list[Any]]) -> list[bool]:
-    """Boolean membership of every user in one segment; columns caches attribute lookups."""
-    mask = [True] * len(attributes)
+def _attribute_values_of(attributes: list[Any], name: str) -> list[Any]:
+    """Each user's value of attribute ``name`` (``lookup_attribute``: exact, then case-blind)."""
+    return [a[name] if type(a) is dict and name in a else lookup_attribute(a, name)
+            for a in attributes]
+
+
+def _value_column(attributes: list[Any], name: str) -> _ValueColumn:
+    values = _attribute_values_of(attributes, name)
+    # A str key never equals json_key's tuples: strings skip the call (most attribute values).
+    keys = pd.Series([v if type(v) is str else json_key(v) for v in values], dtype=object)
+    codes, _ = pd.factorize(keys, use_na_sentinel=False)
+    _, first = np.unique(codes, return_index=True)  # codes are numbered in order of appearance
+    return _ValueColumn(codes=codes, distinct=[values[i] for i in first])
+
+
+def _segment_mask(attributes: list[Any], rules: Any,
+                  columns: dict[str, _ValueColumn]) -> np.ndarray:
+    """Boolean membership of every user in one segment; ``columns`` caches the attributes."""
+    mask = np.ones(len(attributes), dtype=bool)
     for rule in _parsed_rules(rules):
         if rule is None:
-            return [False] * len(attributes)
+            return np.zeros(len(attributes), dtype=bool)
         if rule.attribute not in columns:
-            columns[rule.attribute] = [lookup_attribute(a, rule.attribute) for a in attributes]
-        rule_mask = _rule_mask(columns[rule.attribute], rule)
-        mask = [m and r for m, r in zip(mask, rule_mask, strict=True)]
+            columns[rule.attribute] = _value_column(attributes, rule.attribute)
+        mask &= columns[rule.attribute].mask(rule)
     return mask
 
 
@@ -296,20 +316,23 @@ def membership(end_users: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     if end_users.empty or segments.empty:
         return empty_membership()
     users = end_users[end_users["user_id"].notna()]
-    user_ids = users["user_id"].astype("string").tolist()
+    user_ids = users["user_id"].astype("string").to_numpy(dtype=object)
     attributes = users["attributes"].tolist()
-    columns: dict[str, list[Any]] = {}
-    parts: list[pd.DataFrame] = []
+    columns: dict[str, _ValueColumn] = {}
+    segment_ids: list[np.ndarray] = []
+    member_ids: list[np.ndarray] = []
     for segment_id, rules in zip(segments["segment_id"], segments["rules"], strict=True):
         if _is_missing_id(segment_id):
             continue
-        mask = _segment_mask(attributes, rules, columns)
-        members = [uid for uid, keep in zip(user_ids, mask, strict=True) if keep]
-        parts.append(pd.DataFrame({"segment_id": str(segment_id), "user_id": members}))
-    if not parts:
+        members = user_ids[_segment_mask(attributes, rules, columns)]
+        member_ids.append(members)
+        segment_ids.append(np.full(len(members), str(segment_id), dtype=object))
+    if not member_ids:
         return empty_membership()
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.astype({"segment_id": "string", "user_id": "string"})
+    return pd.DataFrame({
+        "segment_id": pd.array(np.concatenate(segment_ids), dtype="string"),
+        "user_id": pd.array(np.concatenate(member_ids), dtype="string"),
+    })
 
 
 def _is_missing_id(value: Any) -> bool:
