@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -13,7 +14,9 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
 
 from ui.filters import filters
@@ -27,7 +30,7 @@ from whatfix_data.client import WhatfixClient
 from whatfix_data.commands import warm as warm_command
 from whatfix_data.config import Settings
 from whatfix_data.datasets import Dataset
-from whatfix_data.errors import WhatfixError
+from whatfix_data.errors import FetchCancelledError, WhatfixError
 from whatfix_data.user_sync import on_account_change
 
 # st.cache_data entries expire after this; the client's HTTP cache then decides what is fresh.
@@ -39,6 +42,7 @@ FAILURE_MEMO_S = 20.0
 K_FAILURES = "_wf_failed_loads"
 K_CACHE_WARNED = "_wf_cache_warned_run"
 BAR_AFTER_S = 2.0  # loads quicker than this show no progress bar (the spinner says enough)
+LEAVE_POLL_S = 0.1  # how often a running load checks whether its run was left
 # Progress callback of the dataset being loaded (set around the cached call, not part of its key).
 _PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
     "whatfix_trend_progress", default=None
@@ -145,6 +149,8 @@ def load(
         raise failed[1]
     try:
         dataset = _load_cached(cache_scope, name, start, end, granularity)
+    except FetchCancelledError:
+        raise  # the run was left: the next run asks again, it is no failure to repeat
     except WhatfixError as exc:
         # Kept without its traceback: the frames of a failed load are not kept alive with it.
         failures[failure_key] = (time.monotonic(), exc.with_traceback(None))
@@ -165,10 +171,54 @@ def _load_cached(cache_scope: str, name: str, start: date | None, end: date | No
                                 "periods" if name in _TRENDS else "rows")
     token = _PROGRESS.set(report)
     try:
-        return _cached_dataset(cache_scope, name, start, end, granularity)
+        with _stopped_when_left(_client(cache_scope), DATASET_LABELS[name].lower()):
+            return _cached_dataset(cache_scope, name, start, end, granularity)
     finally:
         _PROGRESS.reset(token)
         bar.empty()
+
+
+def _run_left(context: Any) -> bool:
+    """Whether the user left this script run: a rerun of the whole page was asked for (new
+    filters, another page), the session is stopping, or its browser tab is gone."""
+    requests = context.script_requests
+    # Streamlit has no public accessor: the pending request is read, never consumed.
+    state = getattr(requests, "_state", None)
+    if state is ScriptRequestType.STOP:
+        return True
+    if state is ScriptRequestType.RERUN:
+        pending = getattr(requests, "_rerun_data", None)
+        return not getattr(pending, "fragment_id_queue", None)  # a fragment rerun waits its turn
+    return Runtime.exists() and not Runtime.instance().is_active_session(context.session_id)
+
+
+@contextmanager
+def _stopped_when_left(shared: WhatfixClient, label: str) -> Iterator[None]:
+    """Run one load as a fetch that stops sending requests once the user leaves the run.
+
+    Streamlit interrupts a script only at its next Streamlit call, so a page blocked in a long
+    fetch would finish it for nobody; a watcher thread sets the fetch's cancel token instead
+    (the data layer checks it before every request) and the load raises FetchCancelledError.
+    Other sessions waiting for the same data then fetch it themselves (single flight).
+    """
+    context = get_script_run_ctx()
+    if context is None or context.script_requests is None:
+        yield
+        return
+    cancel, finished = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(LEAVE_POLL_S):
+            if _run_left(context):
+                cancel.set()
+                return
+
+    threading.Thread(target=watch, daemon=True, name="whatfix-leave-watch").start()
+    try:
+        with shared.fetch_scope(cancel=cancel, deadline_s=math.inf, label=label):
+            yield
+    finally:
+        finished.set()
 
 
 def cache_warning(current: Any) -> None:

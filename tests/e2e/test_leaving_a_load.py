@@ -1,0 +1,99 @@
+"""A load the user leaves stops sending requests (issue 12): another page, a closed tab.
+
+`streamlit run app.py` against a private built-in server slow enough (20,000 users, 100 ms per
+response, 2 requests in flight) that the Engagement page's per-user lists take well over ten
+seconds. The browser opens the page, and once its lists are coming in, leaves: the requests the
+server receives for those lists must stop within a moment, instead of running to the last page
+for a view nobody looks at.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from app_process import running_app
+from support import FIXED_TODAY
+
+from whatfix_data.simulator import SimulatorConfig, start_background
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+USERS = 20_000
+LATENCY_MS = 100
+CONCURRENCY = 2
+PER_USER_LISTS = ("listEndUsers", "getEndUserEngagement")  # what the Engagement page pages through
+# Requests already on the wire when the user leaves may still arrive, plus one poll of the
+# watcher on a loaded box; without the cancel the lists would go on for 300+ requests.
+ALLOWED_AFTER_LEAVING = 4 * CONCURRENCY + 4
+SETTLE_S = 4.0
+
+
+@pytest.fixture(scope="module")
+def slow_server() -> Iterator[object]:
+    server = start_background(SimulatorConfig(seed=7, users=USERS, today=FIXED_TODAY,
+                                              latency_ms=LATENCY_MS))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def slow_app(slow_server, tmp_path) -> Iterator[str]:
+    with running_app(slow_server, slow_server.accounts[0], tmp_path,
+                     WHATFIX_MAX_CONCURRENCY=str(CONCURRENCY)) as url:
+        yield url
+
+
+def per_user_requests(server) -> int:
+    by_operation = server.stats()["byOperation"]
+    return sum(by_operation.get(name, 0) for name in PER_USER_LISTS)
+
+
+def wait_for_lists(server, at_least: int, timeout_s: float = 120) -> int:
+    """Wait until the page is paging through its lists; returns the count seen."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        seen = per_user_requests(server)
+        if seen >= at_least:
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"the Engagement page sent only {per_user_requests(server)} requests")
+
+
+def requests_after_leaving(server, at_leave: int) -> int:
+    """Per-user list requests after the user left: settled, then checked to stay settled."""
+    time.sleep(SETTLE_S)
+    settled = per_user_requests(server)
+    time.sleep(SETTLE_S)
+    assert per_user_requests(server) == settled, "the abandoned load is still fetching"
+    return settled - at_leave
+
+
+def test_another_page_stops_the_engagement_pages_fetch(slow_server, slow_app, page, wait_idle):
+    slow_server.reset()
+    page.goto(f"{slow_app}/engagement")
+    at_leave = wait_for_lists(slow_server, at_least=6)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role(
+        "link", name="Flows", exact=True).click()
+    after = requests_after_leaving(slow_server, at_leave)
+    assert after <= ALLOWED_AFTER_LEAVING, after
+    wait_idle(page)
+    assert page.get_by_role("heading", name="Flows").count(), "the new page is drawn"
+    # Coming back asks again: the cancelled load was not remembered as a failure.
+    before_return = per_user_requests(slow_server)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role(
+        "link", name="Engagement", exact=True).click()
+    wait_for_lists(slow_server, at_least=before_return + 3)
+
+
+def test_closing_the_tab_stops_the_fetch(slow_server, slow_app, context):
+    slow_server.reset()
+    tab = context.new_page()
+    tab.goto(f"{slow_app}/engagement")
+    at_leave = wait_for_lists(slow_server, at_least=6)
+    tab.close()
+    after = requests_after_leaving(slow_server, at_leave)
+    assert after <= ALLOWED_AFTER_LEAVING, after
