@@ -401,3 +401,64 @@ def test_local_membership_reconciles_with_the_servers_user_count(sim_server, dem
         "rules",
         "description",
     ]
+
+
+def _reference_breakdown(member_frame, engagement, tasks) -> pd.DataFrame:
+    """Per-segment figures by plain many-to-many merges (the straightforward definition)."""
+    per_user = engagement.groupby("user_id")[["content_viewed", "flows_completed"]].sum(
+        min_count=1)
+    joined = member_frame.merge(per_user, left_on="user_id", right_index=True, how="inner")
+    joined["active"] = (joined["content_viewed"].fillna(0) > 0) | (
+        joined["flows_completed"].fillna(0) > 0)
+    eng = joined.groupby("segment_id").agg(active_users=("active", "sum"),
+                                           content_viewed=("content_viewed", "sum"),
+                                           flows_completed=("flows_completed", "sum"))
+    rows = tasks[["user_id"]].copy()
+    rows["pct"] = seg._task_progress_pct(tasks)
+    rows = member_frame.merge(rows, on="user_id", how="inner")
+    rows["done"] = (rows["pct"] >= 100).fillna(False).astype(bool)
+    task = rows.groupby("segment_id").agg(task_rows=("user_id", "size"),
+                                          task_completion_pct=("pct", "mean"),
+                                          task_lists_completed=("done", "sum"))
+    return eng.join(task, how="outer")
+
+
+COUNTS = st.one_of(st.none(), st.integers(0, 5))
+
+
+@settings(deadline=None, max_examples=50)
+@given(
+    memberships=st.lists(st.tuples(st.sampled_from(["s0", "s1", "s2"]), st.integers(0, 7)),
+                         max_size=25),
+    engagement=st.lists(st.tuples(st.integers(0, 9), COUNTS, COUNTS), max_size=20),
+    tasks=st.lists(st.tuples(st.integers(0, 9), COUNTS, COUNTS, st.one_of(
+        st.none(), st.floats(0, 100))), max_size=20),
+)
+def test_segment_breakdown_agrees_with_plain_merges(memberships, engagement, tasks):
+    member_frame = pd.DataFrame(sorted(set((s, f"u{u}") for s, u in memberships)),
+                                columns=["segment_id", "user_id"]).astype("string")
+    if member_frame.empty:
+        member_frame = seg.empty_membership()
+    eng = to_frame("engagement", [{"userId": f"u{u}", "contentViewed": v, "flowsCompleted": c}
+                                  for u, v, c in engagement]).frame
+    task_frame = to_frame("task-completion", [
+        {"userId": f"u{u}", "taskListId": f"t{i}", "completedTasks": done, "totalTasks": total,
+         "completionRate": rate} for i, (u, done, total, rate) in enumerate(tasks)]).frame
+    segments = pd.DataFrame({"segment_id": pd.array(["s0", "s1", "s2"], dtype="string"),
+                             "name": pd.array(["A", "B", "C"], dtype="string")})
+    got = seg.segment_breakdown(segments, member_frame, eng, task_frame).set_index("segment_id")
+    if member_frame.empty or eng.empty or task_frame.empty:
+        return  # the empty cases have their own fixed-column test
+    expected = _reference_breakdown(member_frame, eng, task_frame)
+    for segment_id in ("s0", "s1", "s2"):
+        want = expected.loc[segment_id] if segment_id in expected.index else None
+        row = got.loc[segment_id]
+        for column in ("active_users", "content_viewed", "flows_completed", "task_rows",
+                       "task_lists_completed"):
+            value = 0 if want is None or pd.isna(want[column]) else int(want[column])
+            assert int(row[column]) == value, (segment_id, column)
+        mean = None if want is None else want["task_completion_pct"]
+        if mean is None or pd.isna(mean):
+            assert pd.isna(row["task_completion_pct"])
+        else:
+            assert float(row["task_completion_pct"]) == pytest.approx(round(mean, 1), abs=0.051)

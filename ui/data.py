@@ -211,6 +211,7 @@ def _stopped_when_left(shared: WhatfixClient, label: str) -> Iterator[None]:
         while not finished.wait(LEAVE_POLL_S):
             if _run_left(context):
                 cancel.set()
+                LOGGER.info("The view was left: no more requests for %s", label)
                 return
 
     threading.Thread(target=watch, daemon=True, name="whatfix-leave-watch").start()

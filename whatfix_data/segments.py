@@ -493,6 +493,17 @@ def segment_breakdown(
     return out.reset_index(drop=True)
 
 
+def _per_member(member_frame: pd.DataFrame, per_user: pd.DataFrame) -> pd.DataFrame:
+    """``per_user``'s row (one per user, indexed by user_id) beside each membership row, with its
+    segment_id; members without a row are left out. One hash lookup per membership row instead
+    of a many-to-many merge on the id strings."""
+    positions = per_user.index.get_indexer(member_frame["user_id"])
+    found = positions >= 0
+    rows = per_user.iloc[positions[found]].reset_index(drop=True)
+    rows.insert(0, "segment_id", member_frame["segment_id"].to_numpy()[found])
+    return rows
+
+
 def _engagement_by_segment(member_frame: pd.DataFrame, engagement: pd.DataFrame | None):
     columns = ["segment_id", "active_users", "content_viewed", "flows_completed"]
     if engagement is None or engagement.empty or member_frame.empty:
@@ -502,7 +513,7 @@ def _engagement_by_segment(member_frame: pd.DataFrame, engagement: pd.DataFrame 
     per_user = engagement.groupby("user_id", observed=True)[
         ["content_viewed", "flows_completed"]
     ].sum(min_count=1)
-    joined = member_frame.merge(per_user, left_on="user_id", right_index=True, how="inner")
+    joined = _per_member(member_frame, per_user)
     viewed = joined["content_viewed"].fillna(0)
     completed = joined["flows_completed"].fillna(0)
     joined["active"] = (viewed > 0) | (completed > 0)
@@ -524,16 +535,18 @@ def _tasks_by_segment(member_frame: pd.DataFrame, tasks: pd.DataFrame | None) ->
                 "task_lists_completed": pd.Series([], dtype="Int64"),
             }
         )
-    rows = tasks[["user_id"]].copy()
-    rows["completion_rate_pct"] = _task_progress_pct(tasks)
-    joined = member_frame.merge(rows, on="user_id", how="inner")
-    joined["done"] = (joined["completion_rate_pct"] >= PERCENT).fillna(False).astype(bool)
-    grouped = joined.groupby("segment_id", observed=True).agg(
-        task_rows=("user_id", "size"),
-        task_completion_pct=("completion_rate_pct", "mean"),
-        task_lists_completed=("done", "sum"),
-    )
-    return grouped.reset_index()
+    rows = pd.DataFrame({"user_id": tasks["user_id"], "pct": _task_progress_pct(tasks)})
+    rows["done"] = (rows["pct"] >= PERCENT).fillna(False).astype(bool)
+    # Per user first (sums and counts add up per segment), so the join is one row per member.
+    per_user = rows.groupby("user_id", observed=True).agg(
+        task_rows=("pct", "size"), pct_sum=("pct", "sum"), pct_known=("pct", "count"),
+        task_lists_completed=("done", "sum"))
+    joined = _per_member(member_frame, per_user)
+    grouped = joined.groupby("segment_id", observed=True)[
+        ["task_rows", "pct_sum", "pct_known", "task_lists_completed"]].sum()
+    known = grouped["pct_known"].astype("Float64")
+    grouped["task_completion_pct"] = grouped["pct_sum"].astype("Float64") / known.where(known > 0)
+    return grouped[["task_rows", "task_completion_pct", "task_lists_completed"]].reset_index()
 
 
 def _task_progress_pct(tasks: pd.DataFrame) -> pd.Series:
