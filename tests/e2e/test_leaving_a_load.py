@@ -72,27 +72,32 @@ def requests_after_leaving(server, at_leave: int) -> int:
     return settled - at_leave
 
 
-def nav_link(page, title: str):
-    return page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title,
+CLICK_TIMEOUT_MS = 120_000  # the browser shares a loaded 2-core box
+
+
+def click_nav(page, title: str, *, force: bool = False) -> None:
+    """Click a sidebar page link; Streamlit switches pages itself (no navigation to wait for)."""
+    link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title,
                                                                      exact=True)
+    link.click(force=force, no_wait_after=True, timeout=CLICK_TIMEOUT_MS)
 
 
 def test_another_page_stops_the_engagement_pages_fetch(slow_server, slow_app, page, wait_idle):
     page.goto(f"{slow_app}/flows")  # drawn first, so its navigation is there to click at once
     wait_idle(page)
     slow_server.reset()
-    nav_link(page, "Engagement").click()
+    click_nav(page, "Engagement")
     at_leave = wait_for_lists(slow_server, at_least=6)
     # Forced: while the page runs, Streamlit may keep the old navigation "not stable" for
     # Playwright's checks, but a person's click lands (and requests the rerun) all the same.
-    nav_link(page, "Flows").click(force=True)
+    click_nav(page, "Flows", force=True)
     after = requests_after_leaving(slow_server, at_leave)
     assert after <= ALLOWED_AFTER_LEAVING, after
     wait_idle(page)
     assert page.get_by_role("heading", name="Flows").count(), "the new page is drawn"
     # Coming back asks again: the cancelled load was not remembered as a failure.
     before_return = per_user_requests(slow_server)
-    nav_link(page, "Engagement").click()
+    click_nav(page, "Engagement")
     wait_for_lists(slow_server, at_least=before_return + 3)
 
 
