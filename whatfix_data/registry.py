@@ -239,7 +239,8 @@ SPECS: tuple[DatasetSpec, ...] = (
     # (the Overview's card without a segment, instead of one request per 100 active users).
     DatasetSpec(
         "active-users", "Active users (the API's count)", COUNT, trend_base="engagement",
-        window_count="active_users", compared=True, exported=False,
+        columns=(_count("active_users", "totalCount"),), window_count="active_users",
+        compared=True, exported=False,
         scope_reason="without a segment the active-users count of a period is the API's total",
     ),
     # Every active user of every window (all pages): what a segment's active-users trend needs,
