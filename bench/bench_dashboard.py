@@ -10,7 +10,10 @@ best). The baseline of the same run is the warm Overview: ratios are printed aga
 figures compare across machines. The peak RSS is that of this one process: the app *and* the
 built-in server (the server alone is printed after its start). The browser's own drawing is not
 included; the background warm is off (`WHATFIX_WARM_ON_START=0`) so each page pays its own way.
-Usage: `python bench/bench_dashboard.py [--users N] [--latency-ms MS]`.
+The RSS is also sampled every 50 ms and its peak kept per step (which page, cold or warm), and
+the box's load average is printed with each figure (the 2 cores are shared).
+Usage: `python bench/bench_dashboard.py [--users N] [--latency-ms MS] [--cache memory]
+[--base-url URL]` (`--base-url`: a `python -m whatfix_data simulate` process, for 1,000,000 users).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -48,6 +52,40 @@ def current_rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+class RssSampler:
+    """Samples this process's RSS every `interval_s` in a thread and keeps the peak per step, so
+    the report says which step (server start, first run, a page's first visit) makes the peak."""
+
+    def __init__(self, interval_s: float = 0.05) -> None:
+        self.step = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval_s,), daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            rss = current_rss_mb()
+            if rss > self.peaks.get(self.step, 0.0):
+                self.peaks[self.step] = rss
+
+    def report(self) -> str:
+        top = sorted(self.peaks.items(), key=lambda item: -item[1])[:5]
+        return ", ".join(f"{step} {mb:.0f} MB" for step, mb in top)
+
+
+def load_average() -> str:
+    """The box's 1-minute load average (the bench shares 2 cores with other work)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def point_environment(server, cache: str) -> None:
     """Make the app read the server's primary account, with a fixed today and `cache`."""
     account = server.accounts[0]
@@ -61,8 +99,11 @@ def point_environment(server, cache: str) -> None:
     })
 
 
-def visit(app: AppTest, server, page: str) -> tuple[float, int]:
+def visit(app: AppTest, server, page: str, sampler: RssSampler | None = None,
+          step: str = "") -> tuple[float, int]:
     """Switch to `page`, run it; (seconds, API requests) and fail loudly on an exception."""
+    if sampler is not None:
+        sampler.step = f"{Path(page).stem} {step}".strip()
     before = server.stats()["requests"]
     started = time.perf_counter()
     app.switch_page(page)
@@ -73,45 +114,87 @@ def visit(app: AppTest, server, page: str) -> tuple[float, int]:
     return seconds, server.stats()["requests"] - before
 
 
+class RemoteServer:
+    """A built-in server running as its own process (`--base-url`): its stats over HTTP."""
+
+    def __init__(self, base_url: str) -> None:
+        from whatfix_data.simulator.config import DEMO_ACCOUNTS
+
+        self.base_url = base_url.rstrip("/")
+        self.root_url = self.base_url.rsplit("/api/", 1)[0]
+        self.accounts = [DEMO_ACCOUNTS[0]]  # `simulate` serves the demo credentials
+
+    def stats(self) -> dict:
+        import requests
+
+        return requests.get(f"{self.root_url}/__sim__/stats", timeout=30).json()
+
+    def stop(self) -> None:
+        """Nothing to stop: whoever started the process stops it."""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--base-url", default=None,
+                        help="an already running built-in server (`python -m whatfix_data "
+                             "simulate --users N --latency-ms MS --today 2026-11-27`), e.g. for "
+                             "1,000,000 users: its RSS is then not in this process's figure")
     parser.add_argument("--cache", default=None,
                         help="WHATFIX_CACHE of the app (default: a new SQLite file, as "
                              "configured by default; 'memory' keeps every response in RAM)")
     args = parser.parse_args()
     workdir = tempfile.TemporaryDirectory()
     cache = args.cache or str(Path(workdir.name) / "http_cache.sqlite")
-    started = time.perf_counter()
-    server = start_background(SimulatorConfig(seed=7, users=args.users, today=TODAY,
-                                              latency_ms=args.latency_ms))
-    print(f"server: {args.users:,} users generated in {time.perf_counter() - started:.1f} s, "
-          f"RSS {current_rss_mb():.0f} MB (peak {peak_rss_mb():.0f} MB)", flush=True)
-    try:
-        point_environment(server, cache)
-        os.chdir(REPO_ROOT)
-        app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=APP_TIMEOUT_S)
+    with RssSampler() as sampler:
         started = time.perf_counter()
-        app.run()  # the first run opens the Overview and loads every KPI dataset, both periods
-        first = (time.perf_counter() - started, server.stats()["requests"])
-        print(f"first run done: {first[0]:.1f} s, {first[1]} requests", flush=True)
-        cold = {page: visit(app, server, page) for page in PAGES}
-        after_cold = current_rss_mb()
-        warm = {page: visit(app, server, page) for page in PAGES}
-    finally:
-        server.stop()
-        workdir.cleanup()
+        sampler.step = "server start"
+        if args.base_url:
+            server = RemoteServer(args.base_url)
+            print(f"server: {args.base_url} (its own process; load {load_average()})")
+        else:
+            server = start_background(SimulatorConfig(seed=7, users=args.users, today=TODAY,
+                                                      latency_ms=args.latency_ms))
+            print(f"server: {args.users:,} users generated in "
+                  f"{time.perf_counter() - started:.1f} s, RSS {current_rss_mb():.0f} MB "
+                  f"(peak {peak_rss_mb():.0f} MB), load {load_average()}", flush=True)
+        try:
+            point_environment(server, cache)
+            os.chdir(REPO_ROOT)
+            app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=APP_TIMEOUT_S)
+            sampler.step = "first run"
+            before = server.stats()["requests"]
+            started = time.perf_counter()
+            app.run()  # the first run opens the Overview: every KPI dataset, both periods
+            first = (time.perf_counter() - started, server.stats()["requests"] - before)
+            if app.exception:
+                raise SystemExit(f"the first run raised: {app.exception[0].value}")
+            print(f"first run done: {first[0]:.1f} s, {first[1]} requests, load "
+                  f"{load_average()}", flush=True)
+            cold = {}
+            for page in PAGES:
+                cold[page] = visit(app, server, page, sampler, "cold")
+                print(f"  {Path(page).stem} cold: {cold[page][0]:.1f} s, {cold[page][1]} "
+                      f"requests, load {load_average()}", flush=True)
+            after_cold = current_rss_mb()
+            warm = {page: visit(app, server, page, sampler, "warm") for page in PAGES}
+        finally:
+            server.stop()
+            workdir.cleanup()
     per_request = args.latency_ms / 1000 / CONCURRENCY
 
     def limit_ratio(seconds: float, requests: int) -> str:
-        return f"{seconds / (requests * per_request):8.2f}" if requests else f"{'-':>8}"
+        if not requests or not per_request:
+            return f"{'-':>8}"
+        return f"{seconds / (requests * per_request):8.2f}"
 
     baseline = warm["pages/overview.py"][0]
     print(f"{args.users:,} users, {args.latency_ms} ms latency, concurrency {CONCURRENCY}, "
-          f"cache {args.cache or 'SQLite file'}; baseline = warm Overview {baseline:.3f} s")
+          f"cache {args.cache or 'SQLite file'}; baseline = warm Overview {baseline:.3f} s; "
+          f"load average at the end {load_average()}")
     print(f"first run of app.py (Overview): {first[0]:.2f} s, {first[1]} requests, "
-          f"limit {first[1] * per_request:.2f} s, {limit_ratio(*first).strip()}x limit, "
+          f"limit {first[1] * per_request:.2f} s, x limit {limit_ratio(*first).strip()}, "
           f"{first[0] / baseline:.1f}x baseline")
     print(f"{'page':<16}{'cold s':>8}{'req':>6}{'x limit':>8}{'x base':>8}"
           f"{'warm s':>9}{'req':>6}{'x base':>8}")
@@ -119,8 +202,10 @@ def main() -> int:
         (cold_s, cold_n), (warm_s, warm_n) = cold[page], warm[page]
         print(f"{Path(page).stem:<16}{cold_s:8.2f}{cold_n:6d}{limit_ratio(cold_s, cold_n)}"
               f"{cold_s / baseline:8.1f}{warm_s:9.2f}{warm_n:6d}{warm_s / baseline:8.1f}")
-    print(f"memory (app + built-in server, one process): peak RSS {peak_rss_mb():.0f} MB, "
-          f"{after_cold:.0f} MB after every page's first visit")
+    where = "app only, the server is its own process" if args.base_url else \
+        "app + built-in server, one process"
+    print(f"memory ({where}): peak RSS {peak_rss_mb():.0f} MB, {after_cold:.0f} MB after "
+          f"every page's first visit; highest steps: {sampler.report()}")
     return 0
 
 

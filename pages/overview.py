@@ -19,10 +19,21 @@ KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
 BEST_WORST_N = 5
 
 
-def _frames(date_range) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+def kpi_datasets(segment_id: str | None) -> tuple[str, ...]:
+    """What the KPI cards load for one period. Without a segment the Active users card is the
+    API's count (``active-users``: one request, not the engagement list's one per 100 users); a
+    segment's card counts its members in the ``engagement`` rows. The task-list KPI needs its
+    rows either way: the spec's task-completion operation filters by date only, so its total
+    cannot say how many rows are complete (docs/PERFORMANCE.md, "Which pages need which lists")."""
+    if segment_id is None:
+        return tuple("active-users" if name == "engagement" else name for name in KPI_DATASETS)
+    return KPI_DATASETS
+
+
+def _frames(date_range, segment_id: str | None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """The KPI datasets of one period; a dataset that fails is reported, the others still count."""
     loaded, failed = {}, {}
-    for name in KPI_DATASETS:
+    for name in kpi_datasets(segment_id):
         try:
             frame = ui.load(name, date_range).frame
         except ui.WhatfixError as exc:
@@ -34,10 +45,10 @@ def _frames(date_range) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
 
 def kpi_cards(current: ui.Filters) -> None:
     """Six KPI cards with their change against the comparison period."""
-    now, failed = _frames(current.date_range)
+    now, failed = _frames(current.date_range, current.segment_id)
     before: Mapping[str, pd.DataFrame] | None = None
     if current.comparison_range is not None:
-        before, _ = _frames(current.comparison_range)
+        before, _ = _frames(current.comparison_range, current.segment_id)
     days = None if before is None else (current.date_range.days, current.comparison_range.days)
     ui.kpi_row(kpi_stats.kpis(now, before, data_start=ui.data_start(),
                               date_range=current.date_range,

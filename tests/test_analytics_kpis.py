@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from whatfix_data import analytics
 from whatfix_data.analytics import takeaways
@@ -151,3 +153,38 @@ def test_headline_picks_the_biggest_move():
     ]
     assert takeaways.headline(items).startswith("Self-help views rose 50%")
     assert takeaways.headline([]) == takeaways.NO_DATA
+
+
+def _count_frame(count):
+    import pandas as pd
+
+    return pd.DataFrame({"active_users": pd.array([count], dtype="Int64")})
+
+
+@settings(deadline=None, max_examples=60)
+@given(now=st.integers(0, 2_000_000), before=st.integers(0, 2_000_000),
+       listed=st.integers(0, 30))
+def test_active_users_from_the_apis_count_or_the_rows(now, before, listed):
+    base = period([10], [5], 1, 0, 1)
+    counted_now = {k: v for k, v in base.items() if k != "engagement"}
+    counted_now["active-users"] = _count_frame(now)
+    counted_before = {**counted_now, "active-users": _count_frame(before)}
+    kpi = by_key(kpis(counted_now, counted_before))["active_users"]
+    assert (kpi.value, kpi.previous, kpi.delta) == (now, before, now - before)
+    assert kpi.delta_pct == (None if before == 0 else pytest.approx((now - before) / before * 100))
+    assert kpi.dataset == "engagement"  # a segment limits it: its scope label says so
+    # Rows (a segment's members) win over the account's count when both were loaded.
+    rows = period([10], [5], 1, listed, 1)
+    both = {**rows, "active-users": _count_frame(now)}
+    assert by_key(kpis(both))["active_users"].value == listed
+    assert analytics.kpis.active_user_count(both) == listed
+
+
+def test_active_users_without_a_count_is_unknown_not_zero():
+    import pandas as pd
+
+    base = {k: v for k, v in period([10], [5], 1, 3, 1).items() if k != "engagement"}
+    assert by_key(kpis(base))["active_users"].value is None
+    unknown = {**base, "active-users": _count_frame(pd.NA)}
+    assert by_key(kpis(unknown))["active_users"].value is None
+    assert by_key(kpis({**base, "active-users": pd.DataFrame()}))["active_users"].value is None

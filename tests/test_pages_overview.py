@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from test_app import assert_clean, figure_titles, figures, metric_values
@@ -170,3 +170,60 @@ def test_the_best_and_worst_flows_state_the_minimum_views(app_env, open_page, mo
     shown = [views for table in at.dataframe if "flow_name" in table.value
              for views in table.value["views"].tolist()]
     assert shown and min(shown) >= 150
+
+
+def test_without_a_segment_the_active_users_card_is_one_request_per_period(
+        make_sim_server, point_app, open_page, make_settings):
+    from whatfix_data.analytics.kpis import active_users
+    from whatfix_data.client import WhatfixClient
+    from whatfix_data.datasets import load_engagement
+    from whatfix_data.windows import DateRange, comparison_range, split_range
+
+    server = make_sim_server(users=3000)  # its own scope: nothing of it is cached yet
+    point_app(server.base_url, server.accounts[0])
+    days = {"range": "custom", "start": "2026-11-01", "end": "2026-11-14", "gran": "day",
+            "compare": "previous"}
+    at = open_page("pages/overview.py", query=days)
+    assert_clean(at)
+    current = DateRange(date(2026, 11, 1), date(2026, 11, 14))
+    before = comparison_range(current, "previous", granularity="day")
+    engagement_requests = server.stats()["byOperation"].get("getEndUserEngagement", 0)
+    with WhatfixClient(make_settings(server)) as client:
+        now, then = (load_engagement(client, r).frame for r in (current, before))
+    pages = -(-len(now) // 100) + -(-len(then) // 100)
+    assert pages > 2, "the lists are long enough that their pages would show"
+    windows = len(split_range(current, "day")) + len(split_range(before, "day"))
+    # The daily active-users trend (one request per window) and one count per period.
+    assert engagement_requests == windows + 2
+    card = next(m for m in at.metric if m.label == "Active users")
+    assert card.value == f"{active_users(now):,}"  # the API's count is the listed users
+    change = active_users(now) - active_users(then)
+    assert card.delta.startswith("+" if change >= 0 else "-"), (card.delta, change)
+    assert "in the period" in card.help  # what it counts; the caption names the period
+    assert any(current.label() in c.value for c in at.caption), "the page says which period"
+
+
+def test_with_a_segment_the_active_users_card_counts_its_members(
+        make_sim_server, point_app, open_page, make_settings):
+    from support import pick_segment
+
+    from whatfix_data import segments as segment_rules
+    from whatfix_data.analytics.kpis import active_users
+    from whatfix_data.client import WhatfixClient
+    from whatfix_data.datasets import load_end_users, load_engagement, load_segments
+    from whatfix_data.windows import DateRange
+
+    server = make_sim_server(users=600)
+    point_app(server.base_url, server.accounts[0])
+    at = open_page("pages/overview.py", query={"range": "custom", "start": "2026-11-01",
+                                               "end": "2026-11-14", "compare": "none"})
+    name = pick_segment(at)
+    assert_clean(at)
+    with WhatfixClient(make_settings(server)) as client:
+        segs = load_segments(client).frame
+        members = segment_rules.membership(load_end_users(client).frame, segs)
+        engagement = load_engagement(client, DateRange(date(2026, 11, 1),
+                                                       date(2026, 11, 14))).frame
+    segment_id = segs.loc[segs["name"] == name, "segment_id"].iloc[0]
+    expected = active_users(segment_rules.filter_to_segment(engagement, members, segment_id))
+    assert metric_values(at)["Active users"] == f"{expected:,}"

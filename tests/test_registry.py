@@ -14,7 +14,8 @@ from whatfix_data.registry import SPECS, DatasetSpec
 
 SPEC_FILE = Path(__file__).resolve().parents[1] / "whatfix_data" / "openapi.yml"
 OPENAPI: dict[str, Any] = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
-FETCHED = [s for s in SPECS if not s.is_trend]
+# Read from their own path (a trend or a count reads its base's path).
+FETCHED = [s for s in SPECS if not s.is_trend and s.kind != registry.COUNT]
 TRENDS = [s for s in SPECS if s.is_trend]
 KINDS_OF_COLUMNS = {"string", "int", "float", "ts", "cat", "dict", "list"}
 
@@ -77,6 +78,11 @@ def test_every_spec_is_complete_and_self_consistent(spec: DatasetSpec) -> None:
         assert spec.path == "" and spec.columns == ()  # a trend reads its base
         if spec.window_count:  # one totalCount request per window: the base must be paginated
             assert base.paginated
+        return
+    if spec.kind == registry.COUNT:  # one totalCount request for the range, from its base
+        base = registry.get(spec.trend_base)
+        assert base.paginated and base.dated and spec.dated and not spec.paginated
+        assert spec.path == "" and [c.name for c in spec.columns] == [spec.window_count]
         return
     assert spec.ids and set(spec.ids) <= names
     assert len(spec.api_ids) == len(spec.ids)

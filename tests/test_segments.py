@@ -210,6 +210,70 @@ def test_membership_equals_row_by_row_matches(users, rules):
     assert list(got.columns) == ["segment_id", "user_id"]
 
 
+# Values that hash alike but differ under the rules (True == 1 == 1.0), NaN, pd.NA, nested
+# mappings and unhashable lists: the vectorised membership groups users by value, so a grouping
+# that merged any two of these would show here.
+TRICKY = st.sampled_from([True, False, 1, 0, 1.0, 0.0, "1", "true", " TRUE", float("nan"),
+                          pd.NA, None, 5, 5.0, "5.0", 1e20, {"a": 1}, {"a": True}])
+MANY_VALUES = st.one_of(SCALARS, TRICKY, st.lists(st.one_of(SCALARS, TRICKY), max_size=3))
+
+
+def _member_pairs(users: list, rules: list) -> tuple[set, set]:
+    """(membership as (segment, user) pairs, the same from `matches` row by row)."""
+    end_users = pd.DataFrame({
+        "user_id": pd.array([f"u{i}" for i in range(len(users))], dtype="string"),
+        "attributes": pd.Series(users, dtype=object),
+    })
+    segments = pd.DataFrame({
+        "segment_id": pd.array([f"s{j}" for j in range(len(rules))], dtype="string"),
+        "rules": pd.Series(rules, dtype=object),
+    })
+    got = seg.membership(end_users, segments)
+    assert list(got.columns) == ["segment_id", "user_id"]
+    assert str(got["segment_id"].dtype) == "string" and str(got["user_id"].dtype) == "string"
+    expected = {(f"s{j}", f"u{i}") for j, segment_rules in enumerate(rules)
+                for i, attrs in enumerate(users) if seg.matches(attrs, segment_rules)}
+    pairs = list(zip(got["segment_id"], got["user_id"], strict=True))
+    assert len(pairs) == len(set(pairs)), "each member once per segment"
+    return set(pairs), expected
+
+
+@settings(deadline=None, max_examples=80)
+@given(
+    # Few distinct values over many users: most users share a value with another one.
+    pool=st.lists(st.dictionaries(st.sampled_from(["plan", "Plan", "PLAN", "tags"]), MANY_VALUES,
+                                  max_size=3), min_size=1, max_size=6),
+    picks=st.lists(st.integers(0, 5), min_size=1, max_size=60),
+    oddities=st.lists(st.one_of(st.none(), st.just("not a mapping"), st.just([1, 2])),
+                      max_size=2),
+    rules=st.lists(st.one_of(
+        st.lists(st.fixed_dictionaries({
+            "attribute": st.sampled_from(["plan", "PLAN", "tags", "absent"]),
+            "operator": st.sampled_from([*seg.OPERATORS, "bogus"]),
+            "value": st.one_of(RULE_VALUES, TRICKY, st.just("1, true, 5")),
+        }), max_size=3),
+        st.just("not a list"), st.just([None]), st.none()),
+        min_size=1, max_size=5),
+)
+def test_vectorised_membership_agrees_with_row_by_row_rules(pool, picks, oddities, rules):
+    users = [pool[i % len(pool)] for i in picks] + list(oddities)
+    got, expected = _member_pairs(users, rules)
+    assert got == expected
+
+
+def test_membership_of_many_users_sharing_few_values_is_exact():
+    # 30,000 users over 6 plans x 3 regions: the grouping must still give every user their own
+    # result (a shifted code would move members between users).
+    plans = ["Free", "Pro", "Team", 1, True, 1.0]
+    users = [{"plan": plans[i % 6], "region": ["EU", "US", None][i % 7 % 3]} for i in range(30_000)]
+    rules = [[rule("plan", "equals", 1)], [rule("plan", "equals", True)],
+             [rule("plan", "in", "free, team"), rule("region", "notEquals", "eu")],
+             [rule("region", "startsWith", "u")]]
+    got, expected = _member_pairs(users, rules)
+    assert got == expected
+    assert len(got) == len(expected) > 20_000
+
+
 # ----------------------------------------------------------------------------- frames
 
 
@@ -337,3 +401,64 @@ def test_local_membership_reconciles_with_the_servers_user_count(sim_server, dem
         "rules",
         "description",
     ]
+
+
+def _reference_breakdown(member_frame, engagement, tasks) -> pd.DataFrame:
+    """Per-segment figures by plain many-to-many merges (the straightforward definition)."""
+    per_user = engagement.groupby("user_id")[["content_viewed", "flows_completed"]].sum(
+        min_count=1)
+    joined = member_frame.merge(per_user, left_on="user_id", right_index=True, how="inner")
+    joined["active"] = (joined["content_viewed"].fillna(0) > 0) | (
+        joined["flows_completed"].fillna(0) > 0)
+    eng = joined.groupby("segment_id").agg(active_users=("active", "sum"),
+                                           content_viewed=("content_viewed", "sum"),
+                                           flows_completed=("flows_completed", "sum"))
+    rows = tasks[["user_id"]].copy()
+    rows["pct"] = seg._task_progress_pct(tasks)
+    rows = member_frame.merge(rows, on="user_id", how="inner")
+    rows["done"] = (rows["pct"] >= 100).fillna(False).astype(bool)
+    task = rows.groupby("segment_id").agg(task_rows=("user_id", "size"),
+                                          task_completion_pct=("pct", "mean"),
+                                          task_lists_completed=("done", "sum"))
+    return eng.join(task, how="outer")
+
+
+COUNTS = st.one_of(st.none(), st.integers(0, 5))
+
+
+@settings(deadline=None, max_examples=50)
+@given(
+    memberships=st.lists(st.tuples(st.sampled_from(["s0", "s1", "s2"]), st.integers(0, 7)),
+                         max_size=25),
+    engagement=st.lists(st.tuples(st.integers(0, 9), COUNTS, COUNTS), max_size=20),
+    tasks=st.lists(st.tuples(st.integers(0, 9), COUNTS, COUNTS, st.one_of(
+        st.none(), st.floats(0, 100))), max_size=20),
+)
+def test_segment_breakdown_agrees_with_plain_merges(memberships, engagement, tasks):
+    member_frame = pd.DataFrame(sorted(set((s, f"u{u}") for s, u in memberships)),
+                                columns=["segment_id", "user_id"]).astype("string")
+    if member_frame.empty:
+        member_frame = seg.empty_membership()
+    eng = to_frame("engagement", [{"userId": f"u{u}", "contentViewed": v, "flowsCompleted": c}
+                                  for u, v, c in engagement]).frame
+    task_frame = to_frame("task-completion", [
+        {"userId": f"u{u}", "taskListId": f"t{i}", "completedTasks": done, "totalTasks": total,
+         "completionRate": rate} for i, (u, done, total, rate) in enumerate(tasks)]).frame
+    segments = pd.DataFrame({"segment_id": pd.array(["s0", "s1", "s2"], dtype="string"),
+                             "name": pd.array(["A", "B", "C"], dtype="string")})
+    got = seg.segment_breakdown(segments, member_frame, eng, task_frame).set_index("segment_id")
+    if member_frame.empty or eng.empty or task_frame.empty:
+        return  # the empty cases have their own fixed-column test
+    expected = _reference_breakdown(member_frame, eng, task_frame)
+    for segment_id in ("s0", "s1", "s2"):
+        want = expected.loc[segment_id] if segment_id in expected.index else None
+        row = got.loc[segment_id]
+        for column in ("active_users", "content_viewed", "flows_completed", "task_rows",
+                       "task_lists_completed"):
+            value = 0 if want is None or pd.isna(want[column]) else int(want[column])
+            assert int(row[column]) == value, (segment_id, column)
+        mean = None if want is None else want["task_completion_pct"]
+        if mean is None or pd.isna(mean):
+            assert pd.isna(row["task_completion_pct"])
+        else:
+            assert float(row["task_completion_pct"]) == pytest.approx(round(mean, 1), abs=0.051)

@@ -75,3 +75,27 @@ def test_a_worker_thread_draws_into_the_run_and_a_cache_hit_replays_nothing():
 
 def _progress_texts(at: AppTest) -> list[str]:
     return [node.proto.text for node in at.get("progress")]
+
+
+def test_a_pending_rerun_or_stop_is_seen_and_not_consumed():
+    """run_was_left reads ScriptRequests' pending request (a private field) without taking it."""
+    from streamlit.runtime.scriptrunner_utils.script_requests import (
+        RerunData,
+        ScriptRequests,
+        ScriptRequestType,
+    )
+
+    class Run:  # the two attributes of a script run context that run_was_left reads
+        session_id = "no-such-session"
+
+        def __init__(self) -> None:
+            self.script_requests = ScriptRequests()
+
+    run = Run()
+    run.script_requests._state = ScriptRequestType.CONTINUE
+    assert not runtime.run_was_left(run)  # no Runtime in this process: nothing says it is gone
+    assert run.script_requests.request_rerun(RerunData())
+    assert runtime.run_was_left(run)
+    assert run.script_requests._state is ScriptRequestType.RERUN  # still pending for Streamlit
+    run.script_requests.request_stop()
+    assert runtime.run_was_left(run)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,7 +27,7 @@ from whatfix_data.client import WhatfixClient
 from whatfix_data.commands import warm as warm_command
 from whatfix_data.config import Settings
 from whatfix_data.datasets import Dataset
-from whatfix_data.errors import WhatfixError
+from whatfix_data.errors import FetchCancelledError, WhatfixError
 from whatfix_data.user_sync import on_account_change
 
 # st.cache_data entries expire after this; the client's HTTP cache then decides what is fresh.
@@ -37,6 +39,7 @@ FAILURE_MEMO_S = 20.0
 K_FAILURES = "_wf_failed_loads"
 K_CACHE_WARNED = "_wf_cache_warned_run"
 BAR_AFTER_S = 2.0  # loads quicker than this show no progress bar (the spinner says enough)
+LEAVE_POLL_S = 0.1  # how often a running load checks whether its run was left
 # Progress callback of the dataset (or pack) being built: set around the cached call by the page
 # run that asked, read inside it (not part of the cache key).
 LOAD_PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
@@ -127,6 +130,8 @@ def load(
         raise failed[1]
     try:
         dataset = _load_cached(cache_scope, name, start, end, granularity)
+    except FetchCancelledError:
+        raise  # the run was left: the next run asks again, it is no failure to repeat
     except WhatfixError as exc:
         # Kept without its traceback: the frames of a failed load are not kept alive with it.
         failures[failure_key] = (time.monotonic(), exc.with_traceback(None))
@@ -147,10 +152,41 @@ def _load_cached(cache_scope: str, name: str, start: date | None, end: date | No
                                 "periods" if name in _TRENDS else "rows")
     token = LOAD_PROGRESS.set(report)
     try:
-        return _cached_dataset(cache_scope, name, start, end, granularity)
+        with _stopped_when_left(_client(cache_scope), DATASET_LABELS[name].lower()):
+            return _cached_dataset(cache_scope, name, start, end, granularity)
     finally:
         LOAD_PROGRESS.reset(token)
         bar.empty()
+
+
+@contextmanager
+def _stopped_when_left(shared: WhatfixClient, label: str) -> Iterator[None]:
+    """Run one load as a fetch that stops sending requests once the user leaves the run.
+
+    Streamlit interrupts a script only at its next Streamlit call, so a page blocked in a long
+    fetch would finish it for nobody; a watcher thread sets the fetch's cancel token instead
+    (the data layer checks it before every request) and the load raises FetchCancelledError.
+    Other sessions waiting for the same data then fetch it themselves (single flight).
+    """
+    context = runtime.current_run()
+    if context is None or context.script_requests is None:
+        yield
+        return
+    cancel, finished = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(LEAVE_POLL_S):
+            if runtime.run_was_left(context):
+                cancel.set()
+                LOGGER.info("The view was left: no more requests for %s", label)
+                return
+
+    threading.Thread(target=watch, daemon=True, name="whatfix-leave-watch").start()
+    try:
+        with shared.fetch_scope(cancel=cancel, deadline_s=math.inf, label=label):
+            yield
+    finally:
+        finished.set()
 
 
 def cache_warning(current: Any) -> None:

@@ -1,6 +1,6 @@
 """The only Streamlit internals the dashboard uses, each behind one named helper.
 
-Streamlit has no public API for these two needs, so they live here and nowhere else
+Streamlit has no public API for these needs, so they live here and nowhere else
 (tests/test_ui_runtime.py fails when Streamlit changes them):
 
 - **Drawing from worker threads** (:func:`drawing_from_worker_threads`). The client fetches pages
@@ -8,6 +8,9 @@ Streamlit has no public API for these two needs, so they live here and nowhere e
   thread attached to a script run (``add_script_run_ctx``), and a draw made while a
   ``st.cache_data`` function runs is recorded and replayed on later cache hits unless the
   ``in_cached_function`` flag is cleared for it. A progress bar belongs to the run that fetched.
+- **Stopping a fetch the user left** (:func:`run_was_left`): Streamlit interrupts a script only
+  at its next Streamlit call, so a page blocked in a long fetch would finish it for nobody; a
+  watcher reads whether a rerun or a stop is pending for the run (never consuming it).
 - **One message per script run** (:func:`run_token`): an object that is new for each run of the
   script, so that a notice (the shared cache is down) is said once per run, not once per section.
 """
@@ -19,7 +22,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
 
 ProgressReport = Callable[[int, int], None]
@@ -61,3 +66,22 @@ def run_token() -> object | None:
     """An object that is new for every run of the script (None outside a script run)."""
     context = get_script_run_ctx()
     return None if context is None else context.parallel_coordinator
+
+
+def current_run() -> Any | None:
+    """The script run this thread belongs to (None outside a run, e.g. in a worker thread)."""
+    return get_script_run_ctx()
+
+
+def run_was_left(run_context: Any) -> bool:
+    """Whether the user left this script run: a rerun of the whole page was asked for (new
+    filters, another page), the session is stopping, or its browser tab is gone."""
+    requests = run_context.script_requests
+    # No public accessor: the pending request is read, never consumed.
+    state = getattr(requests, "_state", None)
+    if state is ScriptRequestType.STOP:
+        return True
+    if state is ScriptRequestType.RERUN:
+        pending = getattr(requests, "_rerun_data", None)
+        return not getattr(pending, "fragment_id_queue", None)  # a fragment rerun waits its turn
+    return Runtime.exists() and not Runtime.instance().is_active_session(run_context.session_id)

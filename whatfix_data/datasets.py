@@ -94,6 +94,8 @@ def fetch(client: WhatfixClient, name: str, date_range: DateRange | None = None,
         raise ValueError(f"the dataset {name!r} needs a date range")
     if spec.is_trend:
         return load_trend(client, spec.trend_key, date_range, granularity, progress)
+    if spec.kind == registry.COUNT:
+        return _counted_range(client, spec, date_range, progress)
     if spec.kind == registry.LIST:
         result = client.get_all_pages(spec.path, dict(spec.params) or None, kind=KIND_LIST,
                                       id_field=spec.id_field, refresh=refresh, name=name,
@@ -216,6 +218,17 @@ def _counted_trend(client: WhatfixClient, spec: DatasetSpec, windows: list[Windo
         frame[column] = pd.array([], dtype="Int64")
     meta = FetchMeta.combine((m for _, m in results), rows=len(frame))
     return Dataset(spec.name, frame, [], meta)
+
+
+def _counted_range(client: WhatfixClient, spec: DatasetSpec, date_range: DateRange,
+                   progress: Progress | None) -> Dataset:
+    """One row: the base list's totalCount for the whole range (one request, pageSize=1)."""
+    window = Window(date_range.start, date_range.end, date_range.label(), False)
+    count, meta = _window_total(client, spec, window)
+    if progress is not None:
+        progress(1, 1)
+    frame = pd.DataFrame({spec.window_count: pd.array([count], dtype="Int64")})
+    return Dataset(spec.name, frame, [], FetchMeta.combine([meta], rows=1))
 
 
 class _Counter:

@@ -19,6 +19,8 @@ Kinds (how a dataset is fetched):
   A trend with a ``window_count`` column is the aggregated kind: per window one request with
   pageSize=1 to the base's path, whose ``pagination.totalCount`` becomes that column (the
   engagement trend's active users: exact, and one request per window instead of every page).
+* ``count`` - the same totalCount for the whole range, one request (``trend_base``'s path, the
+  ``window_count`` column): the Overview's Active users card without a segment.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ WINDOW = "window"
 PAGED_WINDOW = "paginated-window"
 REPORT = "report"
 TREND = "trend"
-KINDS: tuple[str, ...] = (LIST, WINDOW, PAGED_WINDOW, REPORT, TREND)
+COUNT = "count"
+KINDS: tuple[str, ...] = (LIST, WINDOW, PAGED_WINDOW, REPORT, TREND, COUNT)
 
 # The spec's enums (frames turns these columns into categoricals over them).
 CONTENT_TYPES: tuple[str, ...] = (
@@ -231,6 +234,14 @@ SPECS: tuple[DatasetSpec, ...] = (
         "engagement-trend", "Active users trend", TREND, trend_base="engagement",
         trend_key="engagement", window_count="active_users", compared=True, exported=False,
         scope_reason="without a segment the active-users count per period is the API's total",
+    ),
+    # Active users of the whole range: the engagement list's totalCount, one pageSize=1 request
+    # (the Overview's card without a segment, instead of one request per 100 active users).
+    DatasetSpec(
+        "active-users", "Active users (the API's count)", COUNT, trend_base="engagement",
+        columns=(_count("active_users", "totalCount"),), window_count="active_users",
+        compared=True, exported=False,
+        scope_reason="without a segment the active-users count of a period is the API's total",
     ),
     # Every active user of every window (all pages): what a segment's active-users trend needs,
     # at ceil(active users / page size) requests per window instead of one (docs/PERFORMANCE.md).

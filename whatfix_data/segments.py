@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from whatfix_data.json_keys import json_key
@@ -253,30 +254,49 @@ def matches(
 # --------------------------------------------------------------------------- vectorised membership
 
 
-def _rule_mask(attribute_column: list[Any], rule: Rule) -> list[bool]:
-    """Evaluate one rule over a column of attribute values, once per distinct value."""
-    cache: dict[Any, bool] = {}
-    result: list[bool] = []
-    for value in attribute_column:
-        key = json_key(value)  # one key per distinct JSON value (1, 1.0 and True differ)
-        hit = cache.get(key)
-        if hit is None:
-            hit = value_matches(rule.operator, value, rule.value)
-            cache[key] = hit
-        result.append(hit)
-    return result
+@dataclass(frozen=True)
+class _ValueColumn:
+    """One attribute over every user, factorized: ``codes[i]`` indexes ``distinct``.
+
+    Rules are evaluated once per distinct value (roles, regions and plans have few) and the
+    results spread to the users with one numpy take, instead of once per user.
+    """
+
+    codes: np.ndarray
+    distinct: list[Any]
+
+    def mask(self, rule: Rule) -> np.ndarray:
+        """Boolean membership of every user for one rule on this attribute."""
+        table = np.fromiter((value_matches(rule.operator, value, rule.value)
+                             for value in self.distinct), dtype=bool, count=len(self.distinct))
+        return table[self.codes]
 
 
-def _segment_mask(attributes: list[Any], rules: Any, columns: dict[str, list[Any]]) -> list[bool]:
-    """Boolean membership of every user in one segment; columns caches attribute lookups."""
-    mask = [True] * len(attributes)
+def _attribute_values_of(attributes: list[Any], name: str) -> list[Any]:
+    """Each user's value of attribute ``name`` (``lookup_attribute``: exact, then case-blind)."""
+    return [a[name] if type(a) is dict and name in a else lookup_attribute(a, name)
+            for a in attributes]
+
+
+def _value_column(attributes: list[Any], name: str) -> _ValueColumn:
+    values = _attribute_values_of(attributes, name)
+    # A str key never equals json_key's tuples: strings skip the call (most attribute values).
+    keys = pd.Series([v if type(v) is str else json_key(v) for v in values], dtype=object)
+    codes, _ = pd.factorize(keys, use_na_sentinel=False)
+    _, first = np.unique(codes, return_index=True)  # codes are numbered in order of appearance
+    return _ValueColumn(codes=codes, distinct=[values[i] for i in first])
+
+
+def _segment_mask(attributes: list[Any], rules: Any,
+                  columns: dict[str, _ValueColumn]) -> np.ndarray:
+    """Boolean membership of every user in one segment; ``columns`` caches the attributes."""
+    mask = np.ones(len(attributes), dtype=bool)
     for rule in _parsed_rules(rules):
         if rule is None:
-            return [False] * len(attributes)
+            return np.zeros(len(attributes), dtype=bool)
         if rule.attribute not in columns:
-            columns[rule.attribute] = [lookup_attribute(a, rule.attribute) for a in attributes]
-        rule_mask = _rule_mask(columns[rule.attribute], rule)
-        mask = [m and r for m, r in zip(mask, rule_mask, strict=True)]
+            columns[rule.attribute] = _value_column(attributes, rule.attribute)
+        mask &= columns[rule.attribute].mask(rule)
     return mask
 
 
@@ -296,20 +316,23 @@ def membership(end_users: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     if end_users.empty or segments.empty:
         return empty_membership()
     users = end_users[end_users["user_id"].notna()]
-    user_ids = users["user_id"].astype("string").tolist()
+    user_ids = users["user_id"].astype("string").to_numpy(dtype=object)
     attributes = users["attributes"].tolist()
-    columns: dict[str, list[Any]] = {}
-    parts: list[pd.DataFrame] = []
+    columns: dict[str, _ValueColumn] = {}
+    segment_ids: list[np.ndarray] = []
+    member_ids: list[np.ndarray] = []
     for segment_id, rules in zip(segments["segment_id"], segments["rules"], strict=True):
         if _is_missing_id(segment_id):
             continue
-        mask = _segment_mask(attributes, rules, columns)
-        members = [uid for uid, keep in zip(user_ids, mask, strict=True) if keep]
-        parts.append(pd.DataFrame({"segment_id": str(segment_id), "user_id": members}))
-    if not parts:
+        members = user_ids[_segment_mask(attributes, rules, columns)]
+        member_ids.append(members)
+        segment_ids.append(np.full(len(members), str(segment_id), dtype=object))
+    if not member_ids:
         return empty_membership()
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.astype({"segment_id": "string", "user_id": "string"})
+    return pd.DataFrame({
+        "segment_id": pd.array(np.concatenate(segment_ids), dtype="string"),
+        "user_id": pd.array(np.concatenate(member_ids), dtype="string"),
+    })
 
 
 def _is_missing_id(value: Any) -> bool:
@@ -470,6 +493,17 @@ def segment_breakdown(
     return out.reset_index(drop=True)
 
 
+def _per_member(member_frame: pd.DataFrame, per_user: pd.DataFrame) -> pd.DataFrame:
+    """``per_user``'s row (one per user, indexed by user_id) beside each membership row, with its
+    segment_id; members without a row are left out. One hash lookup per membership row instead
+    of a many-to-many merge on the id strings."""
+    positions = per_user.index.get_indexer(member_frame["user_id"])
+    found = positions >= 0
+    rows = per_user.iloc[positions[found]].reset_index(drop=True)
+    rows.insert(0, "segment_id", member_frame["segment_id"].to_numpy()[found])
+    return rows
+
+
 def _engagement_by_segment(member_frame: pd.DataFrame, engagement: pd.DataFrame | None):
     columns = ["segment_id", "active_users", "content_viewed", "flows_completed"]
     if engagement is None or engagement.empty or member_frame.empty:
@@ -479,7 +513,7 @@ def _engagement_by_segment(member_frame: pd.DataFrame, engagement: pd.DataFrame 
     per_user = engagement.groupby("user_id", observed=True)[
         ["content_viewed", "flows_completed"]
     ].sum(min_count=1)
-    joined = member_frame.merge(per_user, left_on="user_id", right_index=True, how="inner")
+    joined = _per_member(member_frame, per_user)
     viewed = joined["content_viewed"].fillna(0)
     completed = joined["flows_completed"].fillna(0)
     joined["active"] = (viewed > 0) | (completed > 0)
@@ -501,16 +535,18 @@ def _tasks_by_segment(member_frame: pd.DataFrame, tasks: pd.DataFrame | None) ->
                 "task_lists_completed": pd.Series([], dtype="Int64"),
             }
         )
-    rows = tasks[["user_id"]].copy()
-    rows["completion_rate_pct"] = task_progress_pct(tasks)
-    joined = member_frame.merge(rows, on="user_id", how="inner")
-    joined["done"] = (joined["completion_rate_pct"] >= PERCENT).fillna(False).astype(bool)
-    grouped = joined.groupby("segment_id", observed=True).agg(
-        task_rows=("user_id", "size"),
-        task_completion_pct=("completion_rate_pct", "mean"),
-        task_lists_completed=("done", "sum"),
-    )
-    return grouped.reset_index()
+    rows = pd.DataFrame({"user_id": tasks["user_id"], "pct": task_progress_pct(tasks)})
+    rows["done"] = (rows["pct"] >= PERCENT).fillna(False).astype(bool)
+    # Per user first (sums and counts add up per segment), so the join is one row per member.
+    per_user = rows.groupby("user_id", observed=True).agg(
+        task_rows=("pct", "size"), pct_sum=("pct", "sum"), pct_known=("pct", "count"),
+        task_lists_completed=("done", "sum"))
+    joined = _per_member(member_frame, per_user)
+    grouped = joined.groupby("segment_id", observed=True)[
+        ["task_rows", "pct_sum", "pct_known", "task_lists_completed"]].sum()
+    known = grouped["pct_known"].astype("Float64")
+    grouped["task_completion_pct"] = grouped["pct_sum"].astype("Float64") / known.where(known > 0)
+    return grouped[["task_rows", "task_completion_pct", "task_lists_completed"]].reset_index()
 
 
 def task_progress_pct(tasks: pd.DataFrame) -> pd.Series:

@@ -7,7 +7,10 @@ KPI definitions (all over the chosen range; the one-sentence wording and the dis
 * ``completion_rate``: 100 x total completions / total views (a weighted rate, not the mean of
   per-flow rates); its change is in percentage points;
 * ``active_users``: users listed in ``engagement`` with any content viewed or flow completed (the
-  API lists active users only; a listed user with unknown counts still counts);
+  API lists active users only; a listed user with unknown counts still counts); for the whole
+  account it can come from ``active-users`` instead, the list's ``totalCount`` (one request, not
+  one per 100 users): that is the same users counted by the API, the figure of the active-users
+  trend. A segment's count needs the ``engagement`` rows (who is a member), so they win;
 * ``self_help_views``: sum over ``self-help``;
 * ``task_list_completion``: share (%) of (user, task list) rows that are fully completed.
 
@@ -137,6 +140,20 @@ def task_list_sample(tasks: pd.DataFrame) -> tuple[int, int]:
     return int((known["completed_tasks"] >= known["total_tasks"]).sum()), len(known)
 
 
+def active_user_count(data: Mapping[str, Any]) -> int | None:
+    """Active users of one period: counted from the ``engagement`` rows when they were loaded
+    (e.g. limited to a segment), else the API's count (``active-users``); None without either."""
+    if data.get("engagement") is not None:
+        return active_users(frame_of(data, "engagement"))
+    counted = data.get("active-users")
+    if counted is None:
+        return None
+    frame = frame_of(counted)
+    if "active_users" not in frame or frame.empty or pd.isna(frame["active_users"].iloc[0]):
+        return None
+    return int(frame["active_users"].iloc[0])
+
+
 def flow_completion_rate(flows: pd.DataFrame) -> float | None:
     """Weighted completion rate: completions / views over flows where both are known."""
     return rate_pct(*flow_sample(flows))
@@ -151,18 +168,14 @@ def _values(data: Mapping[str, Any] | None) -> dict[str, float | None]:
     """Every KPI value of one period (None for datasets that were not loaded)."""
     data = data or {}
     flows = frame_of(data, "flows")
-    engagement = frame_of(data, "engagement")
     self_help = frame_of(data, "self-help")
     tasks = frame_of(data, "task-completion")
-    has = {
-        name: data.get(name) is not None
-        for name in ("flows", "engagement", "self-help", "task-completion")
-    }
+    has = {name: data.get(name) is not None for name in ("flows", "self-help", "task-completion")}
     return {
         "flow_views": total(flows["views"]) if has["flows"] else None,
         "flow_completions": total(flows["completions"]) if has["flows"] else None,
         "completion_rate": flow_completion_rate(flows) if has["flows"] else None,
-        "active_users": active_users(engagement) if has["engagement"] else None,
+        "active_users": active_user_count(data),
         "self_help_views": total(self_help["views"]) if has["self-help"] else None,
         "task_list_completion": task_list_completion(tasks) if has["task-completion"] else None,
     }
@@ -227,9 +240,10 @@ def kpis(
 ) -> list[Kpi]:
     """The six headline KPIs with deltas.
 
-    ``current`` / ``previous`` map dataset names (``flows``, ``engagement``, ``self-help``,
-    ``task-completion``) to DataFrames or Datasets, e.g. ``DashboardData.current``. A dataset
-    missing from the mapping gives a KPI without value; a missing ``previous`` gives no deltas.
+    ``current`` / ``previous`` map dataset names (``flows``, ``engagement`` or ``active-users``,
+    ``self-help``, ``task-completion``) to DataFrames or Datasets, e.g.
+    ``DashboardData.current``. A dataset missing from the mapping gives a KPI without value; a
+    missing ``previous`` gives no deltas.
     With ``data_start`` (``comparison.data_start``) and the two ranges, a period before the
     account's data gets a note instead of a change (:func:`coverage_note`).
     Each change carries its ``significance``; ``days`` = (current, previous) period lengths
