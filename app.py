@@ -6,6 +6,7 @@ Whatfix server; see README.md for connecting a real account.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -59,9 +60,12 @@ def main() -> None:
         # spinner, not a blank page, while the analytics modules load (seconds).
         import ui
         from ui.data import start_background_warm
+        from whatfix_data.session import open_session
     with ui.shell.app_run():
         try:
-            current = ui.settings()
+            # The entry point resolves the dashboard's account once per run and hands it down;
+            # with no credentials configured, open_session starts the built-in demo server (once).
+            current = ui.use_session(open_session(st.secrets, os.environ))
         except ui.WhatfixError as exc:  # e.g. only some WHATFIX_* variables set: nothing loads
             st.error(ui.md_escape(exc.user_message), icon=":material/error:")
             st.stop()

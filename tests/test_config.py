@@ -157,18 +157,13 @@ def test_settings_is_immutable() -> None:
     assert isinstance(settings, Settings)
 
 
-def test_no_credentials_means_demo_mode_started_once(tmp_path: Path) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    env = {"HOME": str(tmp_path), "WHATFIX_MAX_CONCURRENCY": "4"}
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda _: load_settings(None, env), range(4)))
-    assert len({s.base_url for s in results}) == 1  # one server per process, even when racing
-    demo = results[0]
-    assert demo.demo and demo.base_url.startswith("http://127.0.0.1:")
-    assert demo.account_id == "acme-demo" and demo.cache == "memory"
-    assert demo.max_concurrency == 4  # the other settings still come from the environment
-    assert demo.integration_key not in repr(demo)
+def test_no_credentials_at_all_is_an_error_that_names_what_to_set(tmp_path: Path) -> None:
+    # Demo mode is the entry points' decision (whatfix_data.session), not the settings' reader's.
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings(None, {"HOME": str(tmp_path), "WHATFIX_MAX_CONCURRENCY": "4"})
+    message = raised.value.user_message
+    for name in ("WHATFIX_ACCOUNT_ID", "WHATFIX_INTEGRATION_KEY", "WHATFIX_USER", "[whatfix]"):
+        assert name in message
 
 
 def test_today_override_from_env_or_secrets() -> None:

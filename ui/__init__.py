@@ -4,8 +4,8 @@ Pages stay short: they read the filters (:func:`filters`), load datasets (:func:
 pure functions of ``whatfix_data``, and render with :func:`table`, :func:`chart` and
 :func:`section`. Everything Streamlit-specific that more than one page needs lives here, once:
 
-- ``ui.session``: which account this browser session reads; the shared client per cache scope;
-  the demo banner and the connection form;
+- ``ui.session``: which account this browser session reads (handed down by app.py through
+  ``use_session``); the shared client per cache scope; the demo banner and the connection form;
 - ``ui.filters``: the sidebar filters, bound to the URL (``ui.view`` holds what they resolved to);
 - ``ui.shell``: app.py's frame around the page (and a page run without it);
 - ``ui.runtime``: the only Streamlit internals used (drawing from worker threads);
@@ -52,7 +52,15 @@ from ui.render import (
     table,
 )
 from ui.review import review_pack_button
-from ui.session import client, connection_form, demo_banner, md_escape, scope, settings
+from ui.session import (
+    client,
+    connection_form,
+    demo_banner,
+    md_escape,
+    scope,
+    settings,
+    use_session,
+)
 from ui.view import option_labels
 from whatfix_data.errors import WhatfixError
 
@@ -99,5 +107,6 @@ __all__ = [
     "table",
     "today",
     "trend_windows",
+    "use_session",
 ]
 __all__ += ["annotate", "flow_names_of", "notes_editor"]  # ui.annotations

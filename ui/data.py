@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import runtime
-from ui.session import K_CONNECTION, LOGGER, _client, client, md_escape, scope
+from ui.session import K_CONNECTION, LOGGER, client, client_of, md_escape, scope
 from ui.view import current_filters as filters
 from whatfix_data import datasets, frames, registry, windows
 from whatfix_data import scope as scope_rules
@@ -62,14 +62,15 @@ def _cached_dataset(
     """One dataset of one scope and window; shared by every session of that scope."""
     date_range = windows.DateRange(start, end) if start and end else None
     return datasets.load_dataset(
-        _client(cache_scope), name, date_range, granularity or "week", progress=LOAD_PROGRESS.get()
+        client_of(cache_scope), name, date_range, granularity or "week",
+        progress=LOAD_PROGRESS.get(),
     )
 
 
 @st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES, show_spinner=False)
 def _cached_popular_csv(cache_scope: str, start: date, end: date) -> bytes:
     """The API's own format=csv file of the most popular flows report."""
-    return datasets.load_popular_flows_csv(_client(cache_scope), windows.DateRange(start, end))
+    return datasets.load_popular_flows_csv(client_of(cache_scope), windows.DateRange(start, end))
 
 
 def progress_text(label: str, done: int, total: int, elapsed_s: float, unit: str) -> str:
@@ -137,7 +138,7 @@ def load(
         failures[failure_key] = (time.monotonic(), exc.with_traceback(None))
         raise
     failures.pop(failure_key, None)
-    cache_warning(_client(cache_scope))
+    cache_warning(client_of(cache_scope))
     if warn_stale:
         stale_warning(dataset)
     return dataset
@@ -147,7 +148,7 @@ def _load_cached(cache_scope: str, name: str, start: date | None, end: date | No
                  granularity: str | None) -> Dataset:
     # st.cache_data is shared by every session: re-check the key (at most every few minutes,
     # and at once after a rejection) so a revoked key gets its error, not cached data.
-    _client(cache_scope).verify_credentials()
+    client_of(cache_scope).verify_credentials()
     bar, report = _progress_bar(DATASET_LABELS[name].lower(),
                                 "periods" if name in _TRENDS else "rows")
     token = LOAD_PROGRESS.set(report)
@@ -224,7 +225,7 @@ def trend_windows(name: str, totals: Callable[[pd.DataFrame], pd.DataFrame]) -> 
 @st.cache_resource(show_spinner=False)
 def _background_warm(cache_scope: str) -> threading.Thread:
     """Once per process and scope: fetch the default views in a daemon thread (see `warm`)."""
-    shared = _client(cache_scope)
+    shared = client_of(cache_scope)
     thread = threading.Thread(target=_warm_quietly, args=(shared,), daemon=True,
                               name="whatfix-background-warm")
     thread.start()

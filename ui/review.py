@@ -9,7 +9,7 @@ import streamlit as st
 from ui import runtime
 from ui.annotations import notes_version
 from ui.data import DATA_TTL_S, LOAD_PROGRESS
-from ui.session import _client, md_escape, scope, settings
+from ui.session import client_of, md_escape, scope, settings
 from ui.view import Filters
 from whatfix_data import windows
 
@@ -49,7 +49,7 @@ def _cached_pack(
     from whatfix_data import review_pack  # heavy (pptx, reportlab): imported on first use
 
     return review_pack.build_review_pack(
-        _client(cache_scope), windows.DateRange(start, end), comparison, fmt, LOAD_PROGRESS.get(),
+        client_of(cache_scope), windows.DateRange(start, end), comparison, fmt, LOAD_PROGRESS.get(),
         granularity=granularity, segment_id=segment_id, preset=preset,
     )
 

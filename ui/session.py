@@ -1,15 +1,22 @@
-"""Session settings and the shared client: which account this browser session reads, keyed by scope.
+"""Which account this browser session reads, and the shared client of each account.
+
+app.py, the entry point, resolves the dashboard's own account once per run
+(`whatfix_data.session.open_session`, which starts the built-in server in demo mode) and hands it
+to `use_session`. It is kept for the run in ``st.session_state`` of this browser session; a
+verified connection-form account, when there is one, lives beside it in ``st.session_state``
+only. No module-level registry of credentials exists: `settings()` reads this session's state.
 
 Caching: ``st.cache_data`` and ``st.cache_resource`` are shared by every browser session of the
 process, so every cached function is keyed by ``settings.cache_scope`` (base URL, account and a
-fingerprint of key and user), never by the key itself.
+fingerprint of key and user), never by the key itself. The client of a scope is one
+``st.cache_resource`` whose Settings argument is hashed by its ``cache_scope``
+(``hash_funcs``).
 
 The connection form: its four fields are the only credentials of the session (nothing falls back
 to the server's secrets or environment), its base URL must be one the operator allows
 (``connect_base_urls``), and they are used only after one fresh request with both headers was
-accepted within seconds. The verified ``Settings`` live in ``st.session_state`` only; the process
-keeps verified settings in memory (never on disk) so that the cached client of a scope can be
-built. A refused attempt registers nothing.
+accepted within seconds. A refused attempt leaves nothing behind: not in this session's state,
+not in any cache or structure of the process.
 """
 
 from __future__ import annotations
@@ -29,7 +36,6 @@ from whatfix_data.config import (
     DEFAULT_BASE_URL,
     Settings,
     allowed_connect_base_urls,
-    load_settings,
     normalise_base_url,
 )
 from whatfix_data.errors import (
@@ -40,14 +46,14 @@ from whatfix_data.errors import (
     RateLimitedError,
     WhatfixError,
 )
+from whatfix_data.session import Session, open_session
 
 LOGGER = logging.getLogger("whatfix_dashboard")
 
 K_CONNECTION = "wf_connection"
+# The dashboard's own Settings for this run, set by app.py through `use_session`.
+K_OPERATOR = "_wf_operator_settings"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-# The settings of every scope seen by this process, so a cached client can be built from a scope.
-_SETTINGS_BY_SCOPE: dict[str, Settings] = {}
 
 # --------------------------------------------------------------------------------- text safety
 
@@ -60,28 +66,32 @@ def md_escape(text: Any) -> str:
 # ------------------------------------------------------------------------------------- settings
 
 
+def use_session(operator: Session) -> Settings:
+    """app.py's call, once per run: keep the dashboard's own account (resolved by the entry point)
+    for this run; returns the settings this browser session reads (see `settings`)."""
+    st.session_state[K_OPERATOR] = operator.settings
+    return settings()
+
+
 def operator_settings() -> Settings:
-    """The server's own settings: secrets / WHATFIX_* env, else the demo server."""
-    return load_settings(secrets=st.secrets, env=os.environ)
+    """The dashboard's own account, as the entry point resolved it for this run.
+
+    A page script run on its own (AppTest of one page file, without app.py) is its own entry
+    point: it resolves the account here, the way app.py does.
+    """
+    resolved = st.session_state.get(K_OPERATOR)
+    if isinstance(resolved, Settings):
+        return resolved
+    return use_session(open_session(st.secrets, os.environ))
 
 
-def _configured_settings() -> Settings:
-    """The account verified through the connection form, else the server's own settings."""
+def settings() -> Settings:
+    """The settings of this session: the account verified through the connection form, else the
+    dashboard's own."""
     connected = st.session_state.get(K_CONNECTION)
     if isinstance(connected, Settings):
         return connected
     return operator_settings()
-
-
-def settings() -> Settings:
-    """The settings of this session, registered so the cached client of its scope can be built.
-
-    Only settings that were verified (the operator's own, or a form's after its check passed)
-    ever reach this registry.
-    """
-    current = _configured_settings()
-    _SETTINGS_BY_SCOPE[current.cache_scope] = current
-    return current
 
 
 def scope() -> str:
@@ -89,15 +99,36 @@ def scope() -> str:
     return settings().cache_scope
 
 
-@st.cache_resource(show_spinner=False)
-def _client(cache_scope: str) -> WhatfixClient:
-    """One HTTP client per scope and process, shared by every session using that account."""
-    return WhatfixClient(_SETTINGS_BY_SCOPE[cache_scope])
+def cache_scope_of(current: Settings) -> str:
+    """How `client_for` keys its Settings argument: the scope, never the key."""
+    return current.cache_scope
+
+
+@st.cache_resource(show_spinner=False, hash_funcs={Settings: cache_scope_of})
+def client_for(current: Settings) -> WhatfixClient:
+    """One HTTP client per scope and process, shared by every session using that account.
+
+    The cache key is ``current.cache_scope`` (hash_funcs): the first verified settings of a scope
+    build its client; no settings are kept anywhere else.
+    """
+    return WhatfixClient(current)
 
 
 def client() -> WhatfixClient:
     """The shared client of this session's scope (for data-layer calls that are not datasets)."""
-    return _client(scope())
+    return client_for(settings())
+
+
+def client_of(cache_scope: str) -> WhatfixClient:
+    """The shared client of this session, for the body of a function cached by `cache_scope`.
+
+    The scope is the cache key of the caller; it must be this session's (a cached body never
+    fetches one account's data under another account's key).
+    """
+    current = settings()
+    if current.cache_scope != cache_scope:
+        raise RuntimeError("A cached function was called with another session's cache scope.")
+    return client_for(current)
 
 
 # ------------------------------------------------------------------------- demo and connection
@@ -229,7 +260,7 @@ def check_connection(candidate: Settings) -> None:
 def _connect() -> None:
     """Form callback: the typed credentials are used only once a fresh request accepted them.
 
-    On any refusal nothing is registered and the session stays on its account; the key stays in
+    On any refusal nothing is kept and the session stays on its account; an accepted key lives in
     st.session_state (this browser session) only, and the typed widget value is cleared.
     """
     values = {name: str(st.session_state.get(f"wf_{name}") or "").strip()
@@ -247,7 +278,6 @@ def _connect() -> None:
     except ConnectRefused as refusal:
         st.session_state[K_CONNECT_ERROR] = str(refusal)
         return
-    _SETTINGS_BY_SCOPE[candidate.cache_scope] = candidate
     st.session_state[K_CONNECTION] = candidate
 
 

@@ -2,9 +2,11 @@
 
 Every setting has a name; its secrets key is that name inside the `[whatfix]` table and its
 environment variable is `WHATFIX_` + the name in upper case (e.g. `max_concurrency` ->
-`WHATFIX_MAX_CONCURRENCY`). With no credentials at all, `load_settings` returns demo settings
-(the built-in server, see `whatfix_data.demo`). The integration key is only ever exposed through
-`Settings.integration_key`; `repr`, `str` and the cache scope show a sha256 fingerprint instead.
+`WHATFIX_MAX_CONCURRENCY`). Reading settings never starts anything: with no credentials at all
+the entry points (app.py, each CLI command) start the built-in server themselves through
+`whatfix_data.session.open_session`; this module knows nothing of it. The integration key is only
+ever exposed through `Settings.integration_key`; `repr`, `str` and the cache scope show a sha256
+fingerprint instead.
 """
 
 from __future__ import annotations
@@ -393,14 +395,17 @@ def settings_from_values(values: Mapping[str, Any], *, demo: bool = False) -> Se
 def load_settings(secrets: Mapping | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Resolve the settings: secrets `[whatfix]` table, then WHATFIX_* env vars, then defaults.
 
-    With no credentials at all this returns `whatfix_data.demo.demo_settings(env)`: the built-in
-    server on a loopback port, used through exactly the same client code as a real account.
+    The credentials must be configured (ConfigurationError otherwise, naming what to set). Demo
+    mode, where no credentials are set at all, is the entry points' decision: see
+    `whatfix_data.session.open_session`, which starts the built-in server.
     """
     values = collect(secrets, env)
     if not any(values[name] for name in CREDENTIAL_FIELDS):
-        from whatfix_data.demo import demo_settings  # lazy: starts a server only when needed
-
-        return demo_settings(env)
+        env_names = ", ".join(ENV_PREFIX + name.upper() for name in CREDENTIAL_FIELDS)
+        raise ConfigurationError(
+            f"No Whatfix credentials: set {env_names} (or {', '.join(CREDENTIAL_FIELDS)} in the "
+            f"[{SECRETS_TABLE}] secrets). The dashboard and the CLI use the demo account then."
+        )
     return settings_from_values(values)
 
 

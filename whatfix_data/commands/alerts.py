@@ -14,14 +14,13 @@ refuses the login) print one line each, never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from whatfix_data import delivery
-from whatfix_data.client import WhatfixClient
-from whatfix_data.config import Settings, load_settings, read_secrets_file
+from whatfix_data.config import Settings
+from whatfix_data.session import cli_session
 from whatfix_data.store import RecordStore
 from whatfix_data.targets import Evaluation, TargetStore, breaches, load_and_evaluate
 from whatfix_data.windows import DateRange, InvalidDateRange, from_iso, today_utc
@@ -163,7 +162,8 @@ def _deliver(settings: Settings, args: argparse.Namespace, period: DateRange,
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print, deliver (failures: one line and a non-zero code, via whatfix_data.cli)."""
-    settings = load_settings(read_secrets_file(), os.environ)
+    session = cli_session()  # resolved once; demo mode starts the built-in server
+    settings = session.settings
     period = alert_period(args.since, args.until, settings)
     # A bad address is a usage error: said before anything is loaded.
     delivery.parse_recipients(args.email if args.email is not None else settings.alert_email)
@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         print("No targets are set for this account: set them on the Overview and Flows pages "
               "of the dashboard.", file=sys.stderr)
         return 0
-    with WhatfixClient(settings) as client:
+    with session.client() as client:
         evaluations = load_and_evaluate(client, targets, period)
     found = breaches(evaluations)
     log = _SentLog(records)

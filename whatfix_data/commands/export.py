@@ -26,11 +26,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from whatfix_data.client import WhatfixClient
-from whatfix_data.config import load_settings, read_secrets_file
 from whatfix_data.datasets import Dataset, load_dataset
 from whatfix_data.exports import private_folder, write_csv, write_private_bytes
 from whatfix_data.pacing import carry_scope
 from whatfix_data.registry import EXPORTED
+from whatfix_data.session import cli_session
 from whatfix_data.windows import DateRange, default_granularity
 
 ALL = "all"
@@ -150,12 +150,13 @@ def _targets(args: argparse.Namespace) -> list[tuple[str, Path]]:
 def _export(args: argparse.Namespace) -> int:
     date_range = DateRange.from_iso(args.start, args.end)
     granularity = args.granularity or default_granularity(date_range)
-    settings = load_settings(read_secrets_file(), os.environ)
+    session = cli_session()  # resolved once; demo mode starts the built-in server
+    settings = session.settings
     if settings.demo:
         print("No Whatfix credentials configured: exporting the built-in demo account.",
               file=sys.stderr)
     targets = _targets(args)
-    with WhatfixClient(settings) as client, tqdm(
+    with session.client() as client, tqdm(
         total=len(targets), unit="dataset", file=sys.stderr, disable=args.quiet,
         desc="Exporting",
     ) as bar:

@@ -18,8 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from whatfix_data import delivery
-from whatfix_data.client import WhatfixClient
-from whatfix_data.config import load_settings, read_secrets_file
+from whatfix_data.session import cli_session
 from whatfix_data.windows import DateRange
 
 COMPARISONS = ("previous", "year", "none")
@@ -104,12 +103,13 @@ def _report(args: argparse.Namespace) -> int:
 
     date_range = DateRange.from_iso(args.start, args.end)
     fmt = _format(args)
-    settings = load_settings(read_secrets_file(), os.environ)
+    session = cli_session()  # resolved once; demo mode starts the built-in server
+    settings = session.settings
     recipients = delivery.parse_recipients(args.email)  # a bad address fails before the build
     if settings.demo:
         print("No Whatfix credentials configured: reporting on the built-in demo account.",
               file=sys.stderr)
-    with WhatfixClient(settings) as client, tqdm(
+    with session.client() as client, tqdm(
         total=1, unit="step", file=sys.stderr, disable=args.quiet, desc="Building review pack"
     ) as bar:
         segment_name = find_segment(client, args.segment) if args.segment else None

@@ -22,9 +22,10 @@ from whatfix_data import user_sync
 from whatfix_data.client import WhatfixClient
 from whatfix_data.commands import apply_run
 from whatfix_data.commands.apply_run import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
-from whatfix_data.config import load_settings, read_secrets_file, upload_limits
+from whatfix_data.config import read_secrets_file, upload_limits
 from whatfix_data.errors import WhatfixError
 from whatfix_data.exports import write_csv
+from whatfix_data.session import cli_session
 from whatfix_data.user_sync.apply import ApplyResult
 from whatfix_data.user_sync.outcomes import FAILED
 
@@ -95,7 +96,8 @@ def _sync(args: argparse.Namespace) -> int:
     mapping = user_sync.parse_mapping_options(options, user_sync.guess_mapping(table.columns))
     validation = user_sync.validate(table, mapping)
     _print_validation(table, mapping, validation)
-    settings = apply_run.with_concurrency(load_settings(read_secrets_file(), os.environ), args)
+    # The account, resolved once (with no credentials, cli_session starts the demo server).
+    settings = apply_run.with_concurrency(cli_session().settings, args)
     if settings.demo:
         print("No Whatfix credentials configured: syncing the built-in demo account.",
               file=sys.stderr)

@@ -14,7 +14,6 @@ outcomes file); 1 nothing could be done (configuration, API); 2 bad arguments; 1
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -23,8 +22,8 @@ from whatfix_data import outreach, user_sync
 from whatfix_data.client import WhatfixClient
 from whatfix_data.commands import apply_run
 from whatfix_data.commands.apply_run import EXIT_OK, EXIT_USAGE
-from whatfix_data.config import load_settings, read_secrets_file
 from whatfix_data.datasets import load_task_completion
+from whatfix_data.session import cli_session
 from whatfix_data.windows import DateRange, from_iso
 
 DEFAULT_DAYS = 30
@@ -75,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     except outreach.OutreachError as exc:
         print(f"Error: {exc.user_message}", file=sys.stderr)
         return EXIT_USAGE
-    settings = apply_run.with_concurrency(load_settings(read_secrets_file(), os.environ), args)
+    # The account, resolved once (with no credentials, cli_session starts the demo server).
+    settings = apply_run.with_concurrency(cli_session().settings, args)
     if settings.demo:
         print("No Whatfix credentials configured: tagging users of the built-in demo account.",
               file=sys.stderr)

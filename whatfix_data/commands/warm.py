@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,8 +23,8 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from whatfix_data.client import WhatfixClient
-from whatfix_data.config import load_settings, read_secrets_file
 from whatfix_data.datasets import COMPARED_DATASETS, DASHBOARD_DATASETS, load_dataset
+from whatfix_data.session import cli_session
 from whatfix_data.windows import (
     PRESET_LABELS,
     DateRange,
@@ -123,12 +122,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Warm the cache; one line per preset on stderr (failures: handled by whatfix_data.cli)."""
     logging.getLogger().addHandler(logging.NullHandler())
-    settings = load_settings(read_secrets_file(), os.environ)
+    session = cli_session()  # resolved once; demo mode starts the built-in server
+    settings = session.settings
     if settings.demo:
         print("No Whatfix credentials configured: warming the built-in demo account.",
               file=sys.stderr)
     presets = args.presets or [DEFAULT_PRESET]
-    with WhatfixClient(settings) as client:
+    with session.client() as client:
         total = sum(len(a) + len(b) for a, b in (
             jobs_for(resolve_preset(p, client.today()), args.compare) for p in presets))
         with tqdm(total=total, unit="dataset", file=sys.stderr, disable=args.quiet,
