@@ -1,4 +1,9 @@
-"""Command line `python -m whatfix_data COMMAND ...`: one module per command in `commands/`."""
+"""Command line `python -m whatfix_data COMMAND ...`: one module per command in `commands/`.
+
+Each command's `run` is an entry point: it resolves its account once with
+`whatfix_data.session.cli_session()` (with no credentials, that starts the built-in demo server)
+and hands the session, or a client opened from it, down. `simulate` needs no account.
+"""
 
 from __future__ import annotations
 
