@@ -108,8 +108,8 @@ def cache_scope_of(current: Settings) -> str:
 def client_for(current: Settings) -> WhatfixClient:
     """One HTTP client per scope and process, shared by every session using that account.
 
-    The cache key is ``current.cache_scope`` (hash_funcs): the first verified settings of a scope
-    build its client; no settings are kept anywhere else.
+    The cache key is ``current.cache_scope`` (hash_funcs), never the key: the first verified
+    settings of a scope build its client, which is the only process-level copy of them.
     """
     return WhatfixClient(current)
 
