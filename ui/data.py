@@ -153,7 +153,7 @@ def _load_cached(cache_scope: str, name: str, start: date | None, end: date | No
                                 "periods" if name in _TRENDS else "rows")
     token = LOAD_PROGRESS.set(report)
     try:
-        with _stopped_when_left(_client(cache_scope), DATASET_LABELS[name].lower()):
+        with _stopped_when_left(client_of(cache_scope), DATASET_LABELS[name].lower()):
             return _cached_dataset(cache_scope, name, start, end, granularity)
     finally:
         LOAD_PROGRESS.reset(token)
