@@ -209,7 +209,11 @@ def popular_flows_csv(date_range: windows.DateRange | None = None) -> bytes:
     return datasets.load_popular_flows_csv(_client(scope()), date_range)
 
 
-@st.cache_data(max_entries=MEMBERSHIP_ENTRIES, show_spinner="Matching end users to segment rules…")
+# cache_resource, not cache_data: one frame per process, handed out as copy-on-write copies like
+# the datasets' memo, instead of a pickled copy unpickled anew on every page run (200,000 users
+# in several segments make a frame of a million rows).
+@st.cache_resource(max_entries=MEMBERSHIP_ENTRIES,
+                   show_spinner="Matching end users to segment rules…")
 def _cached_membership(cache_scope: str, users_fetched: datetime,
                        segments_fetched: datetime) -> pd.DataFrame:
     """Segment membership (segment_id, user_id) computed locally from the rules, for the lists
@@ -228,7 +232,8 @@ def membership() -> pd.DataFrame:
     """
     users = load("end-users", warn_stale=False)
     segs = load("segments", warn_stale=False)
-    return _cached_membership(scope(), users.meta.fetched_at, segs.meta.fetched_at)
+    shared = _cached_membership(scope(), users.meta.fetched_at, segs.meta.fetched_at)
+    return shared.copy(deep=False)  # a caller's edit stays its own (copy-on-write)
 
 
 def for_segment(frame: pd.DataFrame, user_column: str = "user_id") -> pd.DataFrame:
