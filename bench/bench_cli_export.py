@@ -36,7 +36,7 @@ import support  # noqa: E402
 
 from whatfix_data.client import WhatfixClient  # noqa: E402
 from whatfix_data.datasets import DATASETS, load_dataset  # noqa: E402
-from whatfix_data.windows import DateRange, default_granularity, today_utc  # noqa: E402
+from whatfix_data.windows import DateRange, default_granularity, today_for  # noqa: E402
 
 DEFAULT_USERS = 20_000
 DEFAULT_LATENCY_MS = 50
@@ -87,7 +87,7 @@ def library_load(settings, date_range: DateRange) -> tuple[float, int]:
 
 
 def run(users: int, latency_ms: int, concurrency: int) -> dict:
-    end = today_utc()
+    end = today_for()
     start = end - timedelta(days=DAYS - 1)
     with support.server_process(users, latency_ms) as base_url, \
             tempfile.TemporaryDirectory(prefix="whatfix-bench-cli-") as folder:

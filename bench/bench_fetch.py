@@ -40,7 +40,7 @@ from support import (  # noqa: E402
 from whatfix_data.client import WhatfixClient  # noqa: E402
 from whatfix_data.config import Settings  # noqa: E402
 from whatfix_data.datasets import load_dashboard  # noqa: E402
-from whatfix_data.windows import resolve_preset, split_range, today_utc  # noqa: E402
+from whatfix_data.windows import resolve_preset, split_range, today_for  # noqa: E402
 
 DEFAULT_USERS = 20_000
 DEFAULT_LATENCY_MS = 50
@@ -58,11 +58,11 @@ sys.path.insert(0, sys.argv[1])
 from whatfix_data.client import WhatfixClient
 from whatfix_data.config import Settings
 from whatfix_data.datasets import load_dashboard
-from whatfix_data.windows import resolve_preset, today_utc
+from whatfix_data.windows import resolve_preset, today_for
 settings = Settings(**json.loads(sys.stdin.read()))
 started = time.perf_counter()
 with WhatfixClient(settings) as client:
-    load_dashboard(client, resolve_preset(sys.argv[2], today_utc()), sys.argv[3], "previous")
+    load_dashboard(client, resolve_preset(sys.argv[2], today_for()), sys.argv[3], "previous")
     print(json.dumps({"seconds": time.perf_counter() - started,
                       "requests": client.network_requests}))
 """
@@ -72,7 +72,7 @@ def timed_load(settings: Settings) -> tuple[float, int, object, float]:
     """(seconds, network requests, data, slot-seconds on the wire) of one dashboard load."""
     started = time.perf_counter()
     with WhatfixClient(settings) as client:
-        data = load_dashboard(client, resolve_preset(PRESET, today_utc()), GRANULARITY,
+        data = load_dashboard(client, resolve_preset(PRESET, today_for()), GRANULARITY,
                               comparison="previous")
         requests_made = client.network_requests
         busy_s = client.wire_stats()[1]
@@ -114,7 +114,7 @@ def run(users: int, latency_ms: int, concurrency: int) -> dict:
     return {
         "users": users, "latency_ms": latency_ms, "concurrency": concurrency,
         "range": PRESET, "granularity": GRANULARITY,
-        "weekly_windows": len(split_range(resolve_preset(PRESET, today_utc()), GRANULARITY)),
+        "weekly_windows": len(split_range(resolve_preset(PRESET, today_for()), GRANULARITY)),
         "rows": rows, "requests_cold": cold_requests, "requests_sequential": len(urls),
         "cold_s": round(cold_s, 2), "ideal_s": round(ideal_s, 2),
         "cold_over_ideal": round(cold_s / ideal_s, 2),

@@ -39,7 +39,7 @@ from whatfix_data.review_pack.build import (  # noqa: E402
     CHART_WIDTH_PX,
 )
 from whatfix_data.review_pack.deck import build_deck  # noqa: E402
-from whatfix_data.windows import default_granularity, resolve_preset, today_utc  # noqa: E402
+from whatfix_data.windows import default_granularity, resolve_preset, today_for  # noqa: E402
 
 DEFAULT_USERS = 20_000
 DEFAULT_LATENCY_MS = 50
@@ -71,7 +71,7 @@ def warm_breakdown(client: WhatfixClient, date_range: Any) -> dict[str, float]:
 
 
 def run(users: int, latency_ms: int, preset: str) -> dict[str, Any]:
-    date_range = resolve_preset(preset, today_utc())
+    date_range = resolve_preset(preset, today_for())
     with server_process(users, latency_ms) as base_url, \
             tempfile.TemporaryDirectory(prefix="whatfix-bench-pack-") as folder:
             settings = demo_settings(base_url, str(Path(folder) / "http_cache.sqlite"))

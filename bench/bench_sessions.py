@@ -43,7 +43,7 @@ from support import demo_settings, server_process  # noqa: E402
 from whatfix_data import datasets, single_flight  # noqa: E402
 from whatfix_data.client import WhatfixClient  # noqa: E402
 from whatfix_data.config import Settings  # noqa: E402
-from whatfix_data.windows import DateRange, today_utc  # noqa: E402
+from whatfix_data.windows import DateRange, today_for  # noqa: E402
 
 DAYS = 90
 EXPORT_TIMEOUT_S = 1800
@@ -143,7 +143,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--only", choices=("processes", "threads"), default=None)
     args = parser.parse_args()
-    end = today_utc()
+    end = today_for()
     date_range = DateRange(end - timedelta(days=DAYS - 1), end)
     per_request = args.latency_ms / 1000 / args.concurrency
     print(f"{args.users:,} users, {args.latency_ms} ms latency, concurrency {args.concurrency}, "

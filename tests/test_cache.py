@@ -5,19 +5,27 @@ from __future__ import annotations
 import os
 import stat
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import requests
+from hypothesis import assume, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from whatfix_data import datasets
 from whatfix_data.cache import (
     DO_NOT_CACHE,
+    FOREVER,
     NEVER_EXPIRE,
+    NOT_KEPT,
     expire_after_for,
+    lifetime_s,
     make_key_fn,
 )
 from whatfix_data.client import WhatfixClient
 from whatfix_data.errors import AuthenticationError
+from whatfix_data.windows import DateRange
 
 TODAY = date(2026, 11, 27)
 PAST = {"startDate": "2026-10-01", "endDate": "2026-10-31"}
@@ -39,6 +47,87 @@ def test_expiry_per_kind(make_settings) -> None:
     assert expire_after_for("live", None, settings, TODAY) == DO_NOT_CACHE
     with pytest.raises(ValueError, match="unknown request kind"):
         expire_after_for("forever", None, settings, TODAY)
+
+
+DAYS = st.dates(date(2020, 1, 1), date(2030, 12, 31))
+TTLS = st.integers(1, 10 * 24 * 3600)
+
+
+@st.composite
+def windows_around(draw) -> tuple[DateRange, date]:
+    """A window of up to 800 days and a today before, inside or after it."""
+    start = draw(DAYS)
+    window = DateRange(start, start + timedelta(days=draw(st.integers(0, 800))))
+    today = window.start + timedelta(days=draw(st.integers(-30, window.days + 30)))
+    return window, today
+
+
+@hypothesis_settings(deadline=None)  # shared 2-core machine: timings vary
+@given(case=windows_around(), ttl_today=TTLS, ttl_lists=TTLS)
+def test_a_window_is_kept_forever_exactly_when_all_its_days_are_before_today(
+        make_settings, case, ttl_today, ttl_lists) -> None:
+    window, today = case
+    settings = make_settings(ttl_today_s=ttl_today, ttl_lists_s=ttl_lists)
+    lifetime = lifetime_s("window", window, settings, today)
+    if all(day < today for day in window.dates()):
+        assert lifetime is FOREVER
+    else:  # today (or a later day) is in it: its data may still change
+        assert lifetime == ttl_today
+    # The HTTP cache reads the same rule from the request's parameters.
+    expected = NEVER_EXPIRE if lifetime is FOREVER else ttl_today
+    assert expire_after_for("window", window.params(), settings, today) == expected
+    # Lists and live requests do not depend on the window at all.
+    assert lifetime_s("list", window, settings, today) == ttl_lists
+    assert expire_after_for("list", window.params(), settings, today) == ttl_lists
+    assert lifetime_s("live", window, settings, today) == NOT_KEPT
+    assert expire_after_for("live", window.params(), settings, today) == DO_NOT_CACHE
+
+
+@hypothesis_settings(deadline=None)  # shared 2-core machine: timings vary
+@given(case=windows_around(), later=st.integers(0, 3000))
+def test_a_past_window_never_becomes_fresh_again(make_settings, case, later) -> None:
+    window, today = case
+    settings = make_settings()
+    if lifetime_s("window", window, settings, today) is FOREVER:
+        assert lifetime_s("window", window, settings, today + timedelta(days=later)) is FOREVER
+
+
+@hypothesis_settings(deadline=None)  # shared 2-core machine: timings vary
+@given(end=st.one_of(st.none(), st.text(max_size=12), st.integers()), today=DAYS)
+def test_a_request_without_a_usable_end_date_counts_as_including_today(make_settings, end,
+                                                                       today) -> None:
+    settings = make_settings(ttl_today_s=123)
+    try:
+        usable = bool(date.fromisoformat(str(end)))
+    except ValueError:
+        usable = False
+    assume(not usable)
+    params = {} if end is None else {"startDate": "2020-01-01", "endDate": end}
+    assert expire_after_for("window", params, settings, today) == 123
+
+
+@hypothesis_settings(deadline=None, max_examples=40)  # each example builds a client
+@given(case=windows_around(), name=st.sampled_from(sorted(datasets.DASHBOARD_DATASETS)),
+       ttl_today=TTLS)
+def test_the_dataset_memo_and_the_http_cache_keep_a_window_alike(make_settings, case, name,
+                                                                 ttl_today) -> None:
+    window, today = case
+    client = WhatfixClient(make_settings(ttl_today_s=ttl_today), today=lambda: today,
+                           verify=False)
+    try:
+        memo = datasets._memo_lifetime(client, name, window)
+    finally:
+        client.close()
+    kind = "list" if name in datasets.LIST_DATASETS else "window"
+    http = expire_after_for(kind, window.params(), client.settings, today)
+    assert (memo is FOREVER) == (http == NEVER_EXPIRE)
+    assert memo is FOREVER or memo == http
+
+
+def test_nothing_is_memoized_when_no_cache_is_configured(make_settings) -> None:
+    with WhatfixClient(make_settings(cache="off"), today=_fixed_today, verify=False) as client:
+        assert datasets._memo_lifetime(client, "flows", DateRange.from_iso(
+            PAST["startDate"], PAST["endDate"])) == NOT_KEPT
 
 
 def test_cache_key_depends_on_scope_not_on_the_key_header() -> None:

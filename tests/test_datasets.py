@@ -218,6 +218,28 @@ def test_repeat_load_is_memoized_but_still_checks_credentials(make_sim_server, m
         load_dataset(trusting, "flow-trend", SHORT, "week")  # memo hits re-check the key
 
 
+def test_a_memo_hit_shares_the_rows_instead_of_copying_them(client) -> None:
+    import tracemalloc
+
+    def allocated(action) -> tuple[object, int]:
+        tracemalloc.start()
+        try:
+            result = action()
+            return result, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    first = load_dataset(client, "engagement", SHORT)
+    _, copying = allocated(lambda: first.frame.copy())  # what a second copy of the rows costs
+    again, hit = allocated(lambda: load_dataset(client, "engagement", SHORT))
+    assert again.meta.network_requests == 0 and len(again.frame) == len(first.frame) > 1000
+    assert hit < copying / 3, (hit, copying)  # the hit shares the rows
+    before = int(first.frame["content_viewed"].sum())
+    again.frame.loc[again.frame.index[0], "content_viewed"] = -10**9  # copy-on-write: own copy
+    assert int(load_dataset(client, "engagement", SHORT).frame["content_viewed"].sum()) == before
+    assert int(first.frame["content_viewed"].sum()) == before
+
+
 def test_ranges_with_today_and_disabled_cache_are_not_kept_forever(make_settings) -> None:
     today_range = DateRange(date(2026, 11, 20), TODAY)
     with WhatfixClient(make_settings(ttl_today_s=1), today=lambda: TODAY) as client:

@@ -337,3 +337,21 @@ def test_presets_end_today_and_quarters_are_whole(today):
     assert last_q.end == this_q.start - timedelta(days=1)
     assert last_q.start.day == 1 and last_q.start.month in (1, 4, 7, 10)
     assert 90 <= last_q.days <= 92
+
+
+@settings(deadline=None)
+@given(day=DATES)
+def test_today_is_the_today_setting_when_set_else_the_utc_date(day) -> None:
+    from datetime import UTC, datetime
+
+    from whatfix_data.config import Settings
+    from whatfix_data.windows import today_for
+
+    fixed = Settings(base_url="http://x", account_id="a", integration_key="k", user="u",
+                     cache="memory", today=day)
+    assert today_for(fixed) == day
+    before = datetime.now(UTC).date()
+    unset = today_for(Settings(base_url="http://x", account_id="a", integration_key="k",
+                               user="u", cache="memory"))
+    assert before <= unset <= datetime.now(UTC).date()  # the real day (midnight may pass)
+    assert before <= today_for() <= datetime.now(UTC).date()

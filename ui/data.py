@@ -1,4 +1,4 @@
-"""Datasets through Streamlit's shared caches (keyed by scope), segment filtering, data health."""
+"""Datasets from the data layer's shared copy (keyed by scope), segment filtering, data health."""
 
 from __future__ import annotations
 
@@ -30,9 +30,10 @@ from whatfix_data.datasets import Dataset
 from whatfix_data.errors import FetchCancelledError, WhatfixError
 from whatfix_data.user_sync import on_account_change
 
-# st.cache_data entries expire after this; the client's HTTP cache then decides what is fresh.
-DATA_TTL_S = 300
-MAX_CACHE_ENTRIES = 512
+# Segment membership (derived from the two lists) kept per scope and list version: enough for
+# every scope of a busy process, few enough that outdated versions do not pile up.
+MEMBERSHIP_ENTRIES = 32
+LOADING_TEXT = "Fetching data from the Whatfix API…"
 # A dataset that just failed fails again at once, with the same reason, for this long (per
 # session): every section that needs it says why in a second, instead of retrying the outage.
 FAILURE_MEMO_S = 20.0
@@ -54,23 +55,6 @@ _TRENDS = registry.TRENDS
 DATASET_LABELS: dict[str, str] = registry.labels()
 
 
-@st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES,
-               show_spinner="Fetching data from the Whatfix API…")
-def _cached_dataset(
-    cache_scope: str, name: str, start: date | None, end: date | None, granularity: str | None
-) -> Dataset:
-    """One dataset of one scope and window; shared by every session of that scope."""
-    date_range = windows.DateRange(start, end) if start and end else None
-    return datasets.load_dataset(
-        client_of(cache_scope), name, date_range, granularity or "week",
-        progress=LOAD_PROGRESS.get(),
-    )
-
-
-@st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES, show_spinner=False)
-def _cached_popular_csv(cache_scope: str, start: date, end: date) -> bytes:
-    """The API's own format=csv file of the most popular flows report."""
-    return datasets.load_popular_flows_csv(client_of(cache_scope), windows.DateRange(start, end))
 
 
 def progress_text(label: str, done: int, total: int, elapsed_s: float, unit: str) -> str:
@@ -130,7 +114,7 @@ def load(
     if failed is not None and time.monotonic() - failed[0] < FAILURE_MEMO_S:
         raise failed[1]
     try:
-        dataset = _load_cached(cache_scope, name, start, end, granularity)
+        dataset = _load_shared(cache_scope, name, start, end, granularity)
     except FetchCancelledError:
         raise  # the run was left: the next run asks again, it is no failure to repeat
     except WhatfixError as exc:
@@ -144,19 +128,20 @@ def load(
     return dataset
 
 
-def _load_cached(cache_scope: str, name: str, start: date | None, end: date | None,
+def _load_shared(cache_scope: str, name: str, start: date | None, end: date | None,
                  granularity: str | None) -> Dataset:
-    # st.cache_data is shared by every session: re-check the key (at most every few minutes,
-    # and at once after a rejection) so a revoked key gets its error, not cached data.
-    client_of(cache_scope).verify_credentials()
+    """The dataset from the data layer's one in-process copy (shared by every session; fresh
+    by `whatfix_data.cache`'s rule), fetched with a progress bar when it is not there. Memo hits
+    and fetches both re-check the key, so a revoked key gets its error, not cached data."""
     bar, report = _progress_bar(DATASET_LABELS[name].lower(),
                                 "periods" if name in _TRENDS else "rows")
-    token = LOAD_PROGRESS.set(report)
+    date_range = windows.DateRange(start, end) if start and end else None
     try:
-        with _stopped_when_left(client_of(cache_scope), DATASET_LABELS[name].lower()):
-            return _cached_dataset(cache_scope, name, start, end, granularity)
+        with (st.spinner(LOADING_TEXT),  # drawn only for loads that take over half a second
+              _stopped_when_left(client_of(cache_scope), DATASET_LABELS[name].lower())):
+            return datasets.load_dataset(client_of(cache_scope), name, date_range,
+                                         granularity or "week", progress=report)
     finally:
-        LOAD_PROGRESS.reset(token)
         bar.empty()
 
 
@@ -254,29 +239,37 @@ def start_background_warm(current: Settings) -> threading.Thread | None:
 
 
 def popular_flows_csv(date_range: windows.DateRange | None = None) -> bytes:
-    """The API's own CSV of the most popular flows for the range (cached like the datasets)."""
+    """The API's own CSV of the most popular flows for the range (one response: the HTTP cache
+    keeps it under the same freshness rule as the datasets)."""
     date_range = date_range or filters().date_range
-    return _cached_popular_csv(scope(), date_range.start, date_range.end)
+    return datasets.load_popular_flows_csv(client_of(scope()), date_range)
 
 
-@st.cache_data(ttl=DATA_TTL_S, max_entries=MAX_CACHE_ENTRIES,
-               show_spinner="Matching end users to segment rules…")
-def _cached_membership(cache_scope: str) -> pd.DataFrame:
-    """Segment membership (segment_id, user_id) computed locally from the rules."""
-    users = _cached_dataset(cache_scope, "end-users", None, None, None).frame
-    segs = _cached_dataset(cache_scope, "segments", None, None, None).frame
+# cache_resource, not cache_data: one frame per process, handed out as copy-on-write copies like
+# the datasets' memo, instead of a pickled copy unpickled anew on every page run (200,000 users
+# in several segments make a frame of a million rows).
+@st.cache_resource(max_entries=MEMBERSHIP_ENTRIES,
+                   show_spinner="Matching end users to segment rules…")
+def _cached_membership(cache_scope: str, users_fetched: datetime,
+                       segments_fetched: datetime) -> pd.DataFrame:
+    """Segment membership (segment_id, user_id) computed locally from the rules, for the lists
+    fetched at those times: a refetched list (expired, refreshed, synced) is a new key."""
+    shared = client_of(cache_scope)
+    users = datasets.load_dataset(shared, "end-users", None).frame
+    segs = datasets.load_dataset(shared, "segments", None).frame
     return segment_rules.membership(users, segs)
 
 
 def membership() -> pd.DataFrame:
-    """Who is in which segment, by local rule evaluation (cached per scope).
+    """Who is in which segment, by local rule evaluation (cached per scope and list version).
 
     Needs the whole end-user list: only pages that show segment membership (or a picked segment)
     call this. The lists are loaded first through `load`, so a cold list shows its progress bar.
     """
-    load("end-users", warn_stale=False)
-    load("segments", warn_stale=False)
-    return _cached_membership(scope())
+    users = load("end-users", warn_stale=False)
+    segs = load("segments", warn_stale=False)
+    shared = _cached_membership(scope(), users.meta.fetched_at, segs.meta.fetched_at)
+    return shared.copy(deep=False)  # a caller's edit stays its own (copy-on-write)
 
 
 def for_segment(frame: pd.DataFrame, user_column: str = "user_id") -> pd.DataFrame:
@@ -344,9 +337,8 @@ def stale_warning(dataset: Dataset) -> None:
 
 
 def clear_caches() -> None:
-    """Forget every cached dataset (all scopes) so the next run fetches again."""
-    _cached_dataset.clear()
-    _cached_popular_csv.clear()
+    """Forget what the pages derive from datasets (all scopes) and this session's failures, so
+    the next run asks the data layer again (its memo and HTTP cache: `refresh_all` clears those)."""
     _cached_membership.clear()
     with contextlib.suppress(Exception):  # outside a script run there is no session state
         st.session_state.pop(K_FAILURES, None)  # a refresh asks the API again at once

@@ -43,11 +43,10 @@ BOUND = "query-params"
 __all__ = ["Filters", "filters", "sidebar_filters", "today"]
 
 def today() -> date:
-    """Today in UTC, or the `today` setting (WHATFIX_TODAY, YYYY-MM-DD) for demos and tests."""
+    """`windows.today_for` the app's settings (WHATFIX_TODAY when set, else the UTC date)."""
     with contextlib.suppress(WhatfixError):  # unusable settings are reported where data loads
-        if (override := settings().today) is not None:
-            return override
-    return windows.today_utc()
+        return windows.today_for(settings())
+    return windows.today_for()
 
 
 def _date_inputs(preset: str) -> windows.DateRange:

@@ -8,10 +8,11 @@ import streamlit as st
 
 from ui import runtime
 from ui.annotations import notes_version
-from ui.data import DATA_TTL_S, LOAD_PROGRESS
+from ui.data import LOAD_PROGRESS
 from ui.session import client_of, md_escape, scope, settings
 from ui.view import Filters
 from whatfix_data import windows
+from whatfix_data.cache import PRODUCT_TTL_S
 
 # --------------------------------------------------------------------------------- review pack
 
@@ -37,7 +38,7 @@ def _request(flag: str) -> None:
     st.session_state[flag] = True
 
 
-@st.cache_data(ttl=DATA_TTL_S, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=PRODUCT_TTL_S, max_entries=32, show_spinner=False)
 def _cached_pack(
     cache_scope: str, start: date, end: date, comparison: str, granularity: str, fmt: str,
     segment_id: str | None, preset: str, targets_key: str = "",

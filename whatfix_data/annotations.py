@@ -38,7 +38,7 @@ from whatfix_data.config import Settings
 from whatfix_data.errors import WhatfixError
 from whatfix_data.exports import to_csv_bytes
 from whatfix_data.store import RecordStore, is_redis_spec
-from whatfix_data.windows import DateRange, from_iso, today_utc
+from whatfix_data.windows import DateRange, from_iso, today_for
 
 MAX_TEXT_CHARS = 500
 MAX_FLOW_ID_CHARS = 200
@@ -121,7 +121,7 @@ def clean_text(text: Any) -> str:
 def check_day(day: Any, today: date | None = None) -> date:
     """The note's date, or AnnotationError when it is not a date or outside the data
     (before EARLIEST_NOTE_DATE or after today, UTC)."""
-    today = today or today_utc()
+    today = today or today_for()
     try:
         value = from_iso(day, "note date") if isinstance(day, str | date) else None
     except ValueError:

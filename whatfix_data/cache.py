@@ -1,11 +1,17 @@
-"""Cache policy: backend choice, per-account cache keys, expiry per request, private files.
+"""Cache policy: what is fresh, backend choice, per-account cache keys, private files.
+
+Freshness is decided here once, for every layer: `lifetime_s` says how long data of a request
+kind and window stays fresh (a window that ended before today: forever; a window with today:
+`ttl_today_s`; a list: `ttl_lists_s`; a live request: not kept). The HTTP cache asks it through
+`expire_after_for` (requests-cache's form of the same answer); the in-process memo of finished
+datasets (`whatfix_data.datasets`) asks it directly. "Today" is `windows.today_for(settings)`.
 
 One requests-cache `CachedSession` serves every request (see `whatfix_data.client`). This module
 decides where it stores responses (SQLite file, Redis, memory, or nowhere), how cache keys are
 scoped (requests-cache's own key plus `Settings.cache_scope`: base URL, account and a sha256
-fingerprint of the key, never the key), how long each response lives, and guarantees that
-stored requests carry no credentials (requests-cache redacts `ignored_parameters`). A Redis that
-is down fails within REDIS_TIMEOUT_S; the client then falls back to uncached requests.
+fingerprint of the key, never the key), and guarantees that stored requests carry no
+credentials (requests-cache redacts `ignored_parameters`). A Redis that is down fails within
+REDIS_TIMEOUT_S; the client then falls back to uncached requests.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +28,9 @@ from requests_cache.backends import BaseCache, RedisCache, SQLiteCache
 from requests_cache.policy import DO_NOT_CACHE, NEVER_EXPIRE
 from requests_cache.policy.settings import DEFAULT_IGNORED_PARAMS
 
-from whatfix_data.config import CACHE_MEMORY, CACHE_OFF, Settings
+from whatfix_data.config import CACHE_MEMORY, CACHE_OFF, DEFAULT_TTL_TODAY_S, Settings
 from whatfix_data.errors import ConfigurationError
+from whatfix_data.windows import DateRange
 
 INTEGRATION_KEY_HEADER = "x-whatfix-integration-key"
 USER_HEADER = "x-whatfix-user"
@@ -43,51 +50,82 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 SQLITE_BUSY_TIMEOUT_MS = 5000
 CACHEABLE_STATUS = (200,)
-# Request kinds and their expiry rule (see `expire_after_for`).
+# Request kinds and their freshness rule (see `lifetime_s`).
 KIND_WINDOW = "window"
 KIND_LIST = "list"
 KIND_LIVE = "live"
 KINDS = (KIND_WINDOW, KIND_LIST, KIND_LIVE)
+# `lifetime_s` answers: seconds, FOREVER (a past window) or NOT_KEPT (live requests).
+FOREVER: None = None
+NOT_KEPT = 0
+# Things built from datasets above the data layer (the review pack): rebuilt after this, the
+# default life of a window with today, so a pack is never much older than its freshest data.
+PRODUCT_TTL_S = DEFAULT_TTL_TODAY_S
 
 __all__ = [
     "DO_NOT_CACHE",
+    "FOREVER",
     "IGNORED_PARAMETERS",
     "NEVER_EXPIRE",
+    "NOT_KEPT",
     "build_session",
     "clear_scope",
     "expire_after_for",
+    "lifetime_s",
     "make_key_fn",
-    "utc_today",
+    "request_window",
 ]
 
 
-def utc_today() -> date:
-    """Today's date in UTC: the boundary between windows that never change and those that do."""
-    return datetime.now(UTC).date()
+# ---------------------------------------------------------------------------------- freshness
+
+
+def lifetime_s(kind: str, window: DateRange | None, settings: Settings,
+               today: date) -> int | None:
+    """How long data of `kind` for `window` stays fresh: the one rule of every cache layer.
+
+    A window that ended before `today` can no longer change: FOREVER (None). A window that
+    includes today (or is unknown, e.g. a request without an endDate: the API then answers up
+    to now) lives `ttl_today_s`; a list (users, content, segments) `ttl_lists_s`; a live request
+    is NOT_KEPT (0).
+    """
+    if kind == KIND_LIVE:
+        return NOT_KEPT
+    if kind == KIND_LIST:
+        return settings.ttl_lists_s
+    if kind != KIND_WINDOW:
+        raise ValueError(f"unknown request kind {kind!r}; expected one of {KINDS}")
+    if window is not None and window.ended_before(today):
+        return FOREVER
+    return settings.ttl_today_s
+
+
+def request_window(params: Mapping[str, Any] | None) -> DateRange | None:
+    """The window a request's startDate/endDate name (only endDate matters to freshness).
+
+    None when endDate is missing or not a date: such a request counts as one that includes
+    today. A missing or unusable startDate is taken as the end day itself.
+    """
+    params = params or {}
+    try:
+        end = date.fromisoformat(str(params.get("endDate")))
+    except ValueError:
+        return None
+    try:
+        start = min(date.fromisoformat(str(params.get("startDate"))), end)
+    except ValueError:
+        start = end
+    return DateRange(start, end)
 
 
 def expire_after_for(
     kind: str, params: Mapping[str, Any] | None, settings: Settings, today: date
 ) -> int:
-    """Seconds a response lives: past windows forever, windows with today 15 min, lists 1 h.
-
-    A window "includes today" when its endDate is today or later, or is missing (the API then
-    answers up to now). `live` requests are never cached.
-    """
-    if kind == KIND_LIVE:
-        return DO_NOT_CACHE
-    if kind == KIND_LIST:
-        return settings.ttl_lists_s
-    if kind != KIND_WINDOW:
-        raise ValueError(f"unknown request kind {kind!r}; expected one of {KINDS}")
-    end = (params or {}).get("endDate")
-    try:
-        end_day = date.fromisoformat(str(end)) if end else None
-    except ValueError:
-        end_day = None
-    if end_day is not None and end_day < today:
+    """`lifetime_s` of one HTTP request in requests-cache's terms (its `expire_after`)."""
+    lifetime = lifetime_s(kind, request_window(params), settings, today)
+    if lifetime is FOREVER:
         return NEVER_EXPIRE
-    return settings.ttl_today_s
+    return DO_NOT_CACHE if lifetime == NOT_KEPT else lifetime
 
 
 def make_key_fn(cache_scope: str) -> Callable[..., str]:

@@ -32,7 +32,6 @@ from whatfix_data.cache import (
     KIND_LIVE,
     KIND_WINDOW,
     expire_after_for,
-    utc_today,
 )
 from whatfix_data.config import Settings
 from whatfix_data.errors import BadResponseError, CacheUnavailableError
@@ -50,6 +49,7 @@ from whatfix_data.transport import (
     outage_error,
     response_meta,
 )
+from whatfix_data.windows import today_for
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +72,7 @@ class WhatfixClient:
     ) -> None:
         self.settings = settings
         # `today` (a callable, for tests) beats the `today` setting, which beats the real day.
-        fixed = settings.today
-        self._today = today or ((lambda: fixed) if fixed is not None else utc_today)
+        self._today = today or (lambda: today_for(settings))
         self._transport = Transport(settings)
         self._lock = threading.Lock()
         self._last_check: float | None = None
@@ -110,7 +109,7 @@ class WhatfixClient:
         return self._transport.network_requests
 
     def today(self) -> date:
-        """Today (UTC, or the `today` setting): the boundary of never-expiring windows."""
+        """`windows.today_for` these settings: the boundary of never-expiring windows."""
         return self._today()
 
     @property

@@ -23,10 +23,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
 from whatfix_data import exports, frames, registry, single_flight
+from whatfix_data.cache import FOREVER, NOT_KEPT, lifetime_s
 from whatfix_data.client import (
     KIND_LIST,
     KIND_WINDOW,
@@ -275,11 +277,16 @@ def load_trend(client: WhatfixClient, dataset: str, date_range: DateRange, granu
 
 
 # ------------------------------------------------------------------------------ in-memory memo
-# A process-wide memo of finished datasets, under the same expiry rules as the HTTP cache: a
-# window that ended before today never changes, lists live ttl_lists_s, windows with today
-# ttl_today_s. It spares a warm repeat the per-response cache overhead and the frame building
-# (hundreds of pages for a large account); the HTTP cache stays the one shared across processes.
-# Keys carry the cache scope (account + key fingerprint); hits still re-check the credentials.
+# The one in-process copy of finished datasets, shared by every caller of this process (all
+# browser sessions of the app, the CLI's threads). How long an entry lives is the cache policy's
+# answer (`cache.lifetime_s`: a window that ended before today forever, a window with today
+# ttl_today_s, a list ttl_lists_s), the same rule as the HTTP cache below it. It spares a warm
+# repeat the per-response cache reads and the frame building (hundreds of pages for a large
+# account; measured in docs/PERFORMANCE.md); the HTTP cache stays the one shared across
+# processes and restarts. Keys carry the cache scope (account + key fingerprint); hits still
+# re-check the credentials. Callers get shallow copies: pandas' copy-on-write keeps a caller's
+# new column or edited cell out of the memo without copying the data (one copy of each frame
+# per process, however many sessions read it).
 MEMO_MAX_ENTRIES = 128
 LIST_DATASETS = registry.LISTS
 _memo: OrderedDict[tuple, tuple[float | None, Dataset]] = OrderedDict()
@@ -316,15 +323,19 @@ def forget_lists(cache_scope: str) -> None:
             del _memo[key]
 
 
-def _memo_lifetime(client: WhatfixClient, name: str, date_range: DateRange | None) -> float | None:
-    """Seconds a dataset may be reused (None = forever, 0 = not at all)."""
+def _memo_lifetime(client: WhatfixClient, name: str, date_range: DateRange | None) -> int | None:
+    """Seconds a dataset may be reused: `cache.lifetime_s` of its kind and range (None = forever,
+    NOT_KEPT = not at all, also when no cache is configured: then every caller asks the API)."""
     if client.settings.cache == CACHE_OFF:
-        return 0
-    if name in LIST_DATASETS:
-        return client.settings.ttl_lists_s
-    if date_range is not None and date_range.end < client.today():
-        return None
-    return client.settings.ttl_today_s
+        return NOT_KEPT
+    kind = KIND_LIST if name in LIST_DATASETS else KIND_WINDOW
+    return lifetime_s(kind, date_range, client.settings, client.today())
+
+
+def _shared_copy(dataset: Dataset, **changes: Any) -> Dataset:
+    """A copy whose frame shares the data copy-on-write (no rows copied; see the memo above)."""
+    return replace(dataset, frame=dataset.frame.copy(deep=False),
+                   findings=list(dataset.findings), **changes)
 
 
 def _memo_get(client: WhatfixClient, key: tuple) -> Dataset | None:
@@ -339,22 +350,21 @@ def _memo_get(client: WhatfixClient, key: tuple) -> Dataset | None:
         _memo.move_to_end(key)
     client.verify_credentials()  # a revoked key gets its 401 here too
     age = (datetime.now(UTC) - dataset.meta.fetched_at).total_seconds()
-    meta = replace(dataset.meta, from_cache=True, age_s=max(age, 0.0), network_requests=0)
-    # Copies: a caller that adds a column must not change what the next caller gets.
-    return replace(dataset, frame=dataset.frame.copy(), findings=list(dataset.findings),
-                   meta=meta)
+    return _shared_copy(dataset, meta=replace(dataset.meta, from_cache=True, age_s=max(age, 0.0),
+                                              network_requests=0))
 
 
-def _memo_put(key: tuple, lifetime: float | None, dataset: Dataset) -> None:
+def _memo_put(key: tuple, lifetime: int | None, dataset: Dataset) -> None:
     if dataset.meta.stale:
         return  # an outage copy is served, never remembered
-    if lifetime is not None:
-        lifetime -= dataset.meta.age_s  # it lives as long as its oldest cached response
-        if lifetime <= 0:
+    expires_at = None
+    if lifetime is not FOREVER:
+        left = lifetime - dataset.meta.age_s  # it lives as long as its oldest cached response
+        if left <= 0:
             return
-    expires_at = None if lifetime is None else time.monotonic() + lifetime
+        expires_at = time.monotonic() + left
     with _memo_lock:
-        _memo[key] = (expires_at, replace(dataset, frame=dataset.frame.copy()))
+        _memo[key] = (expires_at, _shared_copy(dataset))
         _memo.move_to_end(key)
         while len(_memo) > MEMO_MAX_ENTRIES:
             _memo.popitem(last=False)
@@ -370,7 +380,7 @@ def load_dataset(client: WhatfixClient, name: str, date_range: DateRange | None,
     HTTP cache. `progress(done, total)` gets rows (paginated lists), windows (trends) or 1 of 1.
     """
     lifetime = _memo_lifetime(client, name, date_range)
-    if lifetime == 0:  # no cache: every caller asks the API itself
+    if lifetime == NOT_KEPT:  # no cache: every caller asks the API itself
         return _load_fresh(client, name, date_range, granularity, progress)
     key = _memo_key(client, name, date_range, granularity)
     if (memoized := _memo_get(client, key)) is not None:
@@ -402,7 +412,7 @@ def _remember(client: WhatfixClient, name: str, date_range: DateRange | None, gr
               dataset: Dataset) -> None:
     """Memoize a freshly loaded dataset under its expiry rule (nothing when the cache is off)."""
     lifetime = _memo_lifetime(client, name, date_range)
-    if lifetime != 0:
+    if lifetime != NOT_KEPT:
         _memo_put(_memo_key(client, name, date_range, granularity), lifetime, dataset)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 PRESETS: tuple[str, ...] = (
     "last_7_days",
@@ -71,9 +72,22 @@ class InvalidDateRange(ValueError):
 # --------------------------------------------------------------------------- ISO helpers
 
 
-def today_utc() -> date:
-    """Today's date in UTC (the API's calendar)."""
-    return datetime.now(UTC).date()
+class _HasToday(Protocol):
+    """Anything carrying the `today` setting (whatfix_data.config.Settings)."""
+
+    today: date | None
+
+
+def today_for(settings: _HasToday | None = None) -> date:
+    """Today for this process: the `today` setting (WHATFIX_TODAY) when set, else the UTC date.
+
+    The one "today" of the project: the end of rolling presets, the boundary between windows
+    that never change and those that still do (whatfix_data.cache), the last day a note may
+    carry. Pass the settings whenever they are at hand, so a fixed demo or test day holds
+    everywhere alike.
+    """
+    fixed = getattr(settings, "today", None)
+    return fixed if fixed is not None else datetime.now(UTC).date()
 
 
 def to_iso(day: date) -> str:
@@ -213,7 +227,7 @@ def resolve_preset(
     ``last_month`` / ``last_quarter`` / ``last_year`` are the whole previous calendar period;
     ``custom`` returns ``custom`` (required).
     """
-    today = today or today_utc()
+    today = today or today_for()
     if preset in _PRESET_DAYS:
         return DateRange(today - timedelta(days=_PRESET_DAYS[preset] - 1), today)
     if preset in CALENDAR_PRESETS:

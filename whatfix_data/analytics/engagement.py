@@ -14,7 +14,7 @@ import pandas as pd
 
 from whatfix_data.analytics._common import WINDOW_COLUMNS, days_between, frame_of
 from whatfix_data.analytics.kpis import active_users
-from whatfix_data.windows import Window, today_utc
+from whatfix_data.windows import Window, today_for
 
 DORMANT_AFTER_DAYS = 30
 TOP_USERS = 10
@@ -144,7 +144,7 @@ def dormant_users(
     today when None), plus users never seen. Activity after ``as_of`` counts as recent.
     Columns: user_id, email, name, last_active_at, days_inactive, never_active; longest
     inactive first (never active last)."""
-    as_of = as_of or today_utc()
+    as_of = as_of or today_for()
     frame = last_activity(end_users, engagement)
     frame["days_inactive"] = days_between(as_of, frame["last_active_at"])
     frame["never_active"] = frame["last_active_at"].isna()

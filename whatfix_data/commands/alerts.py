@@ -23,7 +23,7 @@ from whatfix_data.config import Settings
 from whatfix_data.session import cli_session
 from whatfix_data.store import RecordStore
 from whatfix_data.targets import Evaluation, TargetStore, breaches, load_and_evaluate
-from whatfix_data.windows import DateRange, InvalidDateRange, from_iso, today_utc
+from whatfix_data.windows import DateRange, InvalidDateRange, from_iso, today_for
 
 SENT_KIND = "alerts-sent"
 EXIT_BREACHED = 1
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def alert_period(since: str | None, until: str | None, settings: Settings) -> DateRange:
     """--since/--until, else the last complete ISO week before today."""
-    today = settings.today or today_utc()
+    today = today_for(settings)
     if since is None and until is None:
         this_monday = today - timedelta(days=today.weekday())
         return DateRange(this_monday - timedelta(days=7), this_monday - timedelta(days=1))

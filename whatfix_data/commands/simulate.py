@@ -12,8 +12,8 @@ from whatfix_data.simulator.config import (
     DEFAULT_USERS,
     DEMO_ACCOUNTS,
     SimulatorConfig,
-    utc_today,
 )
+from whatfix_data.windows import today_for
 
 PRIMARY = DEMO_ACCOUNTS[0]
 
@@ -86,7 +86,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     """The server configuration the options describe."""
     primary = replace(PRIMARY, account_id=args.account, integration_key=args.key,
                       user_email=args.user_email)
-    return SimulatorConfig(seed=args.seed, users=args.users, today=args.today or utc_today(),
+    return SimulatorConfig(seed=args.seed, users=args.users, today=args.today or today_for(),
                            latency_ms=args.latency_ms, fault_rate=args.fault_rate,
                            rate_limit=args.rate_limit,
                            accounts=[primary, *DEMO_ACCOUNTS[1:]])

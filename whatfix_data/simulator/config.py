@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
+
+from whatfix_data.windows import today_for
 
 DEFAULT_USERS = 2000
 DEFAULT_SEED = 7
@@ -35,18 +37,13 @@ PROFILE_SECONDARY = "secondary"
 PROFILE_EMPTY = "empty"
 
 
-def utc_today() -> date:
-    """Today's date in UTC (the default end of the generated history)."""
-    return datetime.now(UTC).date()
-
-
 @dataclass
 class SimulatorConfig:
     """Settings of one built-in server run; the data is deterministic for (seed, users, today)."""
 
     seed: int = DEFAULT_SEED
     users: int = DEFAULT_USERS
-    today: date = field(default_factory=utc_today)
+    today: date = field(default_factory=today_for)
     latency_ms: int = 0
     fault_rate: float = 0.0
     rate_limit: float = 0.0  # requests per second per account, 429 + Retry-After above (0: off)
