@@ -181,8 +181,8 @@ def test_without_a_segment_the_active_users_card_is_one_request_per_period(
 
     server = make_sim_server(users=3000)  # its own scope: nothing of it is cached yet
     point_app(server.base_url, server.accounts[0])
-    days = {"range": "custom", "start": "2026-11-01", "end": "2026-11-14", "gran": "day",
-            "compare": "previous"}
+    days = {"range": "Custom range", "start": "2026-11-01", "end": "2026-11-14", "gran": "Daily",
+            "compare": "Previous period"}
     at = open_page("pages/overview.py", query=days)
     assert_clean(at)
     current = DateRange(date(2026, 11, 1), date(2026, 11, 14))
@@ -215,8 +215,9 @@ def test_with_a_segment_the_active_users_card_counts_its_members(
 
     server = make_sim_server(users=600)
     point_app(server.base_url, server.accounts[0])
-    at = open_page("pages/overview.py", query={"range": "custom", "start": "2026-11-01",
-                                               "end": "2026-11-14", "compare": "none"})
+    at = open_page("pages/overview.py", query={"range": "Custom range",
+                                               "start": "2026-11-01", "end": "2026-11-14",
+                                               "compare": "No comparison"})
     name = pick_segment(at)
     assert_clean(at)
     with WhatfixClient(make_settings(server)) as client:

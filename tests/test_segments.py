@@ -414,7 +414,7 @@ def _reference_breakdown(member_frame, engagement, tasks) -> pd.DataFrame:
                                            content_viewed=("content_viewed", "sum"),
                                            flows_completed=("flows_completed", "sum"))
     rows = tasks[["user_id"]].copy()
-    rows["pct"] = seg._task_progress_pct(tasks)
+    rows["pct"] = seg.task_progress_pct(tasks)
     rows = member_frame.merge(rows, on="user_id", how="inner")
     rows["done"] = (rows["pct"] >= 100).fillna(False).astype(bool)
     task = rows.groupby("segment_id").agg(task_rows=("user_id", "size"),
