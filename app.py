@@ -55,12 +55,14 @@ def main() -> None:
     # .streamlit/config.toml hides the legacy `pages/` file list; this navigation shows (ui.shell).
     st.set_option("client.showSidebarNavigation", True)
     page = st.navigation(build_navigation(), position="sidebar")
-    with st.spinner("Opening the dashboard…"):
-        # Imported after the navigation is drawn: the first run of a process shows it and this
-        # spinner, not a blank page, while the analytics modules load (seconds).
-        import ui
-        from ui.data import start_background_warm
-        from whatfix_data.session import open_session
+    opening = st.empty()
+    # Drawn at once (a spinner shows only after a delay): the first run of a process imports the
+    # analytics modules (seconds) after the navigation is drawn, with this text, not a blank page.
+    opening.caption(":material/hourglass_top: Opening the dashboard…")
+    import ui
+    from ui.data import start_background_warm
+    from whatfix_data.session import open_session
+    opening.empty()
     with ui.shell.app_run():
         try:
             # The entry point resolves the dashboard's account once per run and hands it down;
