@@ -42,8 +42,8 @@ DEFAULT_COMPARISON = "previous"
 WARMABLE_PRESETS = tuple(p for p in PRESET_LABELS if p != "custom")
 COMPARISONS = ("none", "previous", "year")
 # What the Overview shows (KPIs, trends, the sidebar's segment list): fetched first.
-OVERVIEW_DATASETS = ("segments", "flows", "engagement", "self-help", "task-completion",
-                     "flow-trend", "engagement-trend", "self-help-trend")
+OVERVIEW_DATASETS = ("segments", "flows", "active-users", "self-help", "task-completion",
+                     "flow-trend", "engagement-trend", "self-help-trend", "engagement")
 
 Job = tuple[str, DateRange]  # (dataset, range)
 
