@@ -140,9 +140,26 @@ def targets(current: ui.Filters) -> None:
         target_ui.target_form("ov_target", {k: spec[0] for k, spec in KPI_METRICS.items()})
 
 
+def page_datasets(current: ui.Filters) -> tuple[list, list]:
+    """(dataset, range) of everything the sections below load, both periods, in two waves: the
+    KPI cards' datasets, then the trends and the rest. Prefetched so their requests share the
+    wire instead of queueing section by section; the cards draw while the trends arrive."""
+    active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
+    periods = [p for p in (current.date_range, current.comparison_range) if p is not None]
+    cards = [(name, period) for period in periods for name in kpi_datasets(current.segment_id)]
+    rest: list[tuple[str, object]] = [
+        (name, period) for period in periods
+        for name in ("flow-trend", active_trend, "self-help-trend")]
+    rest.append(("content", None))  # when the data begins (comparisons before it are partial)
+    if current.segment_id:
+        cards.append(("end-users", None))  # segment membership
+    return cards, rest
+
+
 def main() -> None:
     """Draw the Overview page."""
     current = ui.filters()
+    ui.prefetch(*page_datasets(current))
     st.title("Overview")
     st.caption(current.caption)
     with ui.section():

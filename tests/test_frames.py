@@ -385,3 +385,37 @@ def test_hostile_names_from_a_hostile_server_render_as_plain_text() -> None:
     assert shown["flow-nul"] == NUL_NAME.replace("\x00", "")
     assert shown["flow-rtl"] == RTL_NAME.replace("\u202e", "")
     assert shown["flow-null"] == "flow-null" and shown["flow-number"] == "42"
+
+
+TREND_BASES = sorted({spec.trend_base for spec in registry.SPECS if spec.is_trend})
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), dataset=st.sampled_from(TREND_BASES),
+       days=st.integers(min_value=1, max_value=5))
+def test_a_trend_typed_in_one_pass_equals_one_frame_per_window(data, dataset, days):
+    """`window_records_frame` (how trends are built) is `to_frame` per window + `trend_frame`:
+    the same rows, dtypes and findings, ids checked for duplicates within a window only."""
+    windows = split_range(DateRange(date(2026, 11, 1), date(2026, 11, days)), "day")
+    # Window records often repeat ids across windows (the same flow every day) and within one.
+    per_window = [data.draw(records(dataset)) for _ in windows]
+    combined = frames.window_records_frame(dataset, list(zip(windows, per_window, strict=True)))
+    separate = [to_frame(dataset, items) for items in per_window]
+    expected = trend_frame(list(zip(windows, separate, strict=True)), dataset)
+    pd.testing.assert_frame_equal(combined.frame, expected)
+
+    def problems(findings):
+        return sorted((f.dataset, f.field, f.value, f.problem) for f in findings)
+
+    assert problems(combined.findings) == problems(
+        [finding for result in separate for finding in result.findings])
+
+
+def test_a_lone_surrogate_escaped_in_json_becomes_the_replacement_character():
+    """JSON allows "\\ud800" (half a UTF-16 pair): such text is stored, not a crash."""
+    import json
+
+    records = json.loads('[{"flowId": "f\\ud800", "flowName": "\\udfff Onboarding", "views": 1}]')
+    frame = to_frame("flows", records).frame
+    assert frame["flow_id"].tolist() == ["f\ufffd"]
+    assert frame["flow_name"].tolist() == ["\ufffd Onboarding"]

@@ -227,3 +227,52 @@ def test_clearing_an_account_forgets_its_finished_markers(redis_settings):
     single_flight.forget_scope(redis_settings)
     with single_flight.flight(redis_settings, other) as turn:
         assert turn.holder  # the scope's marker is gone: fetch under the lease again
+
+
+# ------------------------------------------------------------------ threads of one process
+
+
+def _wait_until(condition, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_thread_waiting_for_a_fetch_hears_its_progress_then_gets_its_error():
+    """A page joining a fetch another thread started (its prefetch, another session) shows that
+    fetch's bar, and after a failure gets the same error at once instead of a second fetch."""
+    from whatfix_data.errors import WhatfixError
+
+    name, heard, outcome = "in-process-key", [], {}
+    holding, release = threading.Event(), threading.Event()
+    failure = WhatfixError("The Whatfix API is down.")
+
+    def holder() -> None:
+        with single_flight.local_turn(name) as turn:
+            assert turn.failed_before_me is None
+            holding.set()
+            turn.progress(1, 4)
+            release.wait(5)
+            turn.progress(3, 4)
+            turn.failed(failure)
+
+    def waiter() -> None:
+        with single_flight.local_turn(name, lambda done, total: heard.append((done, total))) \
+                as turn:
+            outcome["error"] = turn.failed_before_me
+
+    first = threading.Thread(target=holder)
+    first.start()
+    holding.wait(5)
+    second = threading.Thread(target=waiter)
+    second.start()
+    _wait_until(lambda: heard)  # joined mid-fetch: told the progress so far at once
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert heard == [(1, 4), (3, 4)]
+    assert outcome["error"] is failure
+    with single_flight.local_turn(name) as later:  # did not wait for that fetch: its own turn
+        assert later.failed_before_me is None
+    assert name not in single_flight._local_flights  # nothing kept once nobody asks

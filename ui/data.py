@@ -7,7 +7,8 @@ import contextvars
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,14 +19,14 @@ import streamlit as st
 from ui import runtime
 from ui.session import K_CONNECTION, LOGGER, client, client_of, md_escape, scope
 from ui.view import current_filters as filters
-from whatfix_data import datasets, frames, registry, windows
+from whatfix_data import datasets, frames, pacing, registry, windows
 from whatfix_data import scope as scope_rules
 from whatfix_data import segments as segment_rules
 from whatfix_data.analytics import comparison
 from whatfix_data.analytics import engagement as engagement_stats
 from whatfix_data.client import WhatfixClient
 from whatfix_data.commands import warm as warm_command
-from whatfix_data.config import Settings
+from whatfix_data.config import CACHE_OFF, Settings
 from whatfix_data.datasets import Dataset
 from whatfix_data.errors import FetchCancelledError, WhatfixError
 from whatfix_data.user_sync import on_account_change
@@ -145,6 +146,74 @@ def _load_shared(cache_scope: str, name: str, start: date | None, end: date | No
         bar.empty()
 
 
+def prefetch(*waves: Iterable[tuple[str, windows.DateRange | None]]) -> None:
+    """Start loading a page's datasets now, in background threads: each wave's all at once,
+    the next wave when the previous one is done.
+
+    A page draws its sections one after another, so its loads would run one dataset at a time
+    with the wire half idle (a small list, then a trend, ...). Started together they share the
+    account's concurrency window (the client's bound), and the page's own `load` calls join these
+    fetches (single flight: they wait with the fetch's progress bar, then read the memo) or find
+    them done. Waves order what the page shows first (its headline numbers) before the rest, so
+    the page draws those while the rest is fetched. A failure is left to the page's load, which
+    reports it in its section. The fetches stop when the user leaves the run, like the page's.
+    """
+    shared = client_of(scope())
+    if shared.settings.cache == CACHE_OFF:
+        return  # nothing is kept: the page's loads would fetch everything a second time
+    current = filters()
+    planned = [[(name, None if name in _LISTS else (date_range or current.date_range),
+                 current.granularity if name in _TRENDS else "week")
+                for name, date_range in wave] for wave in waves]
+    planned = [wave for wave in planned if wave]
+    if not planned:
+        return
+    cancel = _cancel_when_left(runtime.current_run())
+    scoped = shared.fetch_scope(cancel=cancel, deadline_s=math.inf, label="the page's data")
+
+    def load_one(job: tuple[str, windows.DateRange | None, str]) -> None:
+        with contextlib.suppress(WhatfixError):  # the page's own load reports it
+            datasets.load_dataset(shared, *job)
+
+    def load_all() -> None:
+        with scoped:
+            for wave in planned:
+                with ThreadPoolExecutor(max_workers=len(wave),
+                                        thread_name_prefix="whatfix-prefetch") as pool:
+                    list(pool.map(pacing.carry_scope(load_one), wave))
+        if cancel is not None:
+            cancel.finished.set()
+
+    threading.Thread(target=load_all, daemon=True, name="whatfix-prefetch").start()
+
+
+class _LeaveToken(threading.Event):
+    """Set when the user left the run; `finished` ends its watcher."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished = threading.Event()
+
+
+def _cancel_when_left(context: Any) -> _LeaveToken | None:
+    """A cancel token that a watcher thread sets once the user leaves `context`'s run (None
+    outside a script run): Streamlit interrupts a script only at its next Streamlit call, so a
+    fetch blocked in the data layer would otherwise finish for nobody."""
+    if context is None or context.script_requests is None:
+        return None
+    token = _LeaveToken()
+
+    def watch() -> None:
+        while not token.finished.wait(LEAVE_POLL_S):
+            if runtime.run_was_left(context):
+                token.set()
+                LOGGER.info("The view was left: no more requests for it")
+                return
+
+    threading.Thread(target=watch, daemon=True, name="whatfix-leave-watch").start()
+    return token
+
+
 @contextmanager
 def _stopped_when_left(shared: WhatfixClient, label: str) -> Iterator[None]:
     """Run one load as a fetch that stops sending requests once the user leaves the run.
@@ -154,25 +223,15 @@ def _stopped_when_left(shared: WhatfixClient, label: str) -> Iterator[None]:
     (the data layer checks it before every request) and the load raises FetchCancelledError.
     Other sessions waiting for the same data then fetch it themselves (single flight).
     """
-    context = runtime.current_run()
-    if context is None or context.script_requests is None:
+    cancel = _cancel_when_left(runtime.current_run())
+    if cancel is None:
         yield
         return
-    cancel, finished = threading.Event(), threading.Event()
-
-    def watch() -> None:
-        while not finished.wait(LEAVE_POLL_S):
-            if runtime.run_was_left(context):
-                cancel.set()
-                LOGGER.info("The view was left: no more requests for %s", label)
-                return
-
-    threading.Thread(target=watch, daemon=True, name="whatfix-leave-watch").start()
     try:
         with shared.fetch_scope(cancel=cancel, deadline_s=math.inf, label=label):
             yield
     finally:
-        finished.set()
+        cancel.finished.set()
 
 
 def cache_warning(current: Any) -> None:

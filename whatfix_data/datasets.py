@@ -37,7 +37,7 @@ from whatfix_data.client import (
     total_count,
 )
 from whatfix_data.config import CACHE_OFF
-from whatfix_data.errors import BadResponseError
+from whatfix_data.errors import BadResponseError, FetchCancelledError, WhatfixError
 from whatfix_data.pacing import carry_scope
 from whatfix_data.registry import DatasetSpec
 from whatfix_data.windows import DateRange, Window, comparison_range, split_range
@@ -103,15 +103,22 @@ def fetch(client: WhatfixClient, name: str, date_range: DateRange | None = None,
                                       id_field=spec.id_field, refresh=refresh, name=name,
                                       progress=progress)
         return _listed(client, name, result.records, result.meta, refresh)
+    records, meta = _range_records(client, spec, date_range, progress)
+    return _dataset(name, records, meta)  # frames ranks a ranked report in the API's order
+
+
+def _range_records(client: WhatfixClient, spec: DatasetSpec, date_range: DateRange,
+                   progress: Progress | None = None) -> tuple[list[dict], FetchMeta]:
+    """The raw records of a dated dataset for the range: every page, or the one response."""
     params = {**date_range.params(), **dict(spec.params)}
     if spec.paginated:
         result = client.get_all_pages(spec.path, params, kind=KIND_WINDOW,
-                                      id_field=spec.id_field, name=name, progress=progress)
-        return _dataset(name, result.records, result.meta)
+                                      id_field=spec.id_field, name=spec.name, progress=progress)
+        return result.records, result.meta
     records, meta = _window_records(client, spec, params)
     if progress is not None:
         progress(1, 1)
-    return _dataset(name, records, meta)  # frames ranks a ranked report in the API's order
+    return records, meta
 
 
 def _listed(client: WhatfixClient, name: str, records: list[dict], meta: FetchMeta,
@@ -262,18 +269,19 @@ def load_trend(client: WhatfixClient, dataset: str, date_range: DateRange, granu
         return _counted_trend(client, spec, windows, progress)
     done = _Counter(len(windows), progress)
 
-    def fetch_window(window: Window) -> Dataset:
-        result = fetch(client, spec.trend_base, window.date_range)
+    base = registry.get(spec.trend_base)
+
+    def fetch_window(window: Window) -> tuple[list[dict], FetchMeta]:
+        result = _range_records(client, base, window.date_range)
         done.step()
         return result
 
     parts = client.map_concurrently(fetch_window, windows)
-    frame = frames.trend_frame(
-        [(w, d.frame) for w, d in zip(windows, parts, strict=True)], spec.name
-    )
-    findings = [finding for part in parts for finding in part.findings]
-    meta = FetchMeta.combine((d.meta for d in parts), rows=len(frame))
-    return Dataset(spec.name, frame, findings, meta)
+    # Typed once for all windows: pandas' fixed cost per frame was most of a trend's CPU.
+    typed = frames.window_records_frame(
+        base.name, [(w, records) for w, (records, _) in zip(windows, parts, strict=True)])
+    meta = FetchMeta.combine((m for _, m in parts), rows=len(typed.frame))
+    return Dataset(spec.name, typed.frame, list(typed.findings), meta)
 
 
 # ------------------------------------------------------------------------------ in-memory memo
@@ -385,11 +393,19 @@ def load_dataset(client: WhatfixClient, name: str, date_range: DateRange | None,
     key = _memo_key(client, name, date_range, granularity)
     if (memoized := _memo_get(client, key)) is not None:
         return _reported(memoized, progress)
-    with single_flight.local_turn(single_flight.lease_name(key)):
+    with single_flight.local_turn(single_flight.lease_name(key), progress) as local:
         if (memoized := _memo_get(client, key)) is not None:  # another thread just loaded it
             return _reported(memoized, progress)
-        with single_flight.flight(client.settings, key, progress) as turn:
-            dataset = _load_fresh(client, name, date_range, granularity, turn.progress)
+        if local.failed_before_me is not None:  # the fetch this thread waited for failed
+            raise local.failed_before_me
+        try:
+            with single_flight.flight(client.settings, key, local.progress) as turn:
+                dataset = _load_fresh(client, name, date_range, granularity, turn.progress)
+        except FetchCancelledError:
+            raise  # its caller left: whoever waited fetches on its own
+        except WhatfixError as exc:
+            local.failed(exc.with_traceback(None))
+            raise
         _remember(client, name, date_range, granularity, dataset)
     return dataset
 

@@ -215,26 +215,90 @@ def _new_store(spec: str) -> _Store | None:
 # ------------------------------------------------------------------------------- the flight
 
 
-_local_locks: dict[str, tuple[threading.Lock, int]] = {}
+class _LocalFlight:
+    """The threads of this process asking for one key: the lock they take turns on, and who
+    waits (to hear the holder's progress and, after a failure, its error)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+        self.listeners: list[Progress] = []
+        self.last: tuple[int, int] | None = None
+        self.failure: BaseException | None = None  # the last holder's error, for its waiters
+        self.failures = 0  # counts holder failures (a waiter compares before and after)
+
+
+_local_flights: dict[str, _LocalFlight] = {}
 _local_guard = threading.Lock()
 
 
+@dataclass
+class LocalTurn:
+    """A thread's turn on a key: `progress` fans out to the threads waiting behind it, and
+    `failed_before_me` is the error of the holder this thread waited for (None when it did not
+    wait, or that holder succeeded or was cancelled)."""
+
+    progress: Progress | None
+    failed_before_me: BaseException | None
+    _flight: _LocalFlight
+
+    def failed(self, error: BaseException) -> None:
+        """Hand this holder's error to the threads that waited for it."""
+        with _local_guard:
+            self._flight.failure = error
+            self._flight.failures += 1
+
+
 @contextlib.contextmanager
-def local_turn(name: str) -> Iterator[None]:
-    """One thread of this process at a time per key (the others then find its result)."""
+def local_turn(name: str, progress: Progress | None = None) -> Iterator[LocalTurn]:
+    """One thread of this process at a time per key (the others then find its result).
+
+    While a thread waits, it hears the holder's progress (`progress(done, total)`), so a page
+    that joins a fetch another thread started (another session, the page's own prefetch) shows
+    the same bar.
+    """
     with _local_guard:
-        lock, users = _local_locks.get(name, (threading.Lock(), 0))
-        _local_locks[name] = (lock, users + 1)
+        entry = _local_flights.setdefault(name, _LocalFlight())
+        entry.users += 1
+        failures_seen = entry.failures
+        if progress is not None:
+            entry.listeners.append(progress)
+            if entry.last is not None:
+                _tell(progress, *entry.last)
     try:
-        with lock:
-            yield
+        with entry.lock:
+            with _local_guard:
+                if progress is not None:
+                    entry.listeners.remove(progress)
+                failed = entry.failure if entry.failures != failures_seen else None
+                entry.last = None
+            yield LocalTurn(_fanning_out(entry, progress), failed, entry)
     finally:
         with _local_guard:
-            lock, users = _local_locks[name]
-            if users == 1:
-                del _local_locks[name]
-            else:
-                _local_locks[name] = (lock, users - 1)
+            entry.users -= 1
+            if entry.users == 0:
+                del _local_flights[name]
+
+
+def _fanning_out(entry: _LocalFlight, progress: Progress | None) -> Progress:
+    def report(done: int, total: int) -> None:
+        with _local_guard:
+            entry.last = (done, total)
+            listeners = list(entry.listeners)
+        for listener in [progress, *listeners]:
+            if listener is not None:
+                _tell(listener, done, total)
+
+    return report
+
+
+def _tell(listener: Progress, done: int, total: int) -> None:
+    """A waiter's progress callback; a waiter that went away (its page closed) is no error of
+    the holder's fetch."""
+    try:
+        listener(done, total)
+    except Exception as exc:
+        logger.debug("A waiting caller's progress report failed (%s)", type(exc).__name__)
 
 
 @dataclass
