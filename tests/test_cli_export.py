@@ -198,7 +198,10 @@ def test_ctrl_c_stops_the_export_and_its_requests(tmp_path, make_sim_server):
     process = subprocess.Popen(
         [sys.executable, "-m", "whatfix_data", "export", "all", "--start", START, "--end", END,
          "--out", str(out), "--quiet"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as from a terminal: a suite started in the background (`cmd &`) ignores SIGINT, and a
+        # child that inherits that never gets its KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while server.stats()["requests"] < 20 and time.monotonic() < deadline:
         time.sleep(0.05)  # the export is under way
