@@ -17,6 +17,7 @@ from whatfix_data.exports import (
     MAX_COLUMN_WIDTH,
     MIN_COLUMN_WIDTH,
     PERCENT_FORMAT,
+    neutralise_frame,
     neutralise_text,
     safe_sheet_name,
     to_csv_bytes,
@@ -371,3 +372,15 @@ def test_written_files_are_private_in_private_new_folders(tmp_path) -> None:
     write_private_bytes(loose, b"[]")  # an existing file is made private too
     assert stat.S_IMODE(os.stat(loose).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tmp_path).st_mode) == chosen_mode  # a chosen folder is kept
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(
+    alphabet=st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\x01", "\x7f", "a", " ", "'"]),
+    max_size=6)), max_size=12))
+def test_a_string_column_is_neutralised_like_the_same_cells_one_by_one(texts):
+    """The vectorised path for string columns agrees with the cell-by-cell one (object)."""
+    as_strings = pd.DataFrame({"name": pd.array(texts, dtype="string")})
+    as_objects = pd.DataFrame({"name": pd.Series(texts, dtype=object)})
+    assert neutralise_frame(as_strings)["name"].tolist() == \
+        neutralise_frame(as_objects)["name"].tolist()

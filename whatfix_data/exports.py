@@ -113,6 +113,15 @@ def _safe_header(name: Hashable) -> str:
     return neutralise_text(str(name))
 
 
+def _neutralised_strings(series: pd.Series) -> pd.Series:
+    """`neutralise_text` over a string column at once (what `_cell_to_text` does cell by cell:
+    a 200,000-row export spent most of its CSV time there)."""
+    visible = series.str.replace(_LEADING_CONTROL.pattern, "", regex=True)
+    risky = visible.str.startswith(FORMULA_TRIGGERS).fillna(False).to_numpy(dtype=bool)
+    safe = series.mask(risky, NEUTRALISING_PREFIX + series)
+    return safe.astype(object).where(safe.notna(), None)
+
+
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell and header neutralised; other columns unchanged.
 
@@ -122,7 +131,9 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for position in range(frame.shape[1]):
         series = frame.iloc[:, position]
-        if _is_text_column(series):
+        if isinstance(series.dtype, pd.StringDtype):
+            series = _neutralised_strings(series)
+        elif _is_text_column(series):
             values = [_cell_to_text(v) for v in series.astype(object).tolist()]
             series = pd.Series(values, index=frame.index, dtype=object)
         out[position] = series
