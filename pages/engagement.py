@@ -67,9 +67,8 @@ def main() -> None:
     # Both per-user lists at once (the trend is the Overview's, usually cached): their pages
     # share the wire instead of the dormant section's list waiting for the histograms' one.
     active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
-    periods = [p for p in (current.date_range, current.comparison_range) if p is not None]
     ui.prefetch([("engagement", current.date_range), ("end-users", None), ("content", None),
-                 *((active_trend, period) for period in periods)])
+                 *((active_trend, period) for period in current.periods)])
     st.title("Engagement")
     st.caption(current.caption)
     ui.segment_note("engagement", "end-users")

@@ -145,7 +145,7 @@ def page_datasets(current: ui.Filters) -> tuple[list, list]:
     KPI cards' datasets, then the trends and the rest. Prefetched so their requests share the
     wire instead of queueing section by section; the cards draw while the trends arrive."""
     active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
-    periods = [p for p in (current.date_range, current.comparison_range) if p is not None]
+    periods = current.periods
     cards = [(name, period) for period in periods for name in kpi_datasets(current.segment_id)]
     rest: list[tuple[str, object]] = [
         (name, period) for period in periods

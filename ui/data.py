@@ -158,7 +158,10 @@ def prefetch(*waves: Iterable[tuple[str, windows.DateRange | None]]) -> None:
     the page draws those while the rest is fetched. A failure is left to the page's load, which
     reports it in its section. The fetches stop when the user leaves the run, like the page's.
     """
-    shared = client_of(scope())
+    try:
+        shared = client_of(scope())
+    except WhatfixError:
+        return  # e.g. a rejected key: each section's own load says so
     if shared.settings.cache == CACHE_OFF:
         return  # nothing is kept: the page's loads would fetch everything a second time
     current = filters()

@@ -64,6 +64,13 @@ class Filters:
         return (words[:1].upper() + words[1:]) if words else None
 
     @property
+    def periods(self) -> tuple[windows.DateRange, ...]:
+        """The range, then the comparison period when there is one (what a page loads twice)."""
+        if self.comparison_range is None:
+            return (self.date_range,)
+        return (self.date_range, self.comparison_range)
+
+    @property
     def window_pairs(self) -> list[windows.WindowPair]:
         """Window k of the range beside window k of the comparison (trend charts and tables)."""
         return windows.align_windows(self.date_range, self.comparison_range, self.granularity)
