@@ -297,3 +297,22 @@ def test_expiry_follows_the_today_setting(make_settings) -> None:
             response.expires is None for response in _entries_by_url(client).values()
             if "endDate=2026-10-31" in response.url
         )
+
+
+def test_requests_cache_reads_each_signature_once_through_the_projects_patch():
+    """`cache.memoise_signatures_of_requests_cache` (the one library patch) still takes effect:
+    requests-cache parses every request's directives through `_utils.signature`. When this
+    fails, requests-cache changed how it does that: drop or redo the patch."""
+    import functools
+    import inspect
+
+    import requests_cache._utils as internals
+    from requests_cache.policy.directives import CacheDirectives
+
+    assert isinstance(internals.signature, functools._lru_cache_wrapper)
+    assert internals.signature.__wrapped__ is inspect.signature
+    hits = internals.signature.cache_info().hits
+    for _ in range(3):
+        directives = CacheDirectives.from_headers({"Cache-Control": "max-age=60"})
+    assert directives.max_age == 60  # the same answer as without the patch
+    assert internals.signature.cache_info().hits >= hits + 2

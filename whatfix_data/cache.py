@@ -16,13 +16,16 @@ REDIS_TIMEOUT_S; the client then falls back to uncached requests.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import os
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import requests_cache._utils
 from requests_cache import CachedSession, create_key
 from requests_cache.backends import BaseCache, RedisCache, SQLiteCache
 from requests_cache.policy import DO_NOT_CACHE, NEVER_EXPIRE
@@ -31,6 +34,24 @@ from requests_cache.policy.settings import DEFAULT_IGNORED_PARAMS
 from whatfix_data.config import CACHE_MEMORY, CACHE_OFF, DEFAULT_TTL_TODAY_S, Settings
 from whatfix_data.errors import ConfigurationError
 from whatfix_data.windows import DateRange
+
+
+def memoise_signatures_of_requests_cache() -> None:
+    """Make requests-cache look up each function's signature once, not once per request.
+
+    requests-cache 1.3 parses the Cache-Control directives of every request and response with
+    `_utils.get_valid_kwargs`, which calls `inspect.signature` on the same attrs `__init__` each
+    time: 38 % of a fetch thread's CPU (py-spy, 200 pages of end users; docs/PERFORMANCE.md).
+    A function's signature does not change, so the same answer is kept per function. This is the
+    project's one patch of a library's internals; `tests/test_cache.py` fails when requests-cache
+    stops looking signatures up this way (then drop this).
+    """
+    current = requests_cache._utils.signature
+    if not isinstance(current, functools._lru_cache_wrapper):
+        requests_cache._utils.signature = functools.lru_cache(maxsize=256)(inspect.signature)
+
+
+memoise_signatures_of_requests_cache()
 
 INTEGRATION_KEY_HEADER = "x-whatfix-integration-key"
 USER_HEADER = "x-whatfix-user"
