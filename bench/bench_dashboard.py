@@ -190,7 +190,8 @@ def main() -> int:
         return f"{seconds / (requests * per_request):8.2f}"
 
     baseline = warm["pages/overview.py"][0]
-    print(f"{args.users:,} users, {args.latency_ms} ms latency, concurrency {CONCURRENCY}, "
+    who = f"the server at {args.base_url}" if args.base_url else f"{args.users:,} users"
+    print(f"{who}, {args.latency_ms} ms latency, concurrency {CONCURRENCY}, "
           f"cache {args.cache or 'SQLite file'}; baseline = warm Overview {baseline:.3f} s; "
           f"load average at the end {load_average()}")
     print(f"first run of app.py (Overview): {first[0]:.2f} s, {first[1]} requests, "
