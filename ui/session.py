@@ -104,12 +104,19 @@ def cache_scope_of(current: Settings) -> str:
     return current.cache_scope
 
 
-@st.cache_resource(show_spinner=False, hash_funcs={Settings: cache_scope_of})
+# Clients kept per process: every account a busy process serves at once. One dropped from here
+# (the least recently used) gets a new client on its next use; sessions holding it keep theirs.
+CLIENTS_KEPT = 32
+
+
+@st.cache_resource(show_spinner=False, hash_funcs={Settings: cache_scope_of},
+                   max_entries=CLIENTS_KEPT)
 def client_for(current: Settings) -> WhatfixClient:
     """One HTTP client per scope and process, shared by every session using that account.
 
     The cache key is ``current.cache_scope`` (hash_funcs), never the key: the first verified
-    settings of a scope build its client, which is the only process-level copy of them.
+    settings of a scope build its client, which is the only process-level copy of them. A key
+    the API rejects raises here and is not kept; at most `CLIENTS_KEPT` scopes are.
     """
     return WhatfixClient(current)
 
