@@ -114,6 +114,25 @@ def visit(app: AppTest, server, page: str, sampler: RssSampler | None = None,
     return seconds, server.stats()["requests"] - before
 
 
+def overview_on_cold_data(server, sampler: RssSampler) -> tuple[float, int]:
+    """The Overview of a new session in this already running app process, with the account's
+    cached data cleared (what Refresh does): the modules are imported, the data is not there.
+    What the first PM of the day sees when the app was started earlier and no warm ran."""
+    from whatfix_data import datasets
+    from whatfix_data.session import cli_session
+
+    with cli_session().client() as client:  # the same account and cache as the app's
+        datasets.clear_account(client)
+    sampler.step = "overview, cold data, running app"
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=APP_TIMEOUT_S)
+    before = server.stats()["requests"]
+    started = time.perf_counter()
+    app.run()
+    if app.exception:
+        raise SystemExit(f"the Overview on cold data raised: {app.exception[0].value}")
+    return time.perf_counter() - started, server.stats()["requests"] - before
+
+
 class RemoteServer:
     """A built-in server running as its own process (`--base-url`): its stats over HTTP."""
 
@@ -179,6 +198,7 @@ def main() -> int:
                       f"requests, load {load_average()}", flush=True)
             after_cold = current_rss_mb()
             warm = {page: visit(app, server, page, sampler, "warm") for page in PAGES}
+            running = overview_on_cold_data(server, sampler)
         finally:
             server.stop()
             workdir.cleanup()
@@ -197,6 +217,9 @@ def main() -> int:
     print(f"first run of app.py (Overview): {first[0]:.2f} s, {first[1]} requests, "
           f"limit {first[1] * per_request:.2f} s, x limit {limit_ratio(*first).strip()}, "
           f"{first[0] / baseline:.1f}x baseline")
+    print(f"Overview of a new session in the running app, its data cleared: {running[0]:.2f} s, "
+          f"{running[1]} requests, limit {running[1] * per_request:.2f} s, x limit "
+          f"{limit_ratio(*running).strip()}")
     print(f"{'page':<16}{'cold s':>8}{'req':>6}{'x limit':>8}{'x base':>8}"
           f"{'warm s':>9}{'req':>6}{'x base':>8}")
     for page in PAGES:
