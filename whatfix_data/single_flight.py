@@ -261,10 +261,11 @@ def local_turn(name: str, progress: Progress | None = None) -> Iterator[LocalTur
         entry = _local_flights.setdefault(name, _LocalFlight())
         entry.users += 1
         failures_seen = entry.failures
+        so_far = entry.last
         if progress is not None:
             entry.listeners.append(progress)
-            if entry.last is not None:
-                _tell(progress, *entry.last)
+    if progress is not None and so_far is not None:
+        _tell(progress, *so_far)  # joined mid-fetch: the progress so far, at once
     try:
         with entry.lock:
             with _local_guard:
