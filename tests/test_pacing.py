@@ -103,11 +103,15 @@ def test_a_429_for_one_session_slows_the_other_sessions_of_the_account(
         assert first.governor.throttles >= 1
         pause = first.governor.pause_remaining()
         started = time.monotonic()
-        second.get_json("/segments", {"other": 1}, kind="live")  # waits out the pause
+        second.get_json("/content", {"other": 1}, kind="live")  # waits out the pause
         assert time.monotonic() - started >= pause - 0.05
         worker.join(20)
-        refused = server.stats()["byStatus"].get("429", 0)
-        assert 1 <= refused <= 2  # the second session never ran into the limit blindly
+        stats = server.stats()
+        assert stats["byStatus"].get("429", 0) >= 1  # the first session did hit the limit
+        # the second session never ran into it blindly: its one request, no 429 and retry
+        # (its own operation, so the count is its alone; the first session's count depends on
+        # how the box's load spreads its five requests over the limiter's seconds)
+        assert stats["byOperation"].get("listContent") == 1
     finally:
         first.close()
         second.close()
