@@ -64,11 +64,11 @@ def dormant(current: ui.Filters) -> None:
 def main() -> None:
     """Draw the Engagement page."""
     current = ui.filters()
-    # The trend drawn first, then both per-user lists at once (their pages share the wire
-    # instead of the dormant section's list waiting for the histograms' one).
+    # Both per-user lists at once (the trend is the Overview's, usually cached): their pages
+    # share the wire instead of the dormant section's list waiting for the histograms' one.
     active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
-    ui.prefetch([("content", None), *((active_trend, period) for period in current.periods)],
-                [("engagement", current.date_range), ("end-users", None)])
+    ui.prefetch([("engagement", current.date_range), ("end-users", None), ("content", None),
+                 *((active_trend, period) for period in current.periods)])
     st.title("Engagement")
     st.caption(current.caption)
     ui.segment_note("engagement", "end-users")
