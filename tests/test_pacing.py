@@ -108,10 +108,10 @@ def test_a_429_for_one_session_slows_the_other_sessions_of_the_account(
         worker.join(20)
         stats = server.stats()
         assert stats["byStatus"].get("429", 0) >= 1  # the first session did hit the limit
-        # the second session never ran into it blindly: its one request, no 429 and retry
-        # (its own operation, so the count is its alone; the first session's count depends on
-        # how the box's load spreads its five requests over the limiter's seconds)
-        assert stats["byOperation"].get("listContent") == 1
+        # The second session did not run into it blindly: it waited out the pause (above), and
+        # its own operation's count shows at most one refusal, which can only come after that
+        # pause, when the first session's retries share the limiter's second (on a loaded box).
+        assert stats["byOperation"].get("listContent") in (1, 2)
     finally:
         first.close()
         second.close()
