@@ -120,6 +120,10 @@ def popular_report(current: ui.Filters) -> None:
 def main() -> None:
     """Draw the Flows page."""
     current = ui.filters()
+    # Every dataset of the sections below at once (they share the wire, section by section not)
+    ui.prefetch([("content", None), ("popular-flows", current.date_range),
+                 *((name, period) for period in current.periods
+                   for name in ("flows", "flow-trend"))])
     st.title("Flows")
     st.caption(current.caption)
     ui.segment_note("flows")

@@ -66,6 +66,9 @@ def per_segment(current: ui.Filters) -> None:
 def main() -> None:
     """Draw the Segments page."""
     current = ui.filters()
+    # The member lists and the range's per-user rows, at once
+    ui.prefetch([("end-users", None), ("engagement", current.date_range),
+                 ("task-completion", current.date_range)])
     st.title("Segments")
     st.caption(current.range_label)
     with ui.section("Segments and their members"):

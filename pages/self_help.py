@@ -46,6 +46,10 @@ def unviewed_items(self_help: pd.DataFrame) -> None:
 def main() -> None:
     """Draw the Self Help page."""
     current = ui.filters()
+    # Every dataset of the sections below at once (they share the wire, section by section not)
+    ui.prefetch([("content", None), ("flows", current.date_range),
+                 ("self-help", current.date_range),
+                 *(("self-help-trend", period) for period in current.periods)])
     st.title("Self Help")
     st.caption(current.caption)
     ui.segment_note("self-help")

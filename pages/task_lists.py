@@ -172,6 +172,8 @@ def outreach_result(stored: dict[str, Any]) -> None:
 def main() -> None:
     """Draw the Task Lists page."""
     current = ui.filters()
+    # The rows and the lists that segment membership needs, at once
+    ui.prefetch([("task-completion", current.date_range), ("end-users", None)])
     st.title("Task Lists")
     st.caption(current.range_label)
     ui.segment_note("task-completion")

@@ -1,6 +1,6 @@
 """Pages prefetch what they draw (`ui.prefetch`): the same datasets and requests, sent at once.
 
-The Overview and Engagement start their datasets' fetches together in background threads, so
+The analytics pages start their datasets' fetches together in background threads, so
 their requests share the account's concurrency window instead of queueing section by section
 (docs/PERFORMANCE.md). What must hold whatever the filters: the prefetch loads only what the
 page itself then loads (nothing fetched for nobody), covers what the page loads, and costs
@@ -52,7 +52,9 @@ def _run(open_page, page, server, *, segment: bool):
 
 
 @pytest.mark.parametrize("segment", [False, True], ids=["all users", "a segment"])
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/engagement.py"])
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/flows.py", "pages/self_help.py",
+                                  "pages/engagement.py", "pages/task_lists.py",
+                                  "pages/segments.py"])
 def test_the_prefetch_loads_what_the_page_loads_for_the_same_requests(
         make_sim_server, point_app, open_page, recorded, monkeypatch, page, segment):
     server = make_sim_server(users=400)

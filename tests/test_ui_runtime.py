@@ -99,3 +99,60 @@ def test_a_pending_rerun_or_stop_is_seen_and_not_consumed():
     assert run.script_requests._state is ScriptRequestType.RERUN  # still pending for Streamlit
     run.script_requests.request_stop()
     assert runtime.run_was_left(run)
+
+
+def test_a_report_called_from_another_runs_thread_leaves_that_thread_in_its_own_run():
+    """The holder of a shared fetch (maybe another page run's script thread) reports progress to
+    every waiter: the draw goes to the waiter's run, and the holder's thread stays in its own run
+    (left attached, it drew the rest of its page into the waiter's: a duplicate-key error)."""
+    import threading
+    from types import SimpleNamespace
+
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+    def fake_run(name: str) -> SimpleNamespace:
+        return SimpleNamespace(name=name, pages_manager=SimpleNamespace(main_script_hash=name))
+
+    waiter_run, holder_run = fake_run("waiter"), fake_run("holder")
+    seen: dict[str, object] = {}
+
+    def capture_report() -> None:
+        add_script_run_ctx(threading.current_thread(), waiter_run)
+        seen["report"] = runtime.drawing_from_worker_threads(
+            lambda done, total: seen.setdefault("drawn_in", get_script_run_ctx()))
+
+    def holder() -> None:
+        add_script_run_ctx(threading.current_thread(), holder_run)
+        before = ThreadState.get().active_script_hash
+        seen["report"](1, 2)
+        seen["after"] = get_script_run_ctx()
+        seen["state_after"] = (before, ThreadState.get().active_script_hash)
+
+    for target in (capture_report, holder):
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    assert seen["drawn_in"] is waiter_run
+    assert seen["after"] is holder_run
+    assert seen["state_after"] == ("holder", "holder")
+
+
+def test_a_worker_without_a_run_has_none_again_after_drawing():
+    import threading
+    from types import SimpleNamespace
+
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = SimpleNamespace(pages_manager=SimpleNamespace(main_script_hash="page"))
+    seen: list[object] = []
+
+    def worker() -> None:
+        with runtime.attached_to(run):
+            seen.append(get_script_run_ctx(suppress_warning=True))
+        seen.append(get_script_run_ctx(suppress_warning=True))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [run, None]

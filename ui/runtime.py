@@ -7,7 +7,8 @@ Streamlit has no public API for these needs, so they live here and nowhere else
   of a dataset in worker threads and reports progress from there; Streamlit draws only from a
   thread attached to a script run (``add_script_run_ctx``), and a draw made while a
   ``st.cache_data`` function runs is recorded and replayed on later cache hits unless the
-  ``in_cached_function`` flag is cleared for it. A progress bar belongs to the run that fetched.
+  ``in_cached_function`` flag is cleared for it. A progress bar belongs to the run that asked;
+  the thread that draws it is attached for the draw only (it may be another run's script thread).
 - **Stopping a fetch the user left** (:func:`run_was_left`): Streamlit interrupts a script only
   at its next Streamlit call, so a page blocked in a long fetch would finish it for nobody; a
   watcher reads whether a rerun or a stop is pending for the run (never consuming it).
@@ -17,6 +18,8 @@ Streamlit has no public API for these needs, so they live here and nowhere else
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +28,10 @@ from typing import Any
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
-from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
+from streamlit.runtime.scriptrunner_utils.script_run_context import (
+    SCRIPT_RUN_CONTEXT_ATTR_NAME,
+    in_cached_function,
+)
 
 ProgressReport = Callable[[int, int], None]
 
@@ -34,30 +40,45 @@ ProgressReport = Callable[[int, int], None]
 def attached_to(run_context: Any) -> Iterator[None]:
     """Draw from this thread into the script run of ``run_context``, never recorded by a cache.
 
-    Attaches the current thread (a worker of the client, or the script thread itself) to the
-    run, and clears Streamlit's "inside a cached function" flag for the draw, so that the draw
-    is not replayed with the cached value on another page.
+    Attaches the current thread (a worker of the client, or a script thread) to the run for the
+    block, then gives it back the run it had (none for a worker). The thread may be another run's
+    script thread: the holder of a shared fetch reports progress to every waiter, and a script
+    thread left attached to a waiter's run would draw the rest of its own page into that run
+    (seen as "multiple elements with the same key" once a page was left mid-fetch). Also clears
+    Streamlit's "inside a cached function" flag for the draw, so it is not replayed with the
+    cached value on another page. Streamlit's per-thread state (a context variable) is seeded by
+    the attach: run the block in a copy of the context (`drawing_from_worker_threads` does).
     """
+    thread = threading.current_thread()
+    previous = getattr(thread, SCRIPT_RUN_CONTEXT_ATTR_NAME, None)
     if run_context is not None:
-        add_script_run_ctx(threading.current_thread(), run_context)
+        add_script_run_ctx(thread, run_context)
     token = in_cached_function.set(False)
     try:
         yield
     finally:
         in_cached_function.reset(token)
+        if previous is None:
+            with contextlib.suppress(AttributeError):
+                delattr(thread, SCRIPT_RUN_CONTEXT_ATTR_NAME)
+        else:
+            setattr(thread, SCRIPT_RUN_CONTEXT_ATTR_NAME, previous)
 
 
 def drawing_from_worker_threads(draw: ProgressReport) -> ProgressReport:
     """``draw`` wrapped so that any thread may call it: it draws into the calling script run.
 
     Call in the script thread (it captures that run); hand the result to the data layer as its
-    ``progress`` callback.
+    ``progress`` callback. The calling thread's own run and per-thread state are left as found.
     """
     run_context = get_script_run_ctx()
 
-    def report(done: int, total: int) -> None:
+    def attached_draw(done: int, total: int) -> None:
         with attached_to(run_context):
             draw(done, total)
+
+    def report(done: int, total: int) -> None:
+        contextvars.copy_context().run(attached_draw, done, total)
 
     return report
 
