@@ -64,11 +64,12 @@ def dormant(current: ui.Filters) -> None:
 def main() -> None:
     """Draw the Engagement page."""
     current = ui.filters()
-    # Both per-user lists at once (the trend is the Overview's, usually cached): their pages
-    # share the wire instead of the dormant section's list waiting for the histograms' one.
+    # The first section's trend first (the Overview's, often cached), then both per-user lists
+    # at once in the slots it leaves: their pages share the wire instead of the dormant
+    # section's list waiting for the histograms' one, and never hold back the trend on top.
     active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
-    ui.prefetch([("engagement", current.date_range), ("end-users", None), ("content", None),
-                 *((active_trend, period) for period in current.periods)])
+    ui.prefetch([*((active_trend, period) for period in current.periods), ("content", None)],
+                [("engagement", current.date_range), ("end-users", None)])
     st.title("Engagement")
     st.caption(current.caption)
     ui.segment_note("engagement", "end-users")

@@ -4,6 +4,7 @@ samples (identical periods never flag; larger samples flag smaller differences).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -163,3 +164,47 @@ def test_flow_comparison_gets_verdict_columns():
     assert by_name.loc["Big", "views_verdict"].startswith("within noise")
     assert list(table.columns).index("views_verdict") == list(table.columns).index(
         "views_change_pct") + 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(now=counts, before=counts, days_now=st.integers(min_value=1, max_value=400),
+       days_before=st.integers(min_value=1, max_value=400))
+def test_the_count_test_is_scipys_exact_binomial_test(now, before, days_now, days_before):
+    """The count test is scipy.stats.binomtest's two-sided p-value, computed with scipy.special
+    only (scipy.stats takes 0.8 s to import, on the path of a page's first KPI cards)."""
+    result = sig.count_change(now, before, exposure_now=days_now, exposure_before=days_before)
+    if now + before < sig.MIN_EVENTS:
+        assert result.p_value is None
+        return
+    share = days_now / (days_now + days_before)
+    expected = stats.binomtest(now, now + before, share, alternative="two-sided").pvalue
+    assert result.p_value == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trials_now=st.integers(min_value=30, max_value=2_000_000),
+       trials_before=st.integers(min_value=30, max_value=2_000_000), data=st.data())
+def test_the_rate_test_is_the_normal_two_sided_p_value(trials_now, trials_before, data):
+    now = data.draw(st.integers(min_value=0, max_value=trials_now))
+    before = data.draw(st.integers(min_value=0, max_value=trials_before))
+    result = sig.rate_change(now, trials_now, before, trials_before)
+    pooled = (now + before) / (trials_now + trials_before)
+    spread = pooled * (1 - pooled) * (1 / trials_now + 1 / trials_before)
+    if spread <= 0:
+        assert result.p_value == 1.0
+        return
+    z_score = (now / trials_now - before / trials_before) / math.sqrt(spread)
+    expected = 2 * stats.norm.sf(abs(z_score))
+    assert result.p_value == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+def test_the_dashboard_does_not_import_scipy_stats():
+    """Only the tests compare against scipy.stats: the app imports scipy.special (0.15 s)."""
+    import subprocess
+    import sys
+
+    code = ("import whatfix_data.significance as s, sys; s.count_change(30, 10); "
+            "s.rate_change(10, 40, 20, 40); print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "False"

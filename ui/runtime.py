@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import (
     SCRIPT_RUN_CONTEXT_ATTR_NAME,
+    ThreadState,
     in_cached_function,
 )
 
@@ -68,13 +70,22 @@ def attached_to(run_context: Any) -> Iterator[None]:
 def drawing_from_worker_threads(draw: ProgressReport) -> ProgressReport:
     """``draw`` wrapped so that any thread may call it: it draws into the calling script run.
 
-    Call in the script thread (it captures that run); hand the result to the data layer as its
-    ``progress`` callback. The calling thread's own run and per-thread state are left as found.
+    Call in the script thread (it captures that run, and the thread's Streamlit state: the page
+    being drawn, whose script hash each message carries); hand the result to the data layer as
+    its ``progress`` callback. The calling thread's own run and state are left as found.
     """
     run_context = get_script_run_ctx()
+    try:
+        page_state = dataclasses.asdict(ThreadState.get())
+    except RuntimeError:  # outside a script run
+        page_state = None
 
     def attached_draw(done: int, total: int) -> None:
         with attached_to(run_context):
+            if page_state is not None:
+                # What `add_script_run_ctx` called in the script thread gives a new thread: the
+                # draw carries the page's script hash, not the app's main one (self-attach).
+                ThreadState.initialize(**page_state)
             draw(done, total)
 
     def report(done: int, total: int) -> None:

@@ -9,6 +9,7 @@ for a view nobody looks at.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -30,6 +31,9 @@ PER_USER_LISTS = ("listEndUsers", "getEndUserEngagement")  # what the Engagement
 # cancel the two lists would go on for about 300 requests.
 ALLOWED_AFTER_LEAVING = 30
 SETTLE_S = 4.0
+# "Loading end users: 1,200 of 20,000 rows, about 12 s left" (or the engagement list's)
+PROGRESS_TEXT = re.compile(r"Loading end.users?[\w ]*: [\d,]+ of [\d,]+ rows, "
+                           r"about (\d+ min )?\d+ s left")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +93,11 @@ def test_another_page_stops_the_engagement_pages_fetch(slow_server, slow_app, pa
     page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=CLICK_TIMEOUT_MS)
     slow_server.reset()
     click_nav(page, "Engagement")
-    at_leave = wait_for_lists(slow_server, at_least=6)
+    wait_for_lists(slow_server, at_least=6)
+    # A load over 2 s shows its bar: rows fetched of the total and the time left.
+    bar = page.locator('[data-testid="stProgress"]').filter(has_text=PROGRESS_TEXT).first
+    bar.wait_for(timeout=CLICK_TIMEOUT_MS)
+    at_leave = per_user_requests(slow_server)
     # Forced: while the page runs, Streamlit may keep the old navigation "not stable" for
     # Playwright's checks, but a person's click lands (and requests the rerun) all the same.
     click_nav(page, "Flows", force=True)
