@@ -71,46 +71,6 @@ def test_retry_after_pauses_every_thread_of_the_account():
     assert len(waited) == 6 and min(waited) >= 0.5
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=3), min_size=2, max_size=8))
-def test_a_free_slot_goes_to_the_most_urgent_waiting_request(priorities):
-    """A page's later datasets (higher numbers) only get the slots its first ones leave idle."""
-    governor = AccountGovernor(1)
-    governor.acquire(None)  # the one slot is taken: everyone below waits
-    served: list[int] = []
-    lock = threading.Lock()
-
-    def one_request(priority: int) -> None:
-        with fetch_scope(30, priority=priority) as control:
-            governor.acquire(control)
-        with lock:
-            served.append(priority)
-        time.sleep(0.005)
-        governor.release(200, 0.005)
-
-    threads = [threading.Thread(target=one_request, args=(p,)) for p in priorities]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 5
-    while sum(governor._waiting.values()) < len(priorities) and time.monotonic() < deadline:
-        time.sleep(0.001)
-    governor.release(200, 0.005)
-    for thread in threads:
-        thread.join(10)
-    assert served == sorted(priorities)
-
-
-def test_a_fetch_scope_inherits_its_priority_and_a_nested_one_may_set_its_own():
-    with fetch_scope(30, priority=2) as outer:
-        with fetch_scope(30) as inner:
-            assert inner.priority == 2
-        with fetch_scope(30, priority=0) as urgent:
-            assert urgent.priority == 0
-    assert outer.priority == 2
-    with fetch_scope(30) as plain:
-        assert plain.priority == 0
-
-
 def test_an_absurd_retry_after_is_capped_and_a_wait_ends_at_the_deadline():
     governor = AccountGovernor(2)
     governor.throttle(86_400)  # "come back tomorrow"

@@ -118,17 +118,15 @@ class WhatfixClient:
         return self._transport.adapter.governor
 
     def fetch_scope(self, *, cancel: threading.Event | None = None,
-                    deadline_s: float | None = None, label: str = "",
-                    priority: int | None = None) -> Any:
+                    deadline_s: float | None = None, label: str = "") -> Any:
         """A context manager: everything fetched inside is one fetch with one deadline
         (`fetch_deadline_s` unless given) that stops sending requests once `cancel` is set.
 
         Worker threads of this client inherit the scope. A cancelled fetch raises
-        FetchCancelledError, an overdue one FetchTimeoutError (both WhatfixError). `priority`
-        orders its requests against the account's other waiting ones (`pacing.fetch_scope`).
+        FetchCancelledError, an overdue one FetchTimeoutError (both WhatfixError).
         """
         limit = self.settings.fetch_deadline_s if deadline_s is None else deadline_s
-        return pacing.fetch_scope(limit, label=label, cancel=cancel, priority=priority)
+        return pacing.fetch_scope(limit, label=label, cancel=cancel)
 
     def wire_stats(self) -> tuple[int, float]:
         """(exchanges with the API, slot-seconds they held): a slot's use over time."""

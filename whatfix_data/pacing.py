@@ -20,7 +20,6 @@ import contextvars
 import math
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -55,7 +54,6 @@ class FetchControl:
     label: str = ""
     cancel: threading.Event | None = None
     parent: FetchControl | None = None
-    priority: int = 0  # the account's free slots go to the lowest waiting priority first
 
     def cancelled(self) -> bool:
         """Whether this fetch or any fetch it is part of was abandoned."""
@@ -94,19 +92,15 @@ def current_control() -> FetchControl | None:
 
 
 @contextlib.contextmanager
-def fetch_scope(deadline_s: float, *, label: str = "", cancel: threading.Event | None = None,
-                priority: int | None = None) -> Iterator[FetchControl]:
+def fetch_scope(deadline_s: float, *, label: str = "",
+                cancel: threading.Event | None = None) -> Iterator[FetchControl]:
     """Run the block as one fetch: deadline `deadline_s` from now (never later than an enclosing
-    scope's), stopped early when `cancel` (or an enclosing scope's token) is set. `priority`
-    (the enclosing scope's unless given, else 0) orders its requests against the account's
-    other waiting requests: a free slot goes to the lowest number waiting."""
+    scope's), stopped early when `cancel` (or an enclosing scope's token) is set."""
     parent = _current.get()
     deadline = time.monotonic() + deadline_s
     if parent is not None and parent.deadline < deadline:
         deadline, deadline_s = parent.deadline, parent.deadline_s
-    if priority is None:
-        priority = parent.priority if parent is not None else 0
-    control = FetchControl(deadline, deadline_s, label, cancel, parent, priority)
+    control = FetchControl(deadline, deadline_s, label, cancel, parent)
     token = _current.set(control)
     try:
         yield control
@@ -157,7 +151,6 @@ class AccountGovernor:
         self._last_decrease = -math.inf
         self._fastest_s: float | None = None
         self._smoothed_s: float | None = None
-        self._waiting: Counter[int] = Counter()  # priority -> requests waiting for a slot
 
     @property
     def window(self) -> int:
@@ -177,30 +170,17 @@ class AccountGovernor:
         return max(self.pause_until - time.monotonic(), 0.0)
 
     def acquire(self, control: FetchControl | None) -> None:
-        """Wait for a slot in the window, after any pause; raises if the fetch must stop.
-
-        A slot goes to the most urgent request waiting (lowest `FetchControl.priority`): a page
-        may start its later datasets at once, and they use only the slots its first ones leave
-        idle (while those are typed, or down to their last pages)."""
-        priority = control.priority if control is not None else 0
+        """Wait for a slot in the window, after any pause; raises if the fetch must stop."""
         with self._cond:
-            self._waiting[priority] += 1
-            try:
-                while True:
-                    if control is not None:
-                        control.check()
-                    now = time.monotonic()
-                    if (now >= self.pause_until and self.in_flight < self.window
-                            and priority <= min(self._waiting)):
-                        self.in_flight += 1
-                        return
-                    timeout = WAIT_SLICE_S if now >= self.pause_until else self.pause_until - now
-                    self._cond.wait(min(timeout, WAIT_SLICE_S))
-            finally:
-                self._waiting[priority] -= 1
-                if not self._waiting[priority]:
-                    del self._waiting[priority]
-                    self._cond.notify_all()  # the next priority's turn
+            while True:
+                if control is not None:
+                    control.check()
+                now = time.monotonic()
+                if now >= self.pause_until and self.in_flight < self.window:
+                    self.in_flight += 1
+                    return
+                timeout = WAIT_SLICE_S if now >= self.pause_until else self.pause_until - now
+                self._cond.wait(min(timeout, WAIT_SLICE_S))
 
     def release(self, status: int | None, latency_s: float | None) -> None:
         """A request left the wire: its final status and, for a one-attempt answer, its time."""
