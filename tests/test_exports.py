@@ -384,3 +384,15 @@ def test_a_string_column_is_neutralised_like_the_same_cells_one_by_one(texts):
     as_objects = pd.DataFrame({"name": pd.Series(texts, dtype=object)})
     assert neutralise_frame(as_strings)["name"].tolist() == \
         neutralise_frame(as_objects)["name"].tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1))), max_size=12),
+       st.sampled_from(["s", "ms", "us", "ns"]))
+def test_utc_timestamps_are_written_as_pandas_writes_them(stamps, unit):
+    """The fast path for UTC columns writes exactly what pandas' CSV writer writes for them."""
+    column = pd.Series(pd.to_datetime(stamps, utc=True), dtype=f"datetime64[{unit}, UTC]")
+    frame = pd.DataFrame({"at": column, "n": range(len(stamps))})
+    expected = frame.to_csv(index=False, lineterminator="\r\n").encode()
+    assert to_csv_bytes(frame) == expected
