@@ -65,8 +65,8 @@ def main() -> None:
     """Draw the Engagement page."""
     current = ui.filters()
     # The first section's trend first (the Overview's, often cached), then both per-user lists
-    # at once in the slots it leaves: their pages share the wire instead of the dormant
-    # section's list waiting for the histograms' one, and never hold back the trend on top.
+    # together: their pages share the wire instead of the dormant section's list waiting for
+    # the histograms' one, and they no longer hold back the trend drawn on top.
     active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
     ui.prefetch([*((active_trend, period) for period in current.periods), ("content", None)],
                 [("engagement", current.date_range), ("end-users", None)])
