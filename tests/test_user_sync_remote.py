@@ -6,8 +6,8 @@ import pytest
 
 from whatfix_data import user_sync
 from whatfix_data.client import WhatfixClient
-from whatfix_data.datasets import load_dataset
-from whatfix_data.errors import AuthenticationError
+from whatfix_data.datasets import load_dataset, load_end_users
+from whatfix_data.errors import ApiUnavailableError, AuthenticationError
 
 
 @pytest.fixture()
@@ -42,6 +42,21 @@ def test_the_listeners_run_even_when_the_lists_cannot_be_read_again(
         with pytest.raises(AuthenticationError):
             user_sync.refresh_cache(client)
     assert scopes_told == [settings.cache_scope]
+
+
+def test_a_sync_is_never_planned_on_a_cached_copy_during_an_outage(
+        make_sim_server, make_settings) -> None:
+    """A dashboard may show the last copy when the API is down; a sync plan may not (it would
+    send again the users a first run already changed: found under faults in test_outreach)."""
+    server = make_sim_server(users=20)
+    with WhatfixClient(make_settings(server=server, retries=0)) as client:
+        before = user_sync.load_current(client)
+        server.state.control.fault_kinds = ("error_503",)  # the API now fails every request
+        server.state.control.fault_rate = 1.0
+        assert load_end_users(client, refresh=True).meta.stale  # what a page would be shown
+        with pytest.raises(ApiUnavailableError, match="never a cached copy"):
+            user_sync.load_current(client)
+    assert len(before.end_users) == 20
 
 
 def test_an_upsert_returns_a_rejection_and_raises_the_rest(make_sim_server,

@@ -19,8 +19,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from whatfix_data import datasets
+from whatfix_data import datasets, registry
 from whatfix_data.client import WhatfixClient
+from whatfix_data.errors import ApiUnavailableError
 from whatfix_data.results import FetchMeta
 
 UPSERT_OPERATION = "/end-users/{userId}"
@@ -84,10 +85,19 @@ def account_changed(client: WhatfixClient) -> None:
 def load_current(client: WhatfixClient) -> CurrentState:
     """Every end user and segment, fetched from the API now (the cached copies are replaced).
 
-    Failures (cut connections included) arrive as `whatfix_data.errors` exceptions.
+    Failures (cut connections included) arrive as `whatfix_data.errors` exceptions. During an
+    outage the data layer would serve the last cached copy; a sync is never planned on one (it
+    would send again users a first run already changed, or miss who changed since), so that is
+    an ApiUnavailableError too.
     """
     end_users = datasets.load_end_users(client, refresh=True)
     segments = datasets.load_segments(client, refresh=True)
+    for dataset in (end_users, segments):
+        if dataset.meta.stale:
+            raise ApiUnavailableError(
+                f"The {registry.get(dataset.name).label.lower()} could not be fetched now (the "
+                "Whatfix API is unavailable), and a sync is only planned against what the API "
+                "holds now, never a cached copy. Try again in a few minutes.")
     return CurrentState(end_users.frame, segments.frame,
                         FetchMeta.combine([end_users.meta, segments.meta]))
 
