@@ -13,7 +13,9 @@ included; the background warm is off (`WHATFIX_WARM_ON_START=0`) so each page pa
 The RSS is also sampled every 50 ms and its peak kept per step (which page, cold or warm), and
 the box's load average is printed with each figure (the 2 cores are shared).
 Usage: `python bench/bench_dashboard.py [--users N] [--latency-ms MS] [--cache memory]
-[--base-url URL]` (`--base-url`: a `python -m whatfix_data simulate` process, for 1,000,000 users).
+[--server-process | --base-url URL]` (`--server-process`: the bench starts the server as its own
+process, as a real API is: the times are then the app's alone, without the server's handling on
+the same GIL; `--base-url`: an already running `python -m whatfix_data simulate`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +43,7 @@ TODAY = date(2026, 11, 27)
 PAGES = ("pages/overview.py", "pages/flows.py", "pages/self_help.py", "pages/engagement.py",
          "pages/task_lists.py", "pages/segments.py", "pages/content.py", "pages/data_health.py")
 APP_TIMEOUT_S = 1800
+SERVER_START_TIMEOUT_S = 600  # 1,000,000 users take a few minutes to generate on a loaded box
 CONCURRENCY = 8  # the default max_concurrency
 
 
@@ -152,6 +157,40 @@ class RemoteServer:
         """Nothing to stop: whoever started the process stops it."""
 
 
+class ServerProcess(RemoteServer):
+    """`python -m whatfix_data simulate` started by this bench (`--server-process`): the app's
+    process then holds only the app, as against a real API, and the server's GIL is its own."""
+
+    def __init__(self, users: int, latency_ms: int) -> None:
+        with socket.socket() as probe:  # a free port for the child
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "whatfix_data", "simulate", "--users", str(users),
+             "--latency-ms", str(latency_ms), "--today", TODAY.isoformat(), "--port", str(port)],
+            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        super().__init__(f"http://127.0.0.1:{port}/api/v1")
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            try:
+                self.stats()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the built-in server process did not start") from None
+                time.sleep(0.2)
+
+    def peak_rss_mb(self) -> float:
+        """The server process's peak resident memory (VmHWM) so far."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20_000)
@@ -160,6 +199,9 @@ def main() -> int:
                         help="an already running built-in server (`python -m whatfix_data "
                              "simulate --users N --latency-ms MS --today 2026-11-27`), e.g. for "
                              "1,000,000 users: its RSS is then not in this process's figure")
+    parser.add_argument("--server-process", action="store_true",
+                        help="start the built-in server as its own process (as a real API is), "
+                             "so this process's CPU and RSS are the app's alone")
     parser.add_argument("--cache", default=None,
                         help="WHATFIX_CACHE of the app (default: a new SQLite file, as "
                              "configured by default; 'memory' keeps every response in RAM)")
@@ -172,6 +214,10 @@ def main() -> int:
         if args.base_url:
             server = RemoteServer(args.base_url)
             print(f"server: {args.base_url} (its own process; load {load_average()})")
+        elif args.server_process:
+            server = ServerProcess(args.users, args.latency_ms)
+            print(f"server: {args.users:,} users in its own process, ready in "
+                  f"{time.perf_counter() - started:.1f} s, load {load_average()}", flush=True)
         else:
             server = start_background(SimulatorConfig(seed=7, users=args.users, today=TODAY,
                                                       latency_ms=args.latency_ms))
@@ -199,6 +245,7 @@ def main() -> int:
             after_cold = current_rss_mb()
             warm = {page: visit(app, server, page, sampler, "warm") for page in PAGES}
             running = overview_on_cold_data(server, sampler)
+            server_rss = server.peak_rss_mb() if isinstance(server, ServerProcess) else None
         finally:
             server.stop()
             workdir.cleanup()
@@ -211,6 +258,8 @@ def main() -> int:
 
     baseline = warm["pages/overview.py"][0]
     who = f"the server at {args.base_url}" if args.base_url else f"{args.users:,} users"
+    if args.server_process:
+        who += " (server in its own process)"
     print(f"{who}, {args.latency_ms} ms latency, concurrency {CONCURRENCY}, "
           f"cache {args.cache or 'SQLite file'}; baseline = warm Overview {baseline:.3f} s; "
           f"load average at the end {load_average()}")
@@ -226,10 +275,12 @@ def main() -> int:
         (cold_s, cold_n), (warm_s, warm_n) = cold[page], warm[page]
         print(f"{Path(page).stem:<16}{cold_s:8.2f}{cold_n:6d}{limit_ratio(cold_s, cold_n)}"
               f"{cold_s / baseline:8.1f}{warm_s:9.2f}{warm_n:6d}{warm_s / baseline:8.1f}")
-    where = "app only, the server is its own process" if args.base_url else \
-        "app + built-in server, one process"
+    where = "app only, the server is its own process" if args.base_url or args.server_process \
+        else "app + built-in server, one process"
     print(f"memory ({where}): peak RSS {peak_rss_mb():.0f} MB, {after_cold:.0f} MB after "
           f"every page's first visit; highest steps: {sampler.report()}")
+    if server_rss is not None:
+        print(f"memory of the server process: peak RSS {server_rss:.0f} MB")
     return 0
 
 

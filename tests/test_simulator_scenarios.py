@@ -166,11 +166,12 @@ def test_dropped_connection_is_a_protocol_error(make_sim_server):
     assert server.stats()["faults"] == {"dropped": 1}
 
 
-def test_latency_is_added_to_api_responses(make_sim_server):
+def test_latency_is_the_time_api_responses_take(make_sim_server):
     server = make_sim_server(users=100, latency_ms=1500)
-    started = time.monotonic()
-    assert _get(server, "segments").status_code == 200
-    assert time.monotonic() - started >= 1.5
+    for _ in range(2):  # the page's own handling is part of the 1.5 s, not added to it
+        started = time.monotonic()
+        assert _get(server, "end-users", pageSize=100).status_code == 200
+        assert 1.5 <= time.monotonic() - started < 2.5
     started = time.monotonic()
     requests.get(f"{server.root_url}/__sim__/stats", timeout=TIMEOUT)
     assert time.monotonic() - started < 1.0  # controls are never delayed

@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--today", type=_iso_date, default=None,
                         help="last day of the history, YYYY-MM-DD (default: today, UTC)")
     parser.add_argument("--latency-ms", type=_non_negative, default=0,
-                        help="delay added to every API response")
+                        help="time every API response takes, its handling included")
     parser.add_argument("--fault-rate", type=_share, default=0.0,
                         help="share of API requests that fail (429, 5xx, dropped, slow)")
     parser.add_argument("--rate-limit", type=_non_negative_number, default=0.0,

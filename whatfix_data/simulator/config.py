@@ -44,7 +44,7 @@ class SimulatorConfig:
     seed: int = DEFAULT_SEED
     users: int = DEFAULT_USERS
     today: date = field(default_factory=today_for)
-    latency_ms: int = 0
+    latency_ms: int = 0  # time every /api/v1 response takes, its handling included
     fault_rate: float = 0.0
     rate_limit: float = 0.0  # requests per second per account, 429 + Retry-After above (0: off)
     accounts: list[DemoAccount] | tuple[DemoAccount, ...] | None = None

@@ -72,6 +72,12 @@ def release_free_memory() -> None:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
+def _sleep_until(moment: float) -> None:
+    """Sleep until `moment` (time.monotonic()); at once when it has passed."""
+    if (left := moment - time.monotonic()) > 0:
+        time.sleep(left)
+
+
 def _json_bytes(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -193,6 +199,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api_in_flight(self, request: ApiRequest) -> None:
         state = self.state
+        # The latency is the time to answer, its handling included (as a real API's is): the
+        # answer leaves `latency_ms` after the request came in, whatever the page cost to build.
+        answer_at = time.monotonic() + state.config.latency_ms / 1000.0
         operation, account = self._scope(request)
         retry_after = state.control.limiter.admit(account)
         if retry_after:
@@ -201,12 +210,11 @@ class _Handler(BaseHTTPRequestHandler):
         fault = state.control.draw_fault()
         if fault == "dropped" and request.method != "GET":
             fault = "error_502"  # a PUT is never half-applied: it fails before it is handled
-        latency = state.config.latency_ms / 1000.0
         if fault in FAULT_STATUS:
-            self._api_fault(request, fault, latency)
+            self._api_fault(request, fault, answer_at)
             return
         if fault == "slow":
-            latency += state.control.slow_delay()
+            answer_at += state.control.slow_delay()
         scenario = state.control.scenario_for(operation, account)
         drift = bool(scenario and scenario.name == "total_drift" and scenario.armed)
         response = state.service.handle(request, drift=drift)
@@ -216,8 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario and scenario.name == "total_drift" and response.page == 1:
             state.control.arm(scenario)
         body, content_type = self._render(response, scenario.name if scenario else None)
-        if latency:
-            time.sleep(latency)
+        _sleep_until(answer_at)
         state.control.count(response.operation, response.status)
         cut = len(body) // 2 if fault == "dropped" else None
         self._send(response.status, body, content_type, response.headers, cut=cut)
@@ -241,15 +248,14 @@ class _Handler(BaseHTTPRequestHandler):
             return None, None
         return operation, account
 
-    def _api_fault(self, request: ApiRequest, fault: str, latency: float) -> None:
+    def _api_fault(self, request: ApiRequest, fault: str, answer_at: float) -> None:
         status = FAULT_STATUS[fault]
         operation, _ = self._scope(request)
         messages = {429: "Too many requests: retry after the Retry-After delay",
                     500: "Internal server error", 502: "Bad gateway",
                     503: "Service temporarily unavailable"}
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else {}
-        if latency:
-            time.sleep(latency)
+        _sleep_until(answer_at)
         self.state.control.count(operation, status)
         self._send(status, _json_bytes(error_payload(status, messages[status])), JSON_TYPE,
                    headers)
