@@ -128,7 +128,8 @@ def assert_standard(fig: go.Figure, *units: str) -> None:
     axis_titles = f"{fig.layout.xaxis.title.text} | {fig.layout.yaxis.title.text}"
     for unit in units:
         assert unit in axis_titles, (unit, axis_titles)
-    assert list(fig.layout.colorway) == list(style.PALETTE)
+    assert list(fig.layout.template.layout.colorway) == list(style.PALETTE)
+    assert fig.layout.template.layout.plot_bgcolor == "white"  # plotly_white's, kept
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from whatfix_data.windows import DateRange
 
@@ -46,6 +47,16 @@ PREVIOUS_LIGHTEN = 0.5
 
 FONT_FAMILY = "Inter, 'Source Sans Pro', Arial, sans-serif"
 TITLE_FONT_SIZE = 17
+# The styling every chart shares, as plotly's default template: a default template is applied
+# to each new figure without validation (about 1 ms), where `template=` in a layout update
+# validates the whole template again (10-13 ms a figure, a quarter of the Overview's drawing).
+TEMPLATE_NAME = "whatfix"
+_template = go.layout.Template(pio.templates["plotly_white"])
+_template.layout.update(colorway=list(PALETTE),
+                        font={"family": FONT_FAMILY, "size": 13, "color": "#222222"},
+                        hoverlabel={"font": {"family": FONT_FAMILY}, "align": "left"})
+pio.templates[TEMPLATE_NAME] = _template
+pio.templates.default = TEMPLATE_NAME
 NAME_MAX_CHARS = 40          # longer names are cut with "…"; the full name stays in the hover
 UNNAMED = "(unnamed)"
 
@@ -202,11 +213,9 @@ def apply_layout(
     height: int = DEFAULT_HEIGHT_PX,
     show_legend: bool | None = None,
 ) -> go.Figure:
-    """The shared template: white background, Okabe-Ito colourway, title/subtitle, legend on top."""
+    """The shared layout: title/subtitle, legend, margins and height (over the default template:
+    white background, Okabe-Ito colourway, fonts)."""
     layout: dict[str, Any] = {
-        "template": "plotly_white",
-        "colorway": list(PALETTE),
-        "font": {"family": FONT_FAMILY, "size": 13, "color": "#222222"},
         # Title pinned to the top-left of the figure, legend to its bottom edge: neither can
         # collide with the plot, the axis titles or each other, whatever the legend's length.
         "title": {
@@ -235,7 +244,6 @@ def apply_layout(
             # Plotly reverses the legend of stacked bars by default; keep the stacking order.
             "traceorder": "normal",
         },
-        "hoverlabel": {"font": {"family": FONT_FAMILY}, "align": "left"},
         "bargap": FEW_BARS_GAP if height <= MIN_HEIGHT_PX else 0.25,
     }
     if subtitle:
