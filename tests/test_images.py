@@ -152,3 +152,31 @@ def test_a_figure_that_cannot_be_drawn_becomes_a_placeholder_in_a_batch() -> Non
     assert placeholder_svg.get("width") == "400" and placeholder_svg.get("height") == "300"
     assert images.PLACEHOLDER_TITLE.encode() in svgs[1] and b"TypeError" in svgs[1]
     assert images.is_warm()  # one bad chart does not cost the shared browser
+
+
+def _unload_kaleido_page_from_every_tab() -> None:
+    """What a tab looks like when kaleido took the blank page's JavaScript context (a race of
+    kaleido 1.x on a loaded box): its page script is not there. Done in the real browser."""
+    renderer = images._get_renderer()
+
+    async def unload() -> None:
+        for tab in list(renderer._kaleido.tabs.values()):
+            await tab.send_command("Runtime.evaluate",
+                                   params={"expression": "delete window.kaleido_scopes"})
+
+    renderer._run(unload(), images.STARTUP_TIMEOUT_S)
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["one image", "a batch"])
+def test_tabs_without_kaleidos_page_get_a_new_browser_and_the_image(
+        batch: bool, caplog: pytest.LogCaptureFixture) -> None:
+    figure_to_png(_figure())  # a warm browser
+    _unload_kaleido_page_from_every_tab()
+    if batch:
+        pictures = figures_to_images([_figure("a"), _figure("b")], "png")
+    else:
+        pictures = [figure_to_png(_figure())]
+    assert all(picture.startswith(PNG_SIGNATURE) for picture in pictures)
+    assert "placeholder" not in caplog.text  # drawn, not "could not be drawn"
+    assert "did not load; restarting it" in caplog.text
+    assert images.is_warm()

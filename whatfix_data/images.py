@@ -58,6 +58,10 @@ DEFAULT_SCALE = 2
 RENDER_TABS = 2
 STARTUP_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_S = 60.0
+# What a tab answers when kaleido's page script is not in its JavaScript context: kaleido 1.x
+# can take the context of the blank page it navigated from when the box is loaded (seen in the
+# suite at 3 workers on 2 cores). The tab never recovers, so the browser is started again, once.
+TAB_NOT_READY = "kaleido_scopes is not defined"
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_WIDTH_PX = 700  # kaleido's default size, for a placeholder of a figure without one
@@ -236,24 +240,45 @@ def is_warm() -> bool:
     return _renderer is not None
 
 
+def _tab_not_ready(result: Any) -> bool:
+    return isinstance(result, Exception) and TAB_NOT_READY in str(result)
+
+
 def _render(call: str, *args: Any) -> Any:
     """Run one renderer call. A figure the browser cannot draw fails alone; a dead or stuck
-    browser is dropped (the next call starts afresh)."""
+    browser is dropped (the next call starts afresh), and so is one whose tabs never loaded
+    kaleido's page: the call is then made once more, on a new browser."""
     from kaleido.errors import JavascriptError, KaleidoError
 
-    renderer = _get_renderer()
-    try:
-        return getattr(renderer, call)(*args)
-    except (JavascriptError, KaleidoError, TypeError, ValueError, AttributeError) as exc:
-        raise ImageExportError(
-            "This chart could not be drawn as an image; the chart on the page is unaffected."
-        ) from exc
-    except WhatfixError:  # a render timeout: the browser may be stuck
-        shutdown()
-        raise
-    except Exception as exc:  # a dead tab/browser surfaces as various choreographer errors
-        shutdown()
-        raise ImageExportError() from exc
+    for first_try in (True, False):
+        renderer = _get_renderer()
+        try:
+            result = getattr(renderer, call)(*args)
+        except JavascriptError as exc:
+            if _tab_not_ready(exc):
+                shutdown()
+                if first_try:
+                    LOGGER.warning("Chart images: the browser's tabs did not load; restarting it")
+                    continue
+            raise ImageExportError(
+                "This chart could not be drawn as an image; the chart on the page is unaffected."
+            ) from exc
+        except (KaleidoError, TypeError, ValueError, AttributeError) as exc:
+            raise ImageExportError(
+                "This chart could not be drawn as an image; the chart on the page is unaffected."
+            ) from exc
+        except WhatfixError:  # a render timeout: the browser may be stuck
+            shutdown()
+            raise
+        except Exception as exc:  # a dead tab/browser surfaces as various choreographer errors
+            shutdown()
+            raise ImageExportError() from exc
+        if first_try and isinstance(result, list) and any(map(_tab_not_ready, result)):
+            LOGGER.warning("Chart images: the browser's tabs did not load; restarting it")
+            shutdown()
+            continue
+        return result
+    raise AssertionError("unreachable: the second try returns or raises")
 
 
 # --------------------------------------------------------------------------- public API
