@@ -62,6 +62,7 @@ RENDER_TIMEOUT_S = 60.0
 # can take the context of the blank page it navigated from when the box is loaded (seen in the
 # suite at 3 workers on 2 cores). The tab never recovers, so the browser is started again, once.
 TAB_NOT_READY = "kaleido_scopes is not defined"
+NOT_DRAWN = "This chart could not be drawn as an image; the chart on the page is unaffected."
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_WIDTH_PX = 700  # kaleido's default size, for a placeholder of a figure without one
@@ -251,33 +252,31 @@ def _render(call: str, *args: Any) -> Any:
     from kaleido.errors import JavascriptError, KaleidoError
 
     for first_try in (True, False):
-        renderer = _get_renderer()
         try:
-            result = getattr(renderer, call)(*args)
+            result = getattr(_get_renderer(), call)(*args)
         except JavascriptError as exc:
-            if _tab_not_ready(exc):
-                shutdown()
-                if first_try:
-                    LOGGER.warning("Chart images: the browser's tabs did not load; restarting it")
-                    continue
-            raise ImageExportError(
-                "This chart could not be drawn as an image; the chart on the page is unaffected."
-            ) from exc
+            if not _tab_not_ready(exc):
+                raise ImageExportError(NOT_DRAWN) from exc
+            result = exc
         except (KaleidoError, TypeError, ValueError, AttributeError) as exc:
-            raise ImageExportError(
-                "This chart could not be drawn as an image; the chart on the page is unaffected."
-            ) from exc
+            raise ImageExportError(NOT_DRAWN) from exc
         except WhatfixError:  # a render timeout: the browser may be stuck
             shutdown()
             raise
         except Exception as exc:  # a dead tab/browser surfaces as various choreographer errors
             shutdown()
             raise ImageExportError() from exc
-        if first_try and isinstance(result, list) and any(map(_tab_not_ready, result)):
+        outcomes = result if isinstance(result, list) else [result]  # render_many: per figure
+        if not any(map(_tab_not_ready, outcomes)):
+            return result
+        if first_try:
             LOGGER.warning("Chart images: the browser's tabs did not load; restarting it")
             shutdown()
-            continue
-        return result
+        elif isinstance(result, list):
+            return result  # a batch whose tabs failed twice: its figures become placeholders
+        else:
+            shutdown()
+            raise ImageExportError(NOT_DRAWN) from result
     raise AssertionError("unreachable: the second try returns or raises")
 
 
