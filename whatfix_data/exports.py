@@ -17,6 +17,7 @@ and any folder created for them ``0700`` (:func:`write_private_bytes`, :func:`pr
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -24,16 +25,14 @@ import re
 from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is written: the app's first run
+    # (which writes none) starts 0.1 s sooner
+    from openpyxl.cell.cell import Cell
 
 # Leading characters that make Excel, LibreOffice or Google Sheets evaluate a cell (OWASP list).
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -309,8 +308,16 @@ def xml_safe(value: Any) -> Any:
     removed: that could uncover a leading "=") by U+FFFD, so the reader sees something was
     there. Applied after neutralising, which already sees through such characters."""
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT_CHARACTER, value)
+        return _illegal_xml_characters().sub(REPLACEMENT_CHARACTER, value)
     return value
+
+
+@functools.cache
+def _illegal_xml_characters() -> re.Pattern[str]:
+    """openpyxl's pattern of the characters XML cannot hold (openpyxl imported on first use)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE
 
 
 def _column_width(kind: str, header: str, values: list[Any]) -> float:
@@ -329,8 +336,8 @@ def _column_width(kind: str, header: str, values: list[Any]) -> float:
     return float(min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, width)))
 
 
-def _cell(sheet: Worksheet, value: Any, number_format: str | None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
+def _cell(new_cell: Callable[..., Cell], value: Any, number_format: str | None) -> Cell:
+    cell = new_cell(value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # never let openpyxl turn a text value into a formula
     if number_format and value is not None:
@@ -341,8 +348,14 @@ def _cell(sheet: Worksheet, value: Any, number_format: str | None) -> WriteOnlyC
 def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = DEFAULT_SHEET_NAME) -> bytes:
     """The frame as an .xlsx workbook with one sheet: bold frozen header row, filters,
     typed columns (dates as dates, rates as percentages), fitted widths, formulas neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(safe_sheet_name(sheet_name))
+    new_cell = functools.partial(WriteOnlyCell, sheet)
     headers = [xml_safe(_safe_header(name)) for name in frame.columns]
     kinds = [_column_kind(name, frame.iloc[:, i]) for i, name in enumerate(frame.columns)]
     columns = [_xlsx_values(kind, frame.iloc[:, i]) for i, kind in enumerate(kinds)]
@@ -359,14 +372,14 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet_name: str = DEFAULT_SHEET_NAME) -> 
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
-        cell = _cell(sheet, header, None)
+        cell = _cell(new_cell, header, None)
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
 
     formats = [_KIND_FORMATS[kind] for kind in kinds]
     for row in zip(*columns, strict=True):
-        sheet.append([_cell(sheet, v, fmt) for v, fmt in zip(row, formats, strict=True)])
+        sheet.append([_cell(new_cell, v, fmt) for v, fmt in zip(row, formats, strict=True)])
 
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -28,7 +28,7 @@ def test_a_deep_link_as_first_request_opens_that_page_with_its_filters(page, app
     sidebar = page.locator('[data-testid="stSidebar"]')
     assert sidebar.get_by_role("combobox", name="Date range").input_value() == "Last 7 days"
     assert sidebar.get_by_role("combobox", name="Compare with").input_value() == "No comparison"
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
 
 
 def _trend_radio(page):

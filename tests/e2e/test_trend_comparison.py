@@ -29,7 +29,7 @@ def test_quarter_trend_pairs_months_by_position(page, app_url, wait_idle):
     page.goto(f"{app_url}/?range=Last+quarter&gran=Monthly")
     wait_idle(page)
     caption = "Last quarter (1 Jul – 30 Sep 2026) vs previous quarter (1 Apr – 30 Jun 2026)"
-    assert page.get_by_text(caption, exact=True).count() >= 1
+    page.get_by_text(caption, exact=True).first.wait_for(timeout=SCRIPT_WAIT_MS)
     chart = page.locator(CHART).filter(has_text=TITLE).first
     chart.scroll_into_view_if_needed()
     page.wait_for_timeout(500)  # plotly's transition
