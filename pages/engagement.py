@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from whatfix_data import charts, scope
+from whatfix_data import charts, scope, windows
 from whatfix_data.analytics import engagement as engagement_stats
 
 DEFAULT_DORMANT_DAYS = 30
@@ -42,6 +42,7 @@ def distributions(current: ui.Filters) -> None:
         ui.chart(charts.top_users(engagement, limit=TOP_USERS, subtitle=subtitle), key="top_users")
         ui.table(engagement_stats.top_users(engagement, TOP_USERS), key="top_users",
                  title="Top users", empty="Nobody was active in this range.")
+    st.caption(ui.md_escape(scope.scope_label("engagement", current.segment_name)))
 
 
 def dormant(current: ui.Filters) -> None:
@@ -55,10 +56,12 @@ def dormant(current: ui.Filters) -> None:
     as_of = current.date_range.end
     dormant_users = engagement_stats.dormant_users(users, engagement, as_of, int(days))
     st.caption(f"{len(dormant_users):,} of {len(users):,} users were last seen more than "
-               f"{int(days)} days before {as_of:%d %b %Y} (the end of the range), or never.")
+               f"{int(days)} days before {windows.format_day(as_of)} (the end of the range), "
+               "or never.")
     empty = (f"Every user was active in the last {int(days)} days." if len(users)
              else "This account has no end users yet.")
     ui.table(dormant_users, key="dormant", title=f"Dormant users {int(days)} days", empty=empty)
+    st.caption(ui.md_escape(scope.scope_label("end-users", current.segment_name)))
 
 
 def main() -> None:

@@ -66,6 +66,29 @@ def test_every_page_runs_without_error(app_env, open_page):
         assert at.title and at.title[0].value, page
 
 
+# Pages of analytics numbers: each says at the top whom its numbers cover.
+ANALYTICS_PAGES = (*PAGES[:5], "pages/content.py")
+
+
+def test_every_analytics_page_says_whom_its_numbers_cover(app_env, open_page):
+    from support import captions, pick_segment
+
+    from ui.data import NO_SEGMENT_NOTE
+
+    at = open_page()
+    for page in ANALYTICS_PAGES:
+        at.switch_page(page)
+        at.run()
+        assert NO_SEGMENT_NOTE in captions(at), page
+    name = pick_segment(at)
+    for page in ANALYTICS_PAGES:
+        at.switch_page(page)
+        at.run()
+        shown = captions(at)
+        assert NO_SEGMENT_NOTE not in shown, page
+        assert any(f"segment {name}" in caption for caption in shown), (page, shown)
+
+
 def test_filters_are_mirrored_in_the_url(app_env, open_page):
     # The browser writes a bound widget's value in the URL (tests/e2e/test_deep_link.py checks
     # it there); here: every filter is bound, under its own query parameter.

@@ -35,6 +35,7 @@ from whatfix_data.user_sync import on_account_change
 # every scope of a busy process, few enough that outdated versions do not pile up.
 MEMBERSHIP_ENTRIES = 32
 LOADING_TEXT = "Fetching data from the Whatfix API…"
+NO_SEGMENT_NOTE = "All users: no segment is picked, so every number here covers the whole account."
 # A dataset that just failed fails again at once, with the same reason, for this long (per
 # session): every section that needs it says why in a second, instead of retrying the outage.
 FAILURE_MEMO_S = 20.0
@@ -424,12 +425,11 @@ def active_users_windows() -> pd.DataFrame:
 
 
 def segment_note(*dataset_names: str) -> None:
-    """With a segment picked, a caption saying which numbers below (from ``dataset_names``) are
-    limited to it and which cover all users, with the reason (``whatfix_data.scope``)."""
-    note = scope_rules.page_note(dataset_names, filters().segment_name)
-    if note:
-        st.caption(md_escape(note), help="A segment is a set of users: only data the API "
-                   "reports per user can be limited to it.")
+    """A caption saying whom the numbers below (from ``dataset_names``) cover: all users without
+    a segment; with one, which are limited to it and which are not, and why (``scope``)."""
+    note = scope_rules.page_note(dataset_names, filters().segment_name) or NO_SEGMENT_NOTE
+    st.caption(md_escape(note), help="A segment is a set of users: only data the API reports "
+               "per user can be limited to it. Pick one in the sidebar.")
 
 
 def age_text(fetched_at: datetime) -> str:
