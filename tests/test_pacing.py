@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from whatfix_data import pacing
 from whatfix_data.client import WhatfixClient
 from whatfix_data.errors import FetchCancelledError, FetchTimeoutError
-from whatfix_data.pacing import AccountGovernor, fetch_scope, wait
+from whatfix_data.pacing import AccountGovernor, FetchControl, fetch_scope, wait
 
 
 @settings(max_examples=200, deadline=None)
@@ -69,6 +70,48 @@ def test_retry_after_pauses_every_thread_of_the_account():
     for thread in threads:
         thread.join(5)
     assert len(waited) == 6 and min(waited) >= 0.5
+
+
+def _wait_until(condition, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def test_a_freed_slot_goes_to_a_waiter_even_when_the_one_woken_has_stopped(monkeypatch):
+    """A release wakes one waiter per free slot; a woken waiter whose fetch was cancelled hands
+    the wake-up on at once, instead of the next waiter sleeping until its wait slice ends."""
+    monkeypatch.setattr(pacing, "WAIT_SLICE_S", 30.0)  # a lost wake-up would cost 30 s
+    governor = AccountGovernor(1)
+    governor.acquire(None)  # the only slot is taken
+    cancel = threading.Event()
+    stopped = FetchControl(deadline=time.monotonic() + 60, deadline_s=60, cancel=cancel)
+    outcome: dict[str, object] = {}
+
+    def cancelled_waiter() -> None:
+        try:
+            governor.acquire(stopped)
+        except FetchCancelledError as exc:
+            outcome["cancelled"] = exc
+
+    def waiter() -> None:
+        governor.acquire(None)
+        outcome["acquired_at"] = time.monotonic()
+
+    first = threading.Thread(target=cancelled_waiter)
+    first.start()
+    _wait_until(lambda: len(governor._cond._waiters) == 1)  # first in the queue: woken first
+    second = threading.Thread(target=waiter)
+    second.start()
+    _wait_until(lambda: len(governor._cond._waiters) == 2)
+    cancel.set()
+    released_at = time.monotonic()
+    governor.release(200, 0.01)
+    first.join(5)
+    second.join(5)
+    assert isinstance(outcome.get("cancelled"), FetchCancelledError)
+    assert outcome["acquired_at"] - released_at < 5.0  # handed on, not the 30 s slice
+    assert governor.in_flight == 1
 
 
 def test_an_absurd_retry_after_is_capped_and_a_wait_ends_at_the_deadline():
