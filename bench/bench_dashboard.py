@@ -286,6 +286,8 @@ def main() -> int:
     def with_drawing(seconds: float, requests: int, drawing_s: float) -> str:
         """The time against the limit plus the page's own drawing (its warm time): what a page
         of few requests costs beyond drawing, which the limit alone cannot show."""
+        if not requests or not per_request:
+            return f"{'-':>8}"  # no fetch: cold against warm is not a limit
         return f"{seconds / (requests * per_request + drawing_s):8.2f}"
 
     baseline = warm["pages/overview.py"][0]
