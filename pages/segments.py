@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import streamlit as st
 
 import ui
-from whatfix_data import charts
+from whatfix_data import charts, windows
 from whatfix_data import segments as segment_rules
 
 SEGMENT_COLUMNS_FIRST = ["name", "user_count", "local_count", "difference", "matches", "rules"]
@@ -14,9 +16,14 @@ SEGMENT_COLUMNS_FIRST = ["name", "user_count", "local_count", "difference", "mat
 def segment_table() -> None:
     """Each segment with its rules in words and both member counts."""
     segments = ui.load("segments").frame
-    ui.load("end-users")  # warns when the user list is a stale copy
+    users = ui.load("end-users")  # warns when the user list is a stale copy
     table = segment_rules.segment_table(segments, ui.membership())
-    ui.chart(charts.segment_membership(table), key="seg_membership")
+    # Sizes are the members when the lists were fetched, whatever the sidebar's range; an
+    # exported PNG keeps saying when (a clock time, not "5 min ago").
+    fetched = users.meta.fetched_at.astimezone(UTC)
+    subtitle = (f"Members as of {windows.format_day(fetched.date())} {fetched:%H:%M} UTC (when "
+                "the user list was fetched), not limited to the date range")
+    ui.chart(charts.segment_membership(table, subtitle=subtitle), key="seg_membership")
     mismatched = int((~table["matches"]).sum()) if not table.empty else 0
     if mismatched:
         st.warning(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from test_app import assert_clean, figure_titles
 
@@ -17,6 +20,13 @@ def test_segments_page(app_env, open_page):
     assert not table["rules"].str.contains(r"\{", regex=True).any(), "sentences, not JSON"
     titles = " | ".join(figure_titles(at)).lower()
     assert "usercount" in titles and "segment" in titles, titles
+    from test_app import figures
+
+    sizes = next(f for f in figures(at) if "userCount" in f["layout"]["title"]["text"])
+    # today's members whatever the range, and how old the user list is: an exported PNG says so
+    title = json.dumps(sizes["layout"]["title"])
+    assert "(when the user list was fetched), not limited to the date range" in title
+    assert re.search(r"Members as of \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d UTC", title), title
 
 
 def test_with_a_segment_the_breakdown_says_it_shows_every_segment(app_env, open_page):
