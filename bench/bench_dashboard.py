@@ -27,8 +27,6 @@ import argparse
 import functools
 import os
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +37,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+import support  # noqa: E402
 from streamlit.components.v2.component_manager import BidiComponentManager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
@@ -48,7 +47,6 @@ TODAY = date(2026, 11, 27)
 PAGES = ("pages/overview.py", "pages/flows.py", "pages/self_help.py", "pages/engagement.py",
          "pages/task_lists.py", "pages/segments.py", "pages/content.py", "pages/data_health.py")
 APP_TIMEOUT_S = 1800
-SERVER_START_TIMEOUT_S = 600  # 1,000,000 users take a few minutes to generate on a loaded box
 CONCURRENCY = 8  # the default max_concurrency
 
 
@@ -168,16 +166,11 @@ class RemoteServer:
     """A built-in server running as its own process (`--base-url`): its stats over HTTP."""
 
     def __init__(self, base_url: str) -> None:
-        from whatfix_data.simulator.config import DEMO_ACCOUNTS
-
         self.base_url = base_url.rstrip("/")
-        self.root_url = self.base_url.rsplit("/api/", 1)[0]
-        self.accounts = [DEMO_ACCOUNTS[0]]  # `simulate` serves the demo credentials
+        self.accounts = [support.DEMO_ACCOUNTS[0]]  # `simulate` serves the demo credentials
 
     def stats(self) -> dict:
-        import requests
-
-        return requests.get(f"{self.root_url}/__sim__/stats", timeout=30).json()
+        return support.sim_stats(self.base_url)
 
     def stop(self) -> None:
         """Nothing to stop: whoever started the process stops it."""
@@ -188,23 +181,9 @@ class ServerProcess(RemoteServer):
     process then holds only the app, as against a real API, and the server's GIL is its own."""
 
     def __init__(self, users: int, latency_ms: int) -> None:
-        with socket.socket() as probe:  # a free port for the child
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "whatfix_data", "simulate", "--users", str(users),
-             "--latency-ms", str(latency_ms), "--today", TODAY.isoformat(), "--port", str(port)],
-            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        super().__init__(f"http://127.0.0.1:{port}/api/v1")
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            try:
-                self.stats()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the built-in server process did not start") from None
-                time.sleep(0.2)
+        self.process, base_url = support.start_server_process(
+            users, latency_ms, 0.0, "--today", TODAY.isoformat())
+        super().__init__(base_url)
 
     def peak_rss_mb(self) -> float:
         """The server process's peak resident memory (VmHWM) so far."""
@@ -213,8 +192,7 @@ class ServerProcess(RemoteServer):
         return int(line.split()[1]) / 1024
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        support.stop_server_process(self.process)
 
 
 def main() -> int:

@@ -35,28 +35,41 @@ STOP_TIMEOUT_S = 10
 CREDENTIAL_PROBE = "/segments?page=1&pageSize=1"
 
 
-@contextmanager
-def server_process(users: int, latency_ms: int = 0, fault_rate: float = 0.0,
-                   *extra_args: str) -> Iterator[str]:
-    """`python -m whatfix_data simulate --port 0 ...`; yields its base URL, stops it after."""
+def start_server_process(users: int, latency_ms: int = 0, fault_rate: float = 0.0,
+                         *extra_args: str) -> tuple[subprocess.Popen, str]:
+    """`python -m whatfix_data simulate --port 0 ...` once it serves: (process, base URL)."""
     command = [sys.executable, "-m", "whatfix_data", "simulate", "--port", "0",
                "--users", str(users), "--latency-ms", str(latency_ms),
                "--fault-rate", str(fault_rate), *extra_args]
     process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True,
                                env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert process.stdout is not None
+    base_url = process.stdout.readline().strip()  # printed once the data is generated
+    if not base_url.startswith("http"):
+        stop_server_process(process)
+        raise SystemExit("the built-in server did not start")
+    return process, base_url
+
+
+def stop_server_process(process: subprocess.Popen) -> None:
+    """Stop a server from `start_server_process` (Ctrl+C, then kill if it lingers)."""
+    process.send_signal(signal.SIGINT)
     try:
-        assert process.stdout is not None
-        base_url = process.stdout.readline().strip()
-        if not base_url.startswith("http"):
-            raise SystemExit("the built-in server did not start")
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@contextmanager
+def server_process(users: int, latency_ms: int = 0, fault_rate: float = 0.0,
+                   *extra_args: str) -> Iterator[str]:
+    """`python -m whatfix_data simulate --port 0 ...`; yields its base URL, stops it after."""
+    process, base_url = start_server_process(users, latency_ms, fault_rate, *extra_args)
+    try:
         yield base_url
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server_process(process)
 
 
 def demo_settings(base_url: str, cache: str = "memory", concurrency: int = 8) -> Settings:
