@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import pandas as pd
@@ -76,11 +77,13 @@ def trends(current: ui.Filters) -> None:
     active_dataset = "engagement-user-trend" if current.segment_id else "engagement-trend"
     # (tab, the per-window frame, chart, the KPI whose target is drawn, chart key, the dataset
     # the caption names)
+    # Two tabs draw the flow trend: its windows are aligned once, for the first tab that asks.
+    flow_windows = functools.cache(
+        lambda: ui.trend_windows("flow-trend", flow_stats.totals_by_window))
     tabs = [
-        ("Flow views and completions",
-         lambda: ui.trend_windows("flow-trend", flow_stats.totals_by_window),
+        ("Flow views and completions", flow_windows,
          charts.flow_activity_trend, "flow_views", "ov_flow_trend", "flow-trend"),
-        ("Completion rate", lambda: ui.trend_windows("flow-trend", flow_stats.totals_by_window),
+        ("Completion rate", flow_windows,
          charts.completion_rate_trend, "completion_rate", "ov_rate_trend", "flow-trend"),
         ("Active users", ui.active_users_windows, charts.active_users_trend, "active_users",
          "ov_active_trend", active_dataset),
@@ -142,15 +145,17 @@ def targets(current: ui.Filters) -> None:
 
 def page_datasets(current: ui.Filters) -> tuple[list, list]:
     """(dataset, range) of everything the sections below load, both periods, in two waves: the
-    KPI cards' datasets, then the trends and the rest. Prefetched so their requests share the
-    wire instead of queueing section by section; the cards draw while the trends arrive."""
+    KPI cards' datasets, then the trends. Prefetched so their requests share the wire instead
+    of queueing section by section; the cards draw while the trends arrive."""
     active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
     periods = current.periods
     cards = [(name, period) for period in periods for name in kpi_datasets(current.segment_id)]
+    # When the data begins (a comparison before it is partial): the cards say so, so it comes
+    # with them, not after the trends.
+    cards.append(("content", None))
     rest: list[tuple[str, object]] = [
         (name, period) for period in periods
         for name in ("flow-trend", active_trend, "self-help-trend")]
-    rest.append(("content", None))  # when the data begins (comparisons before it are partial)
     if current.segment_id:
         cards.append(("end-users", None))  # segment membership
     return cards, rest
@@ -166,14 +171,17 @@ def main() -> None:
         kpi_cards(current)
     with ui.section("Targets"):
         targets(current)
-    with ui.section("Trends"):
-        trends(current)
+    # The trends are the last data to arrive (the second wave): the sections below them, whose
+    # data came with the cards, are drawn first, and the trends fill their place above them.
+    trends_place = st.container()
     with ui.section("Best and worst flows"):
         best_and_worst(current)
     with ui.section("Notes on the charts"):
         ui.notes_editor(ui.flow_names_of(ui.load("flows").frame))
     with ui.section("Review pack"):
         ui.review_pack_button(current)
+    with trends_place, ui.section("Trends"):
+        trends(current)
 
 
 main()

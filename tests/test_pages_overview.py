@@ -26,6 +26,22 @@ def test_overview_shows_kpis_trends_and_best_flows(app_env, open_page):
     assert "PNG" in labels and "SVG" in labels and "Download XLSX" in labels
 
 
+def test_the_sections_keep_their_order_though_the_trends_are_drawn_last(app_env, open_page):
+    """The trends (the second wave of data) are drawn after the sections below them, into a
+    place kept for them: on the page they still come between the targets and the best flows,
+    and their charts before the best-and-worst chart."""
+    at = open_page("pages/overview.py")
+    assert_clean(at)
+    headers = [h.value for h in at.subheader]
+    wanted = ["Targets", "Trends", "Best and worst flows", "Notes on the charts", "Review pack"]
+    assert [h for h in headers if h in wanted] == wanted, headers
+    titles = [t.lower() for t in figure_titles(at)]
+    best = next(i for i, t in enumerate(titles) if "best" in t)
+    trend_charts = [i for i, t in enumerate(titles) if "self-help views" in t or "active users"
+                    in t]
+    assert trend_charts and max(trend_charts) < best, titles
+
+
 def test_no_comparison_means_no_deltas(app_env, open_page):
     at = open_page("pages/overview.py", query={"compare": "No comparison"})
     assert_clean(at)
