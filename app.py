@@ -7,6 +7,7 @@ Whatfix server; see README.md for connecting a real account.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import streamlit as st
@@ -55,6 +56,11 @@ def main() -> None:
     # .streamlit/config.toml hides the legacy `pages/` file list; this navigation shows (ui.shell).
     st.set_option("client.showSidebarNavigation", True)
     page = st.navigation(build_navigation(), position="sidebar")
+    if "ui" not in sys.modules and page.url_path == "" and not st.query_params:
+        # The first run of this process opens the default Overview: its first wave of data
+        # starts now, on the wire while the dashboard's modules are imported (a second of CPU).
+        from whatfix_data.views import start_first_view
+        start_first_view(st.secrets, os.environ)
     opening = st.empty()
     # Drawn at once (a spinner shows only after a delay): the first run of a process imports the
     # analytics modules (seconds) after the navigation is drawn, with this text, not a blank page.

@@ -10,31 +10,19 @@ import streamlit as st
 
 import ui
 from ui import targets as target_ui
-from whatfix_data import charts, scope
+from whatfix_data import charts, scope, views
 from whatfix_data.analytics import flows as flow_stats
 from whatfix_data.analytics import kpis as kpi_stats
 from whatfix_data.analytics import self_help as self_help_stats
 from whatfix_data.targets import KPI_METRICS
 
-KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
 BEST_WORST_N = 5
-
-
-def kpi_datasets(segment_id: str | None) -> tuple[str, ...]:
-    """What the KPI cards load for one period. Without a segment the Active users card is the
-    API's count (``active-users``: one request, not the engagement list's one per 100 users); a
-    segment's card counts its members in the ``engagement`` rows. The task-list KPI needs its
-    rows either way: the spec's task-completion operation filters by date only, so its total
-    cannot say how many rows are complete (docs/PERFORMANCE.md, "Which pages need which lists")."""
-    if segment_id is None:
-        return tuple("active-users" if name == "engagement" else name for name in KPI_DATASETS)
-    return KPI_DATASETS
 
 
 def _frames(date_range, segment_id: str | None) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """The KPI datasets of one period; a dataset that fails is reported, the others still count."""
     loaded, failed = {}, {}
-    for name in kpi_datasets(segment_id):
+    for name in views.kpi_datasets(segment_id):
         try:
             frame = ui.load(name, date_range).frame
         except ui.WhatfixError as exc:
@@ -55,7 +43,7 @@ def kpi_cards(current: ui.Filters) -> None:
                               date_range=current.date_range,
                               comparison_range=current.comparison_range, days=days),
                current.comparison_label, current.segment_name)
-    ui.segment_note(*KPI_DATASETS)
+    ui.segment_note(*views.KPI_DATASETS)
     for name, message in failed.items():
         st.error(f"{ui.DATASET_LABELS[name]}: {ui.md_escape(message)}")
 
@@ -145,20 +133,10 @@ def targets(current: ui.Filters) -> None:
 
 def page_datasets(current: ui.Filters) -> tuple[list, list]:
     """(dataset, range) of everything the sections below load, both periods, in two waves: the
-    KPI cards' datasets, then the trends. Prefetched so their requests share the wire instead
-    of queueing section by section; the cards draw while the trends arrive."""
-    active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
-    periods = current.periods
-    cards = [(name, period) for period in periods for name in kpi_datasets(current.segment_id)]
-    # When the data begins (a comparison before it is partial): the cards say so, so it comes
-    # with them, not after the trends.
-    cards.append(("content", None))
-    rest: list[tuple[str, object]] = [
-        (name, period) for period in periods
-        for name in ("flow-trend", active_trend, "self-help-trend")]
-    if current.segment_id:
-        cards.append(("end-users", None))  # segment membership
-    return cards, rest
+    KPI cards' datasets, then the trends (`views.overview_waves`). Prefetched so their requests
+    share the wire instead of queueing section by section; the cards draw while the trends
+    arrive."""
+    return views.overview_waves(current.periods, current.segment_id)
 
 
 def main() -> None:

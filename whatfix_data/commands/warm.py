@@ -4,8 +4,9 @@ For cron (e.g. `0 6 * * 1-5`, before the first PM of the day) and for the app, w
 in a background thread once per process when it starts on a configured account. It loads every
 dataset the dashboard's pages show for each preset (default: the dashboard's default view, last
 30 days against the previous period, automatic granularity) into the HTTP cache the app reads
-(SQLite file or Redis: the same configuration as the app). The Overview's datasets go first, the
-per-user lists only the other pages need (end users, content) after. Windows that ended before
+(SQLite file or Redis: the same configuration as the app). The Overview's datasets go first (as
+it loads them without a segment: `views.overview_names`), the per-user lists only the other
+pages need (end users, engagement rows) after. Windows that ended before
 today stay cached forever, so a daily warm only fetches the new days; lists and windows with
 today live their TTLs.
 """
@@ -25,6 +26,11 @@ from tqdm import tqdm
 from whatfix_data.client import WhatfixClient
 from whatfix_data.datasets import COMPARED_DATASETS, DASHBOARD_DATASETS, load_dataset
 from whatfix_data.session import cli_session
+from whatfix_data.views import (
+    DEFAULT_COMPARISON,
+    DEFAULT_PRESET,
+    overview_names,
+)
 from whatfix_data.windows import (
     PRESET_LABELS,
     DateRange,
@@ -35,15 +41,12 @@ from whatfix_data.windows import (
 
 logger = logging.getLogger(__name__)
 
-# The dashboard's default view (ui.filters.DEFAULT_PRESET / DEFAULT_COMPARE; a test keeps them
-# equal).
-DEFAULT_PRESET = "last_30_days"
-DEFAULT_COMPARISON = "previous"
 WARMABLE_PRESETS = tuple(p for p in PRESET_LABELS if p != "custom")
 COMPARISONS = ("none", "previous", "year")
-# What the Overview shows (KPIs, trends, the sidebar's segment list): fetched first.
-OVERVIEW_DATASETS = ("segments", "flows", "active-users", "self-help", "task-completion",
-                     "flow-trend", "engagement-trend", "self-help-trend", "engagement")
+# What the Overview shows without a segment (its KPIs, trends and the sidebar's segment list):
+# fetched first, so a visitor who opens it while the warm runs waits for no other page's list
+# (the engagement rows, 100 users a request, are the Engagement page's and a segment's).
+OVERVIEW_DATASETS = overview_names()
 
 Job = tuple[str, DateRange]  # (dataset, range)
 

@@ -26,13 +26,13 @@ from whatfix_data.review_pack.model import (
     ReviewContent,
     TableItem,
 )
+from whatfix_data.views import KPI_DATASETS
 from whatfix_data.windows import DateRange, WindowPair, split_range
 
 # Bars at each end of a ranked chart on a slide (best and worst: 16 rows stay readable; the
 # pages show 15 of each end).
 SLIDE_TOP_N = 8
 BEST_WORST_N = 5
-KPI_DATASETS = ("flows", "engagement", "self-help", "task-completion")
 TREND_WINDOW_COLUMNS = ["window_label", "partial", "views", "completions", "completion_rate_pct",
                         "comparison_window_label", "comparison_partial", "comparison_views",
                         "comparison_completions", "comparison_completion_rate_pct",
