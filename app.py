@@ -12,6 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from whatfix_data import collector
+
 APP_DIR = Path(__file__).parent
 PAGE_TITLE = "Whatfix analytics"
 
@@ -52,6 +54,7 @@ def build_navigation() -> dict[str, list[st.Page]]:
 
 def main() -> None:
     """Set up the page, draw the shared sidebar, then run the selected page."""
+    collector.tune()  # a process that parses API pages: fewer, larger collections
     st.set_page_config(page_title=PAGE_TITLE, page_icon=":material/insights:", layout="wide")
     # .streamlit/config.toml hides the legacy `pages/` file list; this navigation shows (ui.shell).
     st.set_option("client.showSidebarNavigation", True)

@@ -11,7 +11,11 @@ import logging
 import os
 import sys
 
-from whatfix_data.cli import main
+from whatfix_data import collector
+
+collector.tune()  # before the imports too: they allocate as much as a small fetch
+
+from whatfix_data.cli import main  # noqa: E402
 
 
 def _exit_code(status: object) -> int:
