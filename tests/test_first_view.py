@@ -14,25 +14,14 @@ import sys
 from datetime import date
 
 import pytest
-from support import FIXED_TODAY
 from test_cli_warm import APP, REPO_ROOT, TIMEOUT_S, _env
 
 from whatfix_data import views
 from whatfix_data.commands import warm as warm_command
-from whatfix_data.simulator import SimulatorConfig, start_background
 from whatfix_data.windows import DateRange
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture()
-def fresh_server():
-    """A server of its own, so its request counts are this test's alone."""
-    server = start_background(SimulatorConfig(seed=5, users=1500, today=FIXED_TODAY))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 # A new process opens the app once, as the first visitor of a new server process does; it
 # prints whether the run raised and which threads it started.
@@ -68,7 +57,8 @@ def _first_run(server, *query: str) -> tuple[dict, dict[str, int]]:
     return json.loads(done.stdout.strip().splitlines()[-1]), spent
 
 
-def test_the_first_run_fetches_the_overview_early_and_nothing_twice(fresh_server):
+def test_the_first_run_fetches_the_overview_early_and_nothing_twice(make_sim_server):
+    fresh_server = make_sim_server(seed=5, users=1500)  # its counts are this test's
     early, early_requests = _first_run(fresh_server)
     assert early["exception"] == [] and early["first_view"]
     # The same first visit through a link with a query (no early fetch): a fresh process and
