@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from whatfix_data import charts, scope, windows
+from whatfix_data import charts, scope, views, windows
 from whatfix_data.analytics import engagement as engagement_stats
 
 DEFAULT_DORMANT_DAYS = 30
@@ -21,7 +21,7 @@ def active_users(current: ui.Filters) -> None:
         granularity=current.granularity, subtitle=current.caption,
     )
     ui.chart(fig, key="active_trend", data=aligned, notes=True)
-    dataset = "engagement-user-trend" if current.segment_id else "engagement-trend"
+    dataset = views.active_users_trend_dataset(current.segment_id)
     st.caption(ui.md_escape(scope.scope_label(dataset, current.segment_name)))
 
 
@@ -70,7 +70,7 @@ def main() -> None:
     # The first section's trend first (the Overview's, often cached), then both per-user lists
     # together: their pages share the wire instead of the dormant section's list waiting for
     # the histograms' one, and they no longer hold back the trend drawn on top.
-    active_trend = "engagement-user-trend" if current.segment_id else "engagement-trend"
+    active_trend = views.active_users_trend_dataset(current.segment_id)
     ui.prefetch([*((active_trend, period) for period in current.periods), ("content", None)],
                 [("engagement", current.date_range), ("end-users", None)])
     st.title("Engagement")

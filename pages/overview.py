@@ -62,7 +62,7 @@ def trends(current: ui.Filters) -> None:
     common = {"previous_label": current.comparison_legend,
               "granularity": current.granularity, "subtitle": current.caption}
     targets = target_ui.chart_targets()
-    active_dataset = "engagement-user-trend" if current.segment_id else "engagement-trend"
+    active_dataset = views.active_users_trend_dataset(current.segment_id)
     # (tab, the per-window frame, chart, the KPI whose target is drawn, chart key, the dataset
     # the caption names)
     # Two tabs draw the flow trend: its windows are aligned once, for the first tab that asks.

@@ -83,14 +83,26 @@ def _clean_redis(settings) -> None:
         connection.delete(*keys)
 
 
-def _start_holder(settings, release: Path, lease_s: float = single_flight.LEASE_S):
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, _settings_json(settings), str(release), str(lease_s)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
-    )
-    role = process.stdout.readline().strip()
-    assert role == "holder", process.stderr.read()
-    return process
+@pytest.fixture()
+def start_holder():
+    """Start lease holders; any still running when the test ends (it failed) is killed."""
+    processes: list[subprocess.Popen] = []
+
+    def start(settings, release: Path, lease_s: float = single_flight.LEASE_S):
+        process = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, _settings_json(settings), str(release), str(lease_s)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+        )
+        processes.append(process)
+        role = process.stdout.readline().strip()
+        assert role == "holder", process.stderr.read()
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture()
@@ -157,9 +169,10 @@ def test_five_exports_on_one_cold_redis_cost_the_requests_of_one(redis_settings,
                for i in range(5))
 
 
-def test_a_waiter_waits_for_the_holder_and_shows_its_progress(redis_settings, tmp_path):
+def test_a_waiter_waits_for_the_holder_and_shows_its_progress(redis_settings, tmp_path,
+                                                              start_holder):
     release = tmp_path / "release"
-    holder = _start_holder(redis_settings, release)
+    holder = start_holder(redis_settings, release)
     seen: list[tuple[int, int]] = []
     roles: list[bool] = []
 
@@ -180,9 +193,10 @@ def test_a_waiter_waits_for_the_holder_and_shows_its_progress(redis_settings, tm
     assert roles == [False]  # the holder finished: read its result from the cache
 
 
-def test_a_killed_holder_frees_its_redis_lease_by_expiry(redis_settings, tmp_path):
+def test_a_killed_holder_frees_its_redis_lease_by_expiry(redis_settings, tmp_path,
+                                                        start_holder):
     lease_s = 2.0
-    holder = _start_holder(redis_settings, tmp_path / "never", lease_s)
+    holder = start_holder(redis_settings, tmp_path / "never", lease_s)
     time.sleep(lease_s)  # longer than a renewal period: the heartbeat keeps it alive meanwhile
     connection = redis.Redis.from_url(redis_settings.cache)
     lease_key = f"{single_flight.KEY_PREFIX}lease:{single_flight.lease_name(KEY)}"
@@ -197,9 +211,9 @@ def test_a_killed_holder_frees_its_redis_lease_by_expiry(redis_settings, tmp_pat
 
 
 def test_a_killed_holder_frees_its_sqlite_file_lock_at_once(make_settings, slow_server,
-                                                            tmp_path):
+                                                            tmp_path, start_holder):
     settings = make_settings(server=slow_server, cache=str(tmp_path / "cache.sqlite"))
-    holder = _start_holder(settings, tmp_path / "never")
+    holder = start_holder(settings, tmp_path / "never")
     roles: list[bool] = []
 
     def wait() -> None:

@@ -19,7 +19,7 @@ import streamlit as st
 from ui import runtime
 from ui.session import K_CONNECTION, LOGGER, client, client_of, md_escape, scope
 from ui.view import current_filters as filters
-from whatfix_data import datasets, frames, pacing, pagination, registry, windows
+from whatfix_data import datasets, frames, pacing, pagination, registry, views, windows
 from whatfix_data import scope as scope_rules
 from whatfix_data import segments as segment_rules
 from whatfix_data.analytics import comparison
@@ -406,10 +406,11 @@ def active_users_trend(date_range: windows.DateRange | None = None) -> pd.DataFr
     so the trend is the segment's own (more requests: see docs/PERFORMANCE.md).
     """
     current = filters()
+    dataset = views.active_users_trend_dataset(current.segment_id)
     if current.segment_id is None:
-        return engagement_stats.active_users_by_window(load("engagement-trend", date_range).frame)
+        return engagement_stats.active_users_by_window(load(dataset, date_range).frame)
     date_range = date_range or current.date_range
-    rows = for_segment(load("engagement-user-trend", date_range).frame)
+    rows = for_segment(load(dataset, date_range).frame)
     split = windows.split_range(date_range, current.granularity)
     return engagement_stats.active_users_in_windows(rows, split)
 

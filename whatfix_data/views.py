@@ -47,6 +47,12 @@ def kpi_datasets(segment_id: str | None) -> tuple[str, ...]:
     return KPI_DATASETS
 
 
+def active_users_trend_dataset(segment_id: str | None) -> str:
+    """The dataset of the active-users trend: the API's count per window without a segment
+    (one request per window), every active user's row with one (counted per member)."""
+    return "engagement-user-trend" if segment_id else "engagement-trend"
+
+
 def overview_waves(periods: Sequence[DateRange],
                    segment_id: str | None) -> tuple[list[Job], list[Job]]:
     """(the KPI cards' datasets, the trends') of the Overview for `periods` (the range, then
@@ -56,7 +62,7 @@ def overview_waves(periods: Sequence[DateRange],
     cards.append(("content", None))
     if segment_id:
         cards.append(("end-users", None))  # segment membership
-    active_trend = "engagement-user-trend" if segment_id else "engagement-trend"
+    active_trend = active_users_trend_dataset(segment_id)
     trends: list[Job] = [(name, period) for period in periods
                          for name in ("flow-trend", active_trend, "self-help-trend")]
     return cards, trends
