@@ -6,8 +6,9 @@ points the app at its primary account (environment variables, a new SQLite HTTP 
 the first run did not load is fetched), then every page again (warm). For each page it prints
 the script time and the API requests the server saw, and the ratio of the time to the physical
 limit of those requests (requests / concurrency x latency: what 8 slots on the wire need at
-best). The baseline of the same run is the warm Overview: ratios are printed against it too, so
-figures compare across machines. The peak RSS is that of this one process: the app *and* the
+best; never less than one latency, which even a single request waits). The baseline of the
+same run is the warm Overview: ratios are printed against it too, so figures compare across
+machines. The peak RSS is that of this one process: the app *and* the
 built-in server (the server alone is printed after its start). The browser's own drawing is not
 included; the background warm is off (`WHATFIX_WARM_ON_START=0`) so each page pays its own way.
 The RSS is also sampled every 50 ms and its peak kept per step (which page, cold or warm), and
@@ -256,17 +257,22 @@ def main() -> int:
             workdir.cleanup()
     per_request = args.latency_ms / 1000 / CONCURRENCY
 
+    def limit_s(requests: int) -> float:
+        """requests / concurrency x latency, and never less than one round trip: fewer requests
+        than slots still wait one latency (2 requests at 50 ms take 50 ms, not 12.5)."""
+        return max(requests * per_request, args.latency_ms / 1000 if requests else 0.0)
+
     def limit_ratio(seconds: float, requests: int) -> str:
         if not requests or not per_request:
             return f"{'-':>8}"
-        return f"{seconds / (requests * per_request):8.2f}"
+        return f"{seconds / limit_s(requests):8.2f}"
 
     def with_drawing(seconds: float, requests: int, drawing_s: float) -> str:
         """The time against the limit plus the page's own drawing (its warm time): what a page
         of few requests costs beyond drawing, which the limit alone cannot show."""
         if not requests or not per_request:
             return f"{'-':>8}"  # no fetch: cold against warm is not a limit
-        return f"{seconds / (requests * per_request + drawing_s):8.2f}"
+        return f"{seconds / (limit_s(requests) + drawing_s):8.2f}"
 
     baseline = warm["pages/overview.py"][0]
     who = f"the server at {args.base_url}" if args.base_url else f"{args.users:,} users"
@@ -276,11 +282,11 @@ def main() -> int:
           f"cache {args.cache or 'SQLite file'}; baseline = warm Overview {baseline:.3f} s; "
           f"load average at the end {load_average()}")
     print(f"first run of app.py (Overview): {first[0]:.2f} s, {first[1]} requests, "
-          f"limit {first[1] * per_request:.2f} s, x limit {limit_ratio(*first).strip()}, "
+          f"limit {limit_s(first[1]):.2f} s, x limit {limit_ratio(*first).strip()}, "
           f"x (limit + drawing) {with_drawing(*first, baseline).strip()}, "
           f"{first[0] / baseline:.1f}x baseline")
     print(f"Overview of a new session in the running app, its data cleared: {running[0]:.2f} s, "
-          f"{running[1]} requests, limit {running[1] * per_request:.2f} s, x limit "
+          f"{running[1]} requests, limit {limit_s(running[1]):.2f} s, x limit "
           f"{limit_ratio(*running).strip()}, x (limit + drawing) "
           f"{with_drawing(*running, baseline).strip()}")
     print(f"{'page':<16}{'cold s':>8}{'req':>6}{'x limit':>8}{'x l+draw':>9}{'x base':>8}"
