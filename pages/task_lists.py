@@ -44,7 +44,7 @@ def per_user(tasks: pd.DataFrame) -> None:
 def one_task_left(tasks: pd.DataFrame) -> None:
     """Users one task away from finishing a list: the cheapest outreach win."""
     close = task_stats.one_task_left(tasks)
-    st.caption(f"{len(close)} users have exactly one task left on a task list.")
+    st.caption(task_stats.one_task_left_summary(close))
     ui.table(close, key="tl_one_left", title="One task left",
              empty="Nobody has exactly one task left in this range.")
 

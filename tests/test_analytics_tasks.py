@@ -89,6 +89,17 @@ def test_progress_summary_and_one_task_left():
     )
 
 
+def test_the_one_task_left_count_is_of_distinct_users_and_names_the_pairs_when_more():
+    rows = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "task_list_id": ["a", "b", "a"]})
+    assert tk.one_task_left_summary(rows) == (
+        "2 users have exactly one task left on a task list "
+        "(3 user-list pairs: some are one task away on several lists).")
+    assert tk.one_task_left_summary(rows.head(1)) == (
+        "1 user has exactly one task left on a task list.")
+    many = pd.DataFrame({"user_id": [f"u{i}" for i in range(1234)], "task_list_id": "a"})
+    assert tk.one_task_left_summary(many).startswith("1,234 users have")
+
+
 def test_completion_by_segment():
     users = to_frame(
         "end-users",

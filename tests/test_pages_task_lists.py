@@ -13,8 +13,12 @@ def test_task_lists_page(app_env, open_page):
     assert_clean(at)
     titles = " | ".join(figure_titles(at)).lower()
     assert "task" in titles and "segment" in titles, titles
-    assert any("exactly one task left" in c.value for c in at.caption)
     assert len(at.dataframe) >= 3
+    one_left = next(t.value for t in at.dataframe
+                    if {"user_id", "task_list_id", "completed_tasks"} <= set(t.value.columns)
+                    and "progress_pct" not in t.value.columns)  # not the per-user table
+    caption = next(c.value for c in at.caption if "exactly one task left" in c.value)
+    assert caption.startswith(f"{one_left['user_id'].nunique():,} ")  # distinct users, not rows
 
 
 def test_with_a_segment_every_number_is_the_segments_own(app_env, open_page):

@@ -135,6 +135,17 @@ def one_task_left(tasks: pd.DataFrame | None) -> pd.DataFrame:
     )[columns].reset_index(drop=True)
 
 
+def one_task_left_summary(close: pd.DataFrame) -> str:
+    """How many users :func:`one_task_left` lists: distinct users, and the user-list pairs when
+    one user is one task away on several lists (each row is one user on one list)."""
+    users = close["user_id"].nunique()
+    noun = "user has" if users == 1 else "users have"
+    text = f"{users:,} {noun} exactly one task left on a task list"
+    if len(close) != users:
+        text += f" ({len(close):,} user-list pairs: some are one task away on several lists)"
+    return text + "."
+
+
 def completion_by_segment(
     segments: pd.DataFrame | None,
     membership: pd.DataFrame,
